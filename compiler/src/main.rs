@@ -1,0 +1,71 @@
+//! The `rio` command-line interface: a thin shell over `rio-lang` and
+//! `rio-compiler`.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "rio", version, about = "The Rio protocol compiler")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and check `.rio` files; print diagnostics. Exit code 1 on errors.
+    Check {
+        /// The files to check.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// Output format of the diagnostics.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// miette's graphical report.
+    Human,
+    /// One JSON object per diagnostic, per line.
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { files, format } => {
+            let mut failed = false;
+            let color = std::io::stderr().is_terminal();
+            for path in files {
+                let name = path.display().to_string();
+                let src = match std::fs::read_to_string(&path) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        eprintln!("error: cannot read {name}: {e}");
+                        failed = true;
+                        continue;
+                    }
+                };
+                let out = rio_compiler::check(&src);
+                failed |= out.has_errors();
+                match format {
+                    Format::Human => {
+                        eprint!("{}", rio_lang::diagnostic::render_with(&name, &src, &out.diagnostics, color));
+                    }
+                    Format::Json => print!("{}", rio_lang::diagnostic::render_json(&name, &src, &out.diagnostics)),
+                }
+                if matches!(format, Format::Human) && !out.has_errors() {
+                    eprintln!("{name}: ok ({} warning{})", out.diagnostics.len(), if out.diagnostics.len() == 1 { "" } else { "s" });
+                }
+            }
+            if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+    }
+}

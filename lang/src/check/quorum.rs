@@ -1,0 +1,75 @@
+//! Quorum thresholds against the resilience constraint.
+//!
+//! With `n` nodes of which at most `f` are faulty, a threshold `k` is
+//! checked with the symbolic prover of [`crate::arith`]:
+//! - `k ≥ 1` (E0502) and `k ≤ n` (E0503);
+//! - uniqueness (E0501): two sets of `k` senders share at least `2k - n`
+//!   senders; when `2k - n ≥ f + 1` they share a correct node, which votes
+//!   once, so at most one value can reach `k` votes and the quorum is
+//!   deterministic. Otherwise the quorum is a choice and must say so with
+//!   `quorum(?, k, votes)`; a needless `?` is a warning (W0505);
+//! - liveness (W0504): `k ≤ n - f`, or the quorum may wait forever when the
+//!   faulty nodes are silent.
+
+use super::Ctx;
+use crate::arith::{prove_nonneg, Lin};
+use crate::ast::Span;
+use crate::diagnostic::{Code, Diagnostic};
+
+pub(super) fn check(cx: &mut Ctx<'_>, k: &Lin, k_span: Span, marked: bool, call: Span) {
+    let Some(n) = cx.scope.nodes else {
+        cx.report(
+            Diagnostic::new(Code::UnknownName, call, "a quorum counts nodes, but this component has no `nodes` parameter")
+                .label("quorum without nodes")
+                .help("declare the parameters: `(nodes n, faults f)`"),
+        );
+        return;
+    };
+    let n = Lin::var(n);
+    let f = cx.scope.faults.map_or_else(|| Lin::constant(0), Lin::var);
+    let hyps = cx.scope.hyps.clone();
+    let one = Lin::constant(1);
+    if !prove_nonneg(&hyps, &k.sub(&one)) {
+        cx.report(
+            Diagnostic::new(Code::QuorumNotPositive, k_span, format!("cannot prove the threshold `{k}` is at least 1"))
+                .label("may be zero or negative")
+                .help("a quorum needs at least one vote; check the threshold and the `where` clause"),
+        );
+        return;
+    }
+    if !prove_nonneg(&hyps, &n.sub(k)) {
+        cx.report(
+            Diagnostic::new(Code::QuorumTooLarge, k_span, format!("the threshold `{k}` may exceed the number of nodes `{n}`"))
+                .label("may never be reached")
+                .help(format!("use at most `{n}` votes, typically `{}`", n.sub(&f))),
+        );
+        return;
+    }
+    // 2k - n - f - 1 >= 0: two quorums share a correct node.
+    let unique = prove_nonneg(&hyps, &k.scale(2).sub(&n).sub(&f).sub(&one));
+    if !unique && !marked {
+        let constraint = if cx.comp.constraints.is_empty() {
+            "no `where` clause".to_string()
+        } else {
+            "the `where` clause".to_string()
+        };
+        cx.report(
+            Diagnostic::new(Code::QuorumNotUnique, k_span, format!("two sets of `{k}` votes may not share a correct node under {constraint}, so different values may reach the threshold"))
+                .label("uniqueness not provable")
+                .help(format!("mark the choice with `quorum(?, {k}, ..)`, or use a threshold `k` with 2k > n + f, e.g. `{}` under `n > 3 * f`", n.sub(&f))),
+        );
+    } else if unique && marked {
+        cx.report(
+            Diagnostic::new(Code::QuorumNeedlessChoice, call, format!("any two sets of `{k}` votes share a correct node, so this quorum is deterministic"))
+                .label("`?` not needed")
+                .help(format!("write `quorum({k}, ..)`")),
+        );
+    }
+    if !prove_nonneg(&hyps, &n.sub(&f).sub(k)) {
+        cx.report(
+            Diagnostic::new(Code::QuorumNotLive, k_span, format!("`{k}` votes may need a faulty node when `{f}` nodes are silent"))
+                .label("may wait forever")
+                .help(format!("use at most `{}` votes, or strengthen the `where` clause", n.sub(&f))),
+        );
+    }
+}

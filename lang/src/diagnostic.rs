@@ -1,0 +1,308 @@
+//! Diagnostics as data, and the one place they are rendered.
+//!
+//! Every phase returns its result plus a list of [`Diagnostic`]s; nothing in
+//! the front end panics on user input. A diagnostic has a stable [`Code`], a
+//! primary span with a label, optional secondary labels (e.g. the other
+//! producer of a doubly-defined line) and a help line that names the fix.
+
+use crate::ast::Span;
+use serde::Serialize;
+
+/// Severity of a diagnostic. Errors stop compilation; warnings do not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+macro_rules! codes {
+    ($($variant:ident = $code:literal, $sev:ident, $title:literal;)*) => {
+        /// The stable code of every diagnostic Rio emits. Codes never change
+        /// meaning; `spec/diagnostics.md` lists them with examples.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+        pub enum Code { $($variant,)* }
+
+        impl Code {
+            /// The stable code, e.g. `E0201`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code,)* }
+            }
+            /// A short title shared by every instance of the code.
+            pub fn title(self) -> &'static str {
+                match self { $(Code::$variant => $title,)* }
+            }
+            pub fn severity(self) -> Severity {
+                match self { $(Code::$variant => Severity::$sev,)* }
+            }
+            /// Every code, in order (for the spec and its test).
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+        }
+    };
+}
+
+codes! {
+    Syntax = "E0001", Error, "syntax error";
+    BadRustType = "E0002", Error, "invalid Rust type";
+    BadRustExpr = "E0003", Error, "invalid Rust expression";
+    UnknownName = "E0101", Error, "unknown name";
+    Duplicate = "E0102", Error, "duplicate definition";
+    Arity = "E0103", Error, "wrong number of arguments";
+    TypeMismatch = "E0104", Error, "mismatched types";
+    WrongKind = "E0105", Error, "wrong kind of argument";
+    IndexCount = "E0106", Error, "wrong number of indices";
+    BadTarget = "E0107", Error, "invalid definition target";
+    CannotInfer = "E0108", Error, "cannot infer the type of a line";
+    NonLinear = "E0109", Error, "non-linear arithmetic";
+    TwoProducers = "E0201", Error, "line has two producers";
+    NeverProduced = "E0202", Error, "line read but never produced";
+    NeverConsumed = "W0203", Warning, "line produced but never consumed";
+    OutputUnconnected = "E0204", Error, "output never produced";
+    AssignInput = "E0205", Error, "input assigned inside the component";
+    DomainMismatch = "E0301", Error, "value used outside its domain";
+    AtMismatch = "E0302", Error, "domain annotation does not hold";
+    SpreadVotes = "E0303", Error, "votes are spread across nodes";
+    NoDomain = "E0304", Error, "line has no domain";
+    CausalDeadlock = "E0401", Error, "causal deadlock";
+    QuorumNotUnique = "E0501", Error, "quorum may pick different values";
+    QuorumNotPositive = "E0502", Error, "quorum threshold may be zero";
+    QuorumTooLarge = "E0503", Error, "quorum threshold may exceed the number of nodes";
+    QuorumNotLive = "W0504", Warning, "quorum may never be reached when faulty nodes are silent";
+    QuorumNeedlessChoice = "W0505", Warning, "quorum is unique: the choice marker is not needed";
+    ConstraintNotImplied = "E0506", Error, "resilience constraint not implied";
+    SelectNeedsChoice = "E0601", Error, "`select` is a choice and needs `?`";
+    StrayUnspecified = "E0602", Error, "`?` used outside a choice";
+    MissingBinding = "E0701", Error, "component input not bound";
+}
+
+/// A labelled span.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    /// One sentence saying what is wrong here (the title says what kind).
+    pub message: String,
+    /// The primary label, at the span the problem is.
+    pub label: Label,
+    /// Other places involved (the other producer, the declaration).
+    pub secondary: Vec<Label>,
+    /// How to fix it.
+    pub help: String,
+}
+
+impl Diagnostic {
+    pub fn new(code: Code, span: Span, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Diagnostic {
+            code,
+            severity: code.severity(),
+            label: Label {
+                span,
+                message: String::new(),
+            },
+            message,
+            secondary: Vec::new(),
+            help: String::new(),
+        }
+    }
+    pub fn label(mut self, text: impl Into<String>) -> Self {
+        self.label.message = text.into();
+        self
+    }
+    pub fn also(mut self, span: Span, text: impl Into<String>) -> Self {
+        self.secondary.push(Label {
+            span,
+            message: text.into(),
+        });
+        self
+    }
+    pub fn help(mut self, text: impl Into<String>) -> Self {
+        self.help = text.into();
+        self
+    }
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+    pub fn span(&self) -> Span {
+        self.label.span
+    }
+}
+
+/// Collected diagnostics of one phase.
+#[derive(Clone, Debug, Default)]
+pub struct Diagnostics {
+    list: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.list.push(d);
+    }
+    pub fn has_errors(&self) -> bool {
+        self.list.iter().any(Diagnostic::is_error)
+    }
+    pub fn into_vec(mut self) -> Vec<Diagnostic> {
+        self.list.sort_by_key(|d| (d.label.span.start, d.code.as_str()));
+        self.list.dedup();
+        self.list
+    }
+    pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
+        self.list.extend(other);
+    }
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
+/// The closest of `candidates` to `name`, for "did you mean" hints.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, c)| *d <= (name.len().max(c.len()) / 3).max(1) && *d > 0)
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            cur.push(sub.min(del).min(ins));
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+// ---- Rendering: the one place diagnostics become text -----------------------
+
+/// A miette view of one diagnostic over its source.
+#[derive(Debug)]
+struct Report<'a> {
+    diag: &'a Diagnostic,
+    src: miette::NamedSource<String>,
+}
+
+impl std::fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.diag.code.title(), self.diag.message)
+    }
+}
+
+impl std::error::Error for Report<'_> {}
+
+impl miette::Diagnostic for Report<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        Some(Box::new(self.diag.code.as_str()))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diag.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        (!self.diag.help.is_empty()).then(|| Box::new(&self.diag.help) as Box<dyn std::fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.src)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        let to = |l: &Label, primary: bool| {
+            let span = miette::SourceSpan::new(l.span.start.into(), l.span.len());
+            let text = (!l.message.is_empty()).then(|| l.message.clone());
+            if primary {
+                miette::LabeledSpan::new_primary_with_span(text, span)
+            } else {
+                miette::LabeledSpan::new_with_span(text, span)
+            }
+        };
+        let labels = std::iter::once(to(&self.diag.label, true))
+            .chain(self.diag.secondary.iter().map(move |l| to(l, false)));
+        Some(Box::new(labels))
+    }
+}
+
+/// Renders diagnostics in miette's graphical style (no colours, so output is
+/// stable for snapshots and logs).
+pub fn render(file_name: &str, src: &str, diags: &[Diagnostic]) -> String {
+    render_with(file_name, src, diags, false)
+}
+
+/// Renders diagnostics, with ANSI colours when `color` is set (terminals).
+pub fn render_with(file_name: &str, src: &str, diags: &[Diagnostic], color: bool) -> String {
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
+    let mut out = String::new();
+    for diag in diags {
+        let report = Report {
+            diag,
+            src: miette::NamedSource::new(file_name, src.to_string()),
+        };
+        if handler.render_report(&mut out, &report).is_err() {
+            out.push_str(&format!("{}: {}\n", diag.code.as_str(), report));
+        }
+    }
+    out
+}
+
+/// A line/column position, 1-based, for JSON output and build-script errors.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+pub struct LineCol {
+    pub line: usize,
+    pub column: usize,
+}
+
+pub fn line_col(src: &str, offset: usize) -> LineCol {
+    let offset = offset.min(src.len());
+    let before = src.get(..offset).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    LineCol { line, column }
+}
+
+/// Renders diagnostics as JSON lines for tools: one object per diagnostic.
+pub fn render_json(file_name: &str, src: &str, diags: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diags {
+        let value = serde_json::json!({
+            "file": file_name,
+            "code": d.code.as_str(),
+            "severity": d.severity,
+            "title": d.code.title(),
+            "message": d.message,
+            "span": { "start": d.label.span.start, "end": d.label.span.end },
+            "start": line_col(src, d.label.span.start),
+            "end": line_col(src, d.label.span.end),
+            "label": d.label.message,
+            "secondary": d.secondary.iter().map(|l| serde_json::json!({
+                "span": { "start": l.span.start, "end": l.span.end },
+                "start": line_col(src, l.span.start),
+                "label": l.message,
+            })).collect::<Vec<_>>(),
+            "help": d.help,
+        });
+        out.push_str(&value.to_string());
+        out.push('\n');
+    }
+    out
+}

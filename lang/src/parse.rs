@@ -1,0 +1,503 @@
+//! Text to AST: the pest grammar (`grammar.pest`) and the lowering of its
+//! parse tree into [`crate::ast`], validating embedded Rust with `syn`.
+//!
+//! Parsing never panics: a syntax error becomes one `E0001` diagnostic at
+//! the furthest position pest reached, with the tokens it expected.
+
+use crate::ast::*;
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use pest::iterators::Pair;
+use pest::Parser as _;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "grammar.pest"]
+struct RioParser;
+
+/// Parses a whole file. On a syntax error returns `None` and one diagnostic;
+/// invalid embedded Rust is reported but the AST is still returned.
+pub fn parse_file(src: &str) -> (Option<File>, Diagnostics) {
+    let mut diags = Diagnostics::default();
+    let pairs = match RioParser::parse(Rule::file, src) {
+        Ok(p) => p,
+        Err(e) => {
+            diags.push(syntax_error(src, &e));
+            return (None, diags);
+        }
+    };
+    let mut lower = Lower { diags: &mut diags };
+    let mut items = Vec::new();
+    for pair in pairs.flat_map(|file| file.into_inner()) {
+        match pair.as_rule() {
+            Rule::fn_decl => items.push(Item::Fn(lower.fn_decl(pair))),
+            Rule::component_decl => items.push(Item::Component(lower.component(pair))),
+            _ => {}
+        }
+    }
+    (Some(File { items }), diags)
+}
+
+fn syntax_error(src: &str, e: &pest::error::Error<Rule>) -> Diagnostic {
+    let (start, end) = match e.location {
+        pest::error::InputLocation::Pos(p) => (p, p),
+        pest::error::InputLocation::Span((s, e)) => (s, e),
+    };
+    // Point at the offending token, not an empty position.
+    let end = if end > start {
+        end
+    } else {
+        let rest = src.get(start..).unwrap_or("");
+        let tok = rest
+            .char_indices()
+            .find(|(_, c)| c.is_whitespace())
+            .map_or(rest.len(), |(i, _)| i);
+        start + tok.max(rest.chars().next().map_or(0, char::len_utf8))
+    };
+    let found = src.get(start..end).unwrap_or("").trim();
+    let expected = match &e.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => {
+            let mut names: Vec<String> = positives.iter().map(|r| rule_name(*r)).collect();
+            names.sort();
+            names.dedup();
+            names
+        }
+        pest::error::ErrorVariant::CustomError { message } => vec![message.clone()],
+    };
+    let message = if found.is_empty() {
+        "unexpected end of input".to_string()
+    } else {
+        format!("unexpected `{found}`")
+    };
+    let label = if expected.is_empty() {
+        "not expected here".to_string()
+    } else {
+        format!("expected {}", expected.join(", "))
+    };
+    Diagnostic::new(Code::Syntax, Span::new(start, end), message)
+        .label(label)
+        .help("see spec/language.md for the syntax of each construct")
+}
+
+fn rule_name(r: Rule) -> String {
+    match r {
+        Rule::ident => "a name".into(),
+        Rule::number => "a number".into(),
+        Rule::expr | Rule::term => "an expression".into(),
+        Rule::rust_type => "a Rust type".into(),
+        Rule::fn_decl => "`fn`".into(),
+        Rule::component_decl | Rule::component_kind => "`protocol` or `component`".into(),
+        Rule::param | Rule::param_kind => "a parameter (`nodes n`, `faults f`, `node s`)".into(),
+        Rule::port | Rule::port_dir => "`in` or `out`".into(),
+        Rule::for_loop => "`for`".into(),
+        Rule::def | Rule::instance => "a definition `name = ...`".into(),
+        Rule::cmp_op => "a comparison (`>`, `>=`, ...)".into(),
+        Rule::add_op | Rule::mul_op => "an operator".into(),
+        Rule::annotation | Rule::at_kw => "`at`".into(),
+        Rule::from_kw => "`from`".into(),
+        Rule::nodes_range => "`nodes`".into(),
+        Rule::number_range => "`0..`".into(),
+        Rule::EOI => "end of input".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn span_of(pair: &Pair<'_, Rule>) -> Span {
+    let s = pair.as_span();
+    Span::new(s.start(), s.end())
+}
+
+fn ident(pair: Pair<'_, Rule>) -> Ident {
+    Ident {
+        name: pair.as_str().to_string(),
+        span: span_of(&pair),
+    }
+}
+
+struct Lower<'d> {
+    diags: &'d mut Diagnostics,
+}
+
+impl Lower<'_> {
+    fn rust_type(&mut self, pair: Pair<'_, Rule>) -> RustType {
+        let raw = pair.as_str();
+        let trimmed = raw.trim_end();
+        let start = pair.as_span().start();
+        let span = Span::new(start, start + trimmed.len());
+        let text = match syn::parse_str::<syn::Type>(trimmed) {
+            Ok(ty) => normalize_tokens(&ty),
+            Err(e) => {
+                self.diags.push(
+                    Diagnostic::new(Code::BadRustType, span, format!("`{trimmed}` is not a Rust type"))
+                        .label(e.to_string())
+                        .help("write a Rust type such as `u64`, `Vec<u8>` or `(Block, Round)`"),
+                );
+                trimmed.to_string()
+            }
+        };
+        RustType { text, span }
+    }
+
+    fn fn_decl(&mut self, pair: Pair<'_, Rule>) -> FnDecl {
+        let span = span_of(&pair);
+        let mut inner = pair.into_inner();
+        let name = inner.next().map(ident).unwrap_or_else(|| missing(span));
+        let mut params = Vec::new();
+        let mut ret = None;
+        for p in inner {
+            match p.as_rule() {
+                Rule::fn_param => {
+                    let mut pi = p.into_inner();
+                    let name = pi.next().map(ident).unwrap_or_else(|| missing(span));
+                    let ty = pi.next().map(|t| self.rust_type(t));
+                    params.push(FnParam {
+                        name,
+                        ty: ty.unwrap_or_else(|| missing_type(span)),
+                    });
+                }
+                Rule::rust_type => ret = Some(self.rust_type(p)),
+                _ => {}
+            }
+        }
+        FnDecl {
+            name,
+            params,
+            ret: ret.unwrap_or_else(|| missing_type(span)),
+            span,
+        }
+    }
+
+    fn component(&mut self, pair: Pair<'_, Rule>) -> ComponentDecl {
+        let span = span_of(&pair);
+        let mut kind = ComponentKind::Protocol;
+        let mut name = missing(span);
+        let mut generics = Vec::new();
+        let mut params = Vec::new();
+        let mut constraints = Vec::new();
+        let mut body = Vec::new();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::component_kind => {
+                    if p.as_str() == "component" {
+                        kind = ComponentKind::Component;
+                    }
+                }
+                Rule::ident => name = ident(p),
+                Rule::generics => generics = p.into_inner().map(ident).collect(),
+                Rule::param => {
+                    let mut pi = p.into_inner();
+                    let k = match pi.next().map(|k| k.as_str().to_string()).as_deref() {
+                        Some("nodes") => ParamKind::Nodes,
+                        Some("faults") => ParamKind::Faults,
+                        _ => ParamKind::Node,
+                    };
+                    params.push(Param {
+                        kind: k,
+                        name: pi.next().map(ident).unwrap_or_else(|| missing(span)),
+                    });
+                }
+                Rule::where_clause => {
+                    for c in p.into_inner() {
+                        let cspan = span_of(&c);
+                        let mut ci = c.into_inner();
+                        let lhs = ci.next().map(|e| self.expr(e));
+                        let op = match ci.next().map(|o| o.as_str().to_string()).as_deref() {
+                            Some(">=") => CmpOp::Ge,
+                            Some("<=") => CmpOp::Le,
+                            Some(">") => CmpOp::Gt,
+                            Some("<") => CmpOp::Lt,
+                            _ => CmpOp::Eq,
+                        };
+                        let rhs = ci.next().map(|e| self.expr(e));
+                        if let (Some(lhs), Some(rhs)) = (lhs, rhs) {
+                            constraints.push(Constraint {
+                                lhs,
+                                op,
+                                rhs,
+                                span: cspan,
+                            });
+                        }
+                    }
+                }
+                Rule::block => body = self.block(p),
+                _ => {}
+            }
+        }
+        ComponentDecl {
+            kind,
+            name,
+            generics,
+            params,
+            constraints,
+            body,
+            span,
+        }
+    }
+
+    fn block(&mut self, pair: Pair<'_, Rule>) -> Vec<Stmt> {
+        pair.into_inner().filter_map(|s| self.stmt(s)).collect()
+    }
+
+    fn stmt(&mut self, pair: Pair<'_, Rule>) -> Option<Stmt> {
+        let span = span_of(&pair);
+        match pair.as_rule() {
+            Rule::port => {
+                let mut dir = PortDir::In;
+                let mut name = missing(span);
+                let mut indices = Vec::new();
+                let mut ty = missing_type(span);
+                let mut at = None;
+                for p in pair.into_inner() {
+                    match p.as_rule() {
+                        Rule::port_dir => {
+                            if p.as_str() == "out" {
+                                dir = PortDir::Out;
+                            }
+                        }
+                        Rule::ident => name = ident(p),
+                        Rule::port_index => indices.extend(p.into_inner().map(ident)),
+                        Rule::rust_type => ty = self.rust_type(p),
+                        Rule::expr => at = Some(self.expr(p)),
+                        _ => {}
+                    }
+                }
+                Some(Stmt::Port(Port {
+                    dir,
+                    name,
+                    indices,
+                    ty,
+                    at: at.unwrap_or_else(|| missing_expr(span)),
+                    span,
+                }))
+            }
+            Rule::for_loop => {
+                let mut var = missing(span);
+                let mut range = Range::Nodes;
+                let mut range_span = span;
+                let mut body = Vec::new();
+                for p in pair.into_inner() {
+                    match p.as_rule() {
+                        Rule::ident => var = ident(p),
+                        Rule::nodes_range => {
+                            range = Range::Nodes;
+                            range_span = span_of(&p);
+                        }
+                        Rule::number_range => {
+                            range = Range::Numbers;
+                            range_span = span_of(&p);
+                        }
+                        Rule::block => body = self.block(p),
+                        _ => {}
+                    }
+                }
+                Some(Stmt::For(ForLoop {
+                    var,
+                    range,
+                    range_span,
+                    body,
+                    span,
+                }))
+            }
+            Rule::instance => {
+                let mut inner = pair.into_inner();
+                let name = inner.next().map(ident).unwrap_or_else(|| missing(span));
+                let component = inner.next().map(ident).unwrap_or_else(|| missing(span));
+                let mut args = Vec::new();
+                let mut bindings = Vec::new();
+                for p in inner {
+                    match p.as_rule() {
+                        Rule::expr => args.push(self.expr(p)),
+                        Rule::binding => {
+                            let mut bi = p.into_inner();
+                            let port = bi.next().map(ident).unwrap_or_else(|| missing(span));
+                            let value = bi.next().map(|e| self.expr(e)).unwrap_or_else(|| missing_expr(span));
+                            bindings.push(Binding { port, value });
+                        }
+                        _ => {}
+                    }
+                }
+                Some(Stmt::Instance(Instance {
+                    name,
+                    component,
+                    args,
+                    bindings,
+                    span,
+                }))
+            }
+            Rule::def => {
+                let mut target = missing(span);
+                let mut indices = Vec::new();
+                let mut ty = None;
+                let mut value = None;
+                let mut at = None;
+                let mut from = None;
+                for p in pair.into_inner() {
+                    match p.as_rule() {
+                        Rule::ident => target = ident(p),
+                        Rule::index => indices.push(self.index(p)),
+                        Rule::type_annot => ty = p.into_inner().next().map(|t| self.rust_type(t)),
+                        Rule::expr => value = Some(self.expr(p)),
+                        Rule::annotation => {
+                            let mut ai = p.into_inner();
+                            let is_at = ai.next().is_some_and(|k| k.as_rule() == Rule::at_kw);
+                            let e = ai.next().map(|e| self.expr(e));
+                            if is_at {
+                                at = e;
+                            } else {
+                                from = e;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Some(Stmt::Def(Def {
+                    target,
+                    indices,
+                    ty,
+                    value: value.unwrap_or_else(|| missing_expr(span)),
+                    at,
+                    from,
+                    span,
+                }))
+            }
+            _ => None,
+        }
+    }
+
+    fn index(&mut self, pair: Pair<'_, Rule>) -> Index {
+        let span = span_of(&pair);
+        match pair.into_inner().next() {
+            Some(p) if p.as_rule() == Rule::star => Index::Star(span_of(&p)),
+            Some(p) => Index::Expr(self.expr(p)),
+            None => Index::Star(span),
+        }
+    }
+
+    fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        let span = span_of(&pair);
+        match pair.as_rule() {
+            Rule::expr | Rule::term => {
+                let mut inner = pair.into_inner();
+                let mut acc = match inner.next() {
+                    Some(first) => self.expr(first),
+                    None => return missing_expr(span),
+                };
+                while let (Some(op), Some(rhs)) = (inner.next(), inner.next()) {
+                    let op = match op.as_str() {
+                        "+" => BinOp::Add,
+                        "-" => BinOp::Sub,
+                        "*" => BinOp::Mul,
+                        "/" => BinOp::Div,
+                        _ => BinOp::Rem,
+                    };
+                    let rhs = self.expr(rhs);
+                    let s = acc.span.to(rhs.span);
+                    acc = Expr {
+                        kind: ExprKind::Binary {
+                            op,
+                            lhs: Box::new(acc),
+                            rhs: Box::new(rhs),
+                        },
+                        span: s,
+                    };
+                }
+                acc
+            }
+            Rule::paren => match pair.into_inner().next() {
+                Some(e) => self.expr(e),
+                None => missing_expr(span),
+            },
+            Rule::number => {
+                let kind = match pair.as_str().parse::<u64>() {
+                    Ok(n) => ExprKind::Number(n),
+                    Err(_) => {
+                        self.diags.push(
+                            Diagnostic::new(Code::Syntax, span, "number too large")
+                                .label("does not fit in 64 bits")
+                                .help("use a number below 2^64"),
+                        );
+                        ExprKind::Number(0)
+                    }
+                };
+                Expr { kind, span }
+            }
+            Rule::unspecified => Expr {
+                kind: ExprKind::Unspecified,
+                span,
+            },
+            Rule::rust_block => {
+                let text = pair.into_inner().next().map_or("", |p| p.as_str()).trim().to_string();
+                let text = match syn::parse_str::<syn::Expr>(&text) {
+                    Ok(e) => normalize_tokens(&e),
+                    Err(e) => {
+                        self.diags.push(
+                            Diagnostic::new(Code::BadRustExpr, span, format!("`{text}` is not a Rust expression"))
+                                .label(e.to_string())
+                                .help("write a Rust expression inside the braces, such as `{ None }` or `{ 0u64 }`"),
+                        );
+                        text
+                    }
+                };
+                Expr {
+                    kind: ExprKind::Rust(text),
+                    span,
+                }
+            }
+            Rule::call => {
+                let mut inner = pair.into_inner();
+                let name = inner.next().map(ident).unwrap_or_else(|| missing(span));
+                let args = inner.map(|a| self.expr(a)).collect();
+                Expr {
+                    kind: ExprKind::Call { name, args },
+                    span,
+                }
+            }
+            Rule::reference => {
+                let mut name = None;
+                let mut field = None;
+                let mut indices = Vec::new();
+                for p in pair.into_inner() {
+                    match p.as_rule() {
+                        Rule::ident if name.is_none() => name = Some(ident(p)),
+                        Rule::ident => field = Some(ident(p)),
+                        Rule::index => indices.push(self.index(p)),
+                        _ => {}
+                    }
+                }
+                Expr {
+                    kind: ExprKind::Ref {
+                        name: name.unwrap_or_else(|| missing(span)),
+                        field,
+                        indices,
+                    },
+                    span,
+                }
+            }
+            _ => missing_expr(span),
+        }
+    }
+}
+
+/// The canonical text of a syn node: its tokens joined by single spaces.
+fn normalize_tokens<T: quote::ToTokens>(node: &T) -> String {
+    node.to_token_stream().to_string()
+}
+
+fn missing(span: Span) -> Ident {
+    Ident {
+        name: String::new(),
+        span,
+    }
+}
+
+fn missing_type(span: Span) -> RustType {
+    RustType {
+        text: "()".into(),
+        span,
+    }
+}
+
+fn missing_expr(span: Span) -> Expr {
+    Expr {
+        kind: ExprKind::Unspecified,
+        span,
+    }
+}
