@@ -81,7 +81,8 @@ impl fmt::Debug for Lin {
 impl fmt::Display for Lin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut first = true;
-        for (v, c) in &self.coeffs {
+        let terms = self.coeffs.iter().filter(|(_, c)| **c > 0).chain(self.coeffs.iter().filter(|(_, c)| **c < 0));
+        for (v, c) in terms {
             let (sign, mag) = if *c < 0 { ("-", -c) } else { ("+", *c) };
             if first {
                 if sign == "-" {
@@ -243,7 +244,7 @@ mod tests {
 
     #[test]
     fn display() {
-        assert_eq!(n().sub(&f().scale(3)).add(&Lin::constant(-1)).to_string(), "-3*f + n - 1");
+        assert_eq!(n().sub(&f().scale(3)).add(&Lin::constant(-1)).to_string(), "n - 3*f - 1");
         assert_eq!(Lin::constant(0).to_string(), "0");
     }
 }

@@ -46,10 +46,11 @@ fn syntax_error(src: &str, e: &pest::error::Error<Rule>) -> Diagnostic {
         end
     } else {
         let rest = src.get(start..).unwrap_or("");
-        let tok = rest
-            .char_indices()
-            .find(|(_, c)| c.is_whitespace())
-            .map_or(rest.len(), |(i, _)| i);
+        let word = |c: char| c.is_alphanumeric() || c == '_';
+        let tok = match rest.chars().next() {
+            Some(c) if word(c) => rest.char_indices().find(|(_, c)| !word(*c)).map_or(rest.len(), |(i, _)| i),
+            _ => 0,
+        };
         start + tok.max(rest.chars().next().map_or(0, char::len_utf8))
     };
     let found = src.get(start..end).unwrap_or("").trim();
@@ -96,6 +97,16 @@ fn rule_name(r: Rule) -> String {
         Rule::nodes_range => "`nodes`".into(),
         Rule::number_range => "`0..`".into(),
         Rule::EOI => "end of input".into(),
+        Rule::index => "`[`".into(),
+        Rule::type_annot => "`:` or `=`".into(),
+        Rule::block => "`{`".into(),
+        Rule::generics => "`<`".into(),
+        Rule::where_clause => "`where` or `{`".into(),
+        Rule::binding => "a binding `port = value`".into(),
+        Rule::star => "`*`".into(),
+        Rule::unspecified => "`?`".into(),
+        Rule::port_index => "`[`".into(),
+        Rule::constraint => "a constraint such as `n > 3 * f`".into(),
         other => format!("{other:?}"),
     }
 }

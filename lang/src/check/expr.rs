@@ -59,6 +59,11 @@ pub(crate) fn infer(cx: &mut Ctx<'_>) {
     cx.types.clear();
     cx.reads.clear();
     run_all(cx);
+}
+
+/// Lines whose type nothing determines (reported after the causality check,
+/// which explains the usual cause).
+pub(crate) fn report_untyped(cx: &mut Ctx<'_>) {
     let unknown: Vec<(String, Span)> = cx
         .lines
         .values()
@@ -432,6 +437,14 @@ fn eval_ref<'a>(
         l.consumed = true;
     }
     if ty.is_empty() {
+        // Not typed yet (or never: a cycle with no base). Record the read so
+        // the causality check still sees the edge.
+        cx.reads.push(Read {
+            consumers: env.consumers.clone(),
+            line: full,
+            hard: !env.soft && !env.shifted && indices.iter().all(|i| !matches!(i, Index::Expr(Expr { kind: ExprKind::Binary { .. } | ExprKind::Number(_), .. }))),
+            span: e.span,
+        });
         return None;
     }
     let mut idx: Vec<IdxVal> = Vec::new();

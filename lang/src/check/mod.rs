@@ -153,6 +153,7 @@ fn check_component(items: &Items<'_>, comp: &ComponentDecl, out: &mut Diagnostic
     expr::infer(&mut cx);
     lines::check(&mut cx);
     causality::check(&mut cx);
+    expr::report_untyped(&mut cx);
     out.extend(std::mem::take(&mut cx.diags).into_vec());
     graph::Component {
         decl: comp.clone(),
