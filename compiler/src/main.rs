@@ -53,12 +53,22 @@ fn main() -> ExitCode {
                 failed |= out.has_errors();
                 match format {
                     Format::Human => {
-                        eprint!("{}", rio_lang::diagnostic::render_with(&name, &src, &out.diagnostics, color));
+                        eprint!(
+                            "{}",
+                            rio_lang::diagnostic::render_with(&name, &src, &out.diagnostics, color)
+                        );
                     }
-                    Format::Json => print!("{}", rio_lang::diagnostic::render_json(&name, &src, &out.diagnostics)),
+                    Format::Json => print!(
+                        "{}",
+                        rio_lang::diagnostic::render_json(&name, &src, &out.diagnostics)
+                    ),
                 }
                 if matches!(format, Format::Human) && !out.has_errors() {
-                    eprintln!("{name}: ok ({} warning{})", out.diagnostics.len(), if out.diagnostics.len() == 1 { "" } else { "s" });
+                    eprintln!(
+                        "{name}: ok ({} warning{})",
+                        out.diagnostics.len(),
+                        if out.diagnostics.len() == 1 { "" } else { "s" }
+                    );
                 }
             }
             if failed {

@@ -26,7 +26,10 @@ impl Lin {
     pub fn var(name: &str) -> Lin {
         let mut coeffs = BTreeMap::new();
         coeffs.insert(name.to_string(), 1);
-        Lin { coeffs, constant: 0 }
+        Lin {
+            coeffs,
+            constant: 0,
+        }
     }
     pub fn add(&self, other: &Lin) -> Lin {
         let mut out = self.clone();
@@ -40,7 +43,11 @@ impl Lin {
     }
     pub fn scale(&self, k: i64) -> Lin {
         let mut out = Lin {
-            coeffs: self.coeffs.iter().map(|(v, c)| (v.clone(), c.saturating_mul(k))).collect(),
+            coeffs: self
+                .coeffs
+                .iter()
+                .map(|(v, c)| (v.clone(), c.saturating_mul(k)))
+                .collect(),
             constant: self.constant.saturating_mul(k),
         };
         out.coeffs.retain(|_, c| *c != 0);
@@ -57,9 +64,9 @@ impl Lin {
     }
     /// Evaluates with every variable bound by `env` (missing ones are 0).
     pub fn eval(&self, env: &dyn Fn(&str) -> i64) -> i64 {
-        self.coeffs
-            .iter()
-            .fold(self.constant, |acc, (v, c)| acc.saturating_add(c.saturating_mul(env(v))))
+        self.coeffs.iter().fold(self.constant, |acc, (v, c)| {
+            acc.saturating_add(c.saturating_mul(env(v)))
+        })
     }
     /// Replaces variables by linear expressions.
     pub fn subst(&self, map: &dyn Fn(&str) -> Option<Lin>) -> Lin {
@@ -81,7 +88,11 @@ impl fmt::Debug for Lin {
 impl fmt::Display for Lin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut first = true;
-        let terms = self.coeffs.iter().filter(|(_, c)| **c > 0).chain(self.coeffs.iter().filter(|(_, c)| **c < 0));
+        let terms = self
+            .coeffs
+            .iter()
+            .filter(|(_, c)| **c > 0)
+            .chain(self.coeffs.iter().filter(|(_, c)| **c < 0));
         for (v, c) in terms {
             let (sign, mag) = if *c < 0 { ("-", -c) } else { ("+", *c) };
             if first {
@@ -230,7 +241,10 @@ mod tests {
             f(),
         ];
         let k = f().scale(2).add(&Lin::constant(1));
-        assert!(prove_nonneg(&hyps, &k.scale(2).sub(&n()).sub(&f()).add(&Lin::constant(-1))));
+        assert!(prove_nonneg(
+            &hyps,
+            &k.scale(2).sub(&n()).sub(&f()).add(&Lin::constant(-1))
+        ));
     }
 
     #[test]
@@ -238,13 +252,22 @@ mod tests {
         // n > 2f ⊢ two n - f quorums intersect in at least one node.
         let hyps = vec![n().sub(&f().scale(2)).add(&Lin::constant(-1)), f()];
         let k = n().sub(&f());
-        assert!(prove_nonneg(&hyps, &k.scale(2).sub(&n()).add(&Lin::constant(-1))));
-        assert!(!prove_nonneg(&hyps, &k.scale(2).sub(&n()).sub(&f()).add(&Lin::constant(-1))));
+        assert!(prove_nonneg(
+            &hyps,
+            &k.scale(2).sub(&n()).add(&Lin::constant(-1))
+        ));
+        assert!(!prove_nonneg(
+            &hyps,
+            &k.scale(2).sub(&n()).sub(&f()).add(&Lin::constant(-1))
+        ));
     }
 
     #[test]
     fn display() {
-        assert_eq!(n().sub(&f().scale(3)).add(&Lin::constant(-1)).to_string(), "n - 3*f - 1");
+        assert_eq!(
+            n().sub(&f().scale(3)).add(&Lin::constant(-1)).to_string(),
+            "n - 3*f - 1"
+        );
         assert_eq!(Lin::constant(0).to_string(), "0");
     }
 }

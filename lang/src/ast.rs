@@ -145,6 +145,7 @@ pub struct Constraint {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[allow(clippy::large_enum_variant)] // Statements live in vectors; boxing buys nothing.
 pub enum Stmt {
     Port(Port),
     For(ForLoop),

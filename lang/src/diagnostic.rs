@@ -148,7 +148,8 @@ impl Diagnostics {
         self.list.iter().any(Diagnostic::is_error)
     }
     pub fn into_vec(mut self) -> Vec<Diagnostic> {
-        self.list.sort_by_key(|d| (d.label.span.start, d.code.as_str()));
+        self.list
+            .sort_by_key(|d| (d.label.span.start, d.code.as_str()));
         self.list.dedup();
         self.list
     }
@@ -164,7 +165,10 @@ impl Diagnostics {
 }
 
 /// The closest of `candidates` to `name`, for "did you mean" hints.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (edit_distance(name, c), c))
@@ -217,7 +221,8 @@ impl miette::Diagnostic for Report<'_> {
         })
     }
     fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
-        (!self.diag.help.is_empty()).then(|| Box::new(&self.diag.help) as Box<dyn std::fmt::Display>)
+        (!self.diag.help.is_empty())
+            .then(|| Box::new(&self.diag.help) as Box<dyn std::fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(&self.src)

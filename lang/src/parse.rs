@@ -24,7 +24,10 @@ pub fn parse_file(src: &str) -> (Option<File>, Diagnostics) {
             return (None, diags);
         }
     };
-    let mut lower = Lower { diags: &mut diags };
+    let mut lower = Lower {
+        diags: &mut diags,
+        types: std::collections::HashMap::new(),
+    };
     let mut items = Vec::new();
     for pair in pairs.flat_map(|file| file.into_inner()) {
         match pair.as_rule() {
@@ -48,7 +51,10 @@ fn syntax_error(src: &str, e: &pest::error::Error<Rule>) -> Diagnostic {
         let rest = src.get(start..).unwrap_or("");
         let word = |c: char| c.is_alphanumeric() || c == '_';
         let tok = match rest.chars().next() {
-            Some(c) if word(c) => rest.char_indices().find(|(_, c)| !word(*c)).map_or(rest.len(), |(i, _)| i),
+            Some(c) if word(c) => rest
+                .char_indices()
+                .find(|(_, c)| !word(*c))
+                .map_or(rest.len(), |(i, _)| i),
             _ => 0,
         };
         start + tok.max(rest.chars().next().map_or(0, char::len_utf8))
@@ -125,6 +131,8 @@ fn ident(pair: Pair<'_, Rule>) -> Ident {
 
 struct Lower<'d> {
     diags: &'d mut Diagnostics,
+    /// Embedded Rust types already validated, by source text.
+    types: std::collections::HashMap<String, String>,
 }
 
 impl Lower<'_> {
@@ -133,13 +141,27 @@ impl Lower<'_> {
         let trimmed = raw.trim_end();
         let start = pair.as_span().start();
         let span = Span::new(start, start + trimmed.len());
+        if let Some(text) = self.types.get(trimmed) {
+            return RustType {
+                text: text.clone(),
+                span,
+            };
+        }
         let text = match syn::parse_str::<syn::Type>(trimmed) {
-            Ok(ty) => normalize_tokens(&ty),
+            Ok(ty) => {
+                let text = normalize_tokens(&ty);
+                self.types.insert(trimmed.to_string(), text.clone());
+                text
+            }
             Err(e) => {
                 self.diags.push(
-                    Diagnostic::new(Code::BadRustType, span, format!("`{trimmed}` is not a Rust type"))
-                        .label(e.to_string())
-                        .help("write a Rust type such as `u64`, `Vec<u8>` or `(Block, Round)`"),
+                    Diagnostic::new(
+                        Code::BadRustType,
+                        span,
+                        format!("`{trimmed}` is not a Rust type"),
+                    )
+                    .label(e.to_string())
+                    .help("write a Rust type such as `u64`, `Vec<u8>` or `(Block, Round)`"),
                 );
                 trimmed.to_string()
             }
@@ -186,10 +208,8 @@ impl Lower<'_> {
         let mut body = Vec::new();
         for p in pair.into_inner() {
             match p.as_rule() {
-                Rule::component_kind => {
-                    if p.as_str() == "component" {
-                        kind = ComponentKind::Component;
-                    }
+                Rule::component_kind if p.as_str() == "component" => {
+                    kind = ComponentKind::Component
                 }
                 Rule::ident => name = ident(p),
                 Rule::generics => generics = p.into_inner().map(ident).collect(),
@@ -258,11 +278,7 @@ impl Lower<'_> {
                 let mut at = None;
                 for p in pair.into_inner() {
                     match p.as_rule() {
-                        Rule::port_dir => {
-                            if p.as_str() == "out" {
-                                dir = PortDir::Out;
-                            }
-                        }
+                        Rule::port_dir if p.as_str() == "out" => dir = PortDir::Out,
                         Rule::ident => name = ident(p),
                         Rule::port_index => indices.extend(p.into_inner().map(ident)),
                         Rule::rust_type => ty = self.rust_type(p),
@@ -319,7 +335,10 @@ impl Lower<'_> {
                         Rule::binding => {
                             let mut bi = p.into_inner();
                             let port = bi.next().map(ident).unwrap_or_else(|| missing(span));
-                            let value = bi.next().map(|e| self.expr(e)).unwrap_or_else(|| missing_expr(span));
+                            let value = bi
+                                .next()
+                                .map(|e| self.expr(e))
+                                .unwrap_or_else(|| missing_expr(span));
                             bindings.push(Binding { port, value });
                         }
                         _ => {}
@@ -435,7 +454,12 @@ impl Lower<'_> {
                 span,
             },
             Rule::rust_block => {
-                let text = pair.into_inner().next().map_or("", |p| p.as_str()).trim().to_string();
+                let text = pair
+                    .into_inner()
+                    .next()
+                    .map_or("", |p| p.as_str())
+                    .trim()
+                    .to_string();
                 let text = match syn::parse_str::<syn::Expr>(&text) {
                     Ok(e) => normalize_tokens(&e),
                     Err(e) => {

@@ -23,7 +23,10 @@ fn spec_examples_parse_and_check() {
     insta::glob!("../../spec/examples", "*.rio", |path: &Path| {
         let out = check_ok(path);
         let src = std::fs::read_to_string(path).expect("read");
-        insta::assert_snapshot!(format!("--- SOURCE\n{src}\n--- AST\n{:#?}", out.file.expect("ast")));
+        insta::assert_snapshot!(format!(
+            "--- SOURCE\n{src}\n--- AST\n{:#?}",
+            out.file.expect("ast")
+        ));
         count += 1;
     });
     assert!(count >= 3);
@@ -34,7 +37,10 @@ fn ok_inputs_parse_and_check() {
     insta::glob!("data/ok/*.rio", |path: &Path| {
         let out = check_ok(path);
         let src = std::fs::read_to_string(path).expect("read");
-        insta::assert_snapshot!(format!("--- SOURCE\n{src}\n--- AST\n{:#?}", out.file.expect("ast")));
+        insta::assert_snapshot!(format!(
+            "--- SOURCE\n{src}\n--- AST\n{:#?}",
+            out.file.expect("ast")
+        ));
     });
 }
 
@@ -45,6 +51,13 @@ fn bracha_lines_have_the_expected_shapes() {
     let c = program.component("Bracha").expect("Bracha");
     let echo = &c.lines["echo"];
     assert_eq!(echo.dims.len(), 2, "echo[sender][receiver]");
-    assert_eq!(echo.domain, rio_lang::graph::LineDomain::Dim(1), "an echo lives at its receiver");
-    assert_eq!(c.lines["ready"].ty, "T", "ready's type is inferred through the quorum cycle");
+    assert_eq!(
+        echo.domain,
+        rio_lang::graph::LineDomain::Dim(1),
+        "an echo lives at its receiver"
+    );
+    assert_eq!(
+        c.lines["ready"].ty, "T",
+        "ready's type is inferred through the quorum cycle"
+    );
 }

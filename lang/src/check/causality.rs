@@ -43,9 +43,11 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
     let mut found = Vec::new();
     for scc in sccs {
         let self_loop = scc.len() == 1
-            && scc
-                .first()
-                .is_some_and(|v| edges.get(*v).is_some_and(|es| es.iter().any(|(t, _)| t == v)));
+            && scc.first().is_some_and(|v| {
+                edges
+                    .get(*v)
+                    .is_some_and(|es| es.iter().any(|(t, _)| t == v))
+            });
         if scc.len() < 2 && !self_loop {
             continue;
         }
@@ -54,13 +56,22 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
         // One read on the cycle per member, in name order.
         let mut reads: BTreeMap<usize, Span> = BTreeMap::new();
         for &m in &members {
-            if let Some((_, s)) = edges.get(m).and_then(|es| es.iter().find(|(t, _)| members.contains(t))) {
+            if let Some((_, s)) = edges
+                .get(m)
+                .and_then(|es| es.iter().find(|(t, _)| members.contains(t)))
+            {
                 reads.insert(m, *s);
             }
         }
-        let cycle: Vec<String> = members.iter().filter_map(|m| names.get(*m)).map(|n| format!("`{n}`")).collect();
+        let cycle: Vec<String> = members
+            .iter()
+            .filter_map(|m| names.get(*m))
+            .map(|n| format!("`{n}`"))
+            .collect();
         let mut spans = reads.values().copied();
-        let Some(primary) = spans.next() else { continue };
+        let Some(primary) = spans.next() else {
+            continue;
+        };
         let mut d = Diagnostic::new(Code::CausalDeadlock, primary, format!("{} wait on each other: none can ever be produced", cycle.join(", ")))
             .label("this read closes the cycle")
             .help("break the cycle with a quorum, a `select(?, ..)` with an option outside the cycle, or read the previous instance (`x[r - 1]`)");

@@ -16,17 +16,32 @@ use std::collections::HashMap;
 
 /// The built-in components, with a one-line signature for help texts.
 pub const BUILTINS: &[(&str, &str)] = &[
-    ("broadcast", "broadcast(v): send v from its node to every node"),
+    (
+        "broadcast",
+        "broadcast(v): send v from its node to every node",
+    ),
     ("link", "link(v, j): send v from its node to node j"),
     ("def", "def(v): a forceable copy of v"),
-    ("quorum", "quorum(k, votes) or quorum(?, k, votes): a value backed by k distinct senders"),
+    (
+        "quorum",
+        "quorum(k, votes) or quorum(?, k, votes): a value backed by k distinct senders",
+    ),
     ("select", "select(?, a, b, ...): the first available option"),
     ("sync", "sync(v, s): v, once s is available too"),
-    ("delay", "delay(v, ms): v, ms milliseconds after it is available"),
+    (
+        "delay",
+        "delay(v, ms): v, ms milliseconds after it is available",
+    ),
     ("timer", "timer(s, ms): a signal ms milliseconds after s"),
     ("pair", "pair(a, b): both values, once both are available"),
-    ("some", "some(x): the value inside `Some`; never produced for `None`"),
-    ("transpose", "transpose(b): swap the first two bundle dimensions"),
+    (
+        "some",
+        "some(x): the value inside `Some`; never produced for `None`",
+    ),
+    (
+        "transpose",
+        "transpose(b): swap the first two bundle dimensions",
+    ),
     ("leader", "leader(e): the node e mod n (a node, not a line)"),
 ];
 
@@ -49,9 +64,9 @@ pub(crate) fn infer(cx: &mut Ctx<'_>) {
     cx.reporting = false;
     let rounds = cx.defs.len() + cx.instances.len() + 2;
     for _ in 0..rounds {
-        let before = fingerprint(cx);
+        cx.changed = false;
         run_all(cx);
-        if fingerprint(cx) == before {
+        if !cx.changed {
             break;
         }
     }
@@ -76,15 +91,15 @@ pub(crate) fn report_untyped(cx: &mut Ctx<'_>) {
             break;
         }
         cx.report(
-            Diagnostic::new(Code::CannotInfer, span, format!("the type of `{name}` cannot be inferred"))
-                .label("no producer of this line has a known type")
-                .help(format!("annotate the line: `{name}: Type = ...`")),
+            Diagnostic::new(
+                Code::CannotInfer,
+                span,
+                format!("the type of `{name}` cannot be inferred"),
+            )
+            .label("no producer of this line has a known type")
+            .help(format!("annotate the line: `{name}: Type = ...`")),
         );
     }
-}
-
-fn fingerprint(cx: &Ctx<'_>) -> Vec<(String, Vec<DimKind>, LineDomain)> {
-    cx.lines.values().map(|l| (l.ty.clone(), l.dims.clone(), l.domain.clone())).collect()
 }
 
 fn run_all(cx: &mut Ctx<'_>) {
@@ -101,14 +116,20 @@ fn run_all(cx: &mut Ctx<'_>) {
 }
 
 fn loop_kind(loops: &[&ForLoop], name: &str) -> Option<Range> {
-    loops.iter().rev().find(|l| l.var.name == name).map(|l| l.range)
+    loops
+        .iter()
+        .rev()
+        .find(|l| l.var.name == name)
+        .map(|l| l.range)
 }
 
 fn pattern_kinds(loops: &[&ForLoop], pattern: &[IdxPat]) -> Vec<DimKind> {
     pattern
         .iter()
         .map(|p| match p {
-            IdxPat::Var { name, .. } if loop_kind(loops, name) == Some(Range::Nodes) => DimKind::Node,
+            IdxPat::Var { name, .. } if loop_kind(loops, name) == Some(Range::Nodes) => {
+                DimKind::Node
+            }
             _ => DimKind::Number,
         })
         .collect()
@@ -147,11 +168,16 @@ fn describe_domain(d: &LineDomain, names: &[String]) -> String {
 
 fn eval_def<'a>(cx: &mut Ctx<'a>, site: &DefSite<'a>) {
     let d = site.def;
-    let at_hint = d.at.as_ref().and_then(|a| node_term(cx, a, &site.loops)).map(At::Node);
-    let shifted = site
-        .pattern
-        .iter()
-        .any(|p| matches!(p, IdxPat::Const(_) | IdxPat::Var { offset: 1.., .. } | IdxPat::Var { offset: ..=-1, .. }));
+    let at_hint =
+        d.at.as_ref()
+            .and_then(|a| node_term(cx, a, &site.loops))
+            .map(At::Node);
+    let shifted = site.pattern.iter().any(|p| {
+        matches!(
+            p,
+            IdxPat::Const(_) | IdxPat::Var { offset: 1.., .. } | IdxPat::Var { offset: ..=-1, .. }
+        )
+    });
     let mut env = Env {
         loops: &site.loops,
         expect: d.ty.as_ref().map(|t| t.text.clone()),
@@ -166,20 +192,31 @@ fn eval_def<'a>(cx: &mut Ctx<'a>, site: &DefSite<'a>) {
     if let Some(t) = &d.ty {
         if t.text != v.ty {
             cx.report(
-                Diagnostic::new(Code::TypeMismatch, d.value.span, format!("expected `{}`, found `{}`", t.text, v.ty))
-                    .label(format!("this is `{}`", v.ty))
-                    .also(t.span, "annotated here")
-                    .help("change the annotation or the value so the types agree"),
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    d.value.span,
+                    format!("expected `{}`, found `{}`", t.text, v.ty),
+                )
+                .label(format!("this is `{}`", v.ty))
+                .also(t.span, "annotated here")
+                .help("change the annotation or the value so the types agree"),
             );
         }
     }
     if let (Some(hint), Some(a)) = (&at_hint, &d.at) {
         if *hint != v.at {
             cx.report(
-                Diagnostic::new(Code::AtMismatch, a.span, format!("`{}` is computed at {}, not at {}", d.target.name, v.at, hint))
-                    .label("annotation")
-                    .also(d.value.span, format!("this value lives at {}", v.at))
-                    .help("fix the annotation, or move the value with `link(v, j)` or `broadcast(v)`"),
+                Diagnostic::new(
+                    Code::AtMismatch,
+                    a.span,
+                    format!(
+                        "`{}` is computed at {}, not at {}",
+                        d.target.name, v.at, hint
+                    ),
+                )
+                .label("annotation")
+                .also(d.value.span, format!("this value lives at {}", v.at))
+                .help("fix the annotation, or move the value with `link(v, j)` or `broadcast(v)`"),
             );
         }
     }
@@ -202,26 +239,44 @@ fn eval_def<'a>(cx: &mut Ctx<'a>, site: &DefSite<'a>) {
         line.ty = v.ty.clone();
         line.dims = kinds;
         line.domain = domain;
+        cx.changed = true;
         return;
     }
     if !reporting || line.kind == LineKind::Input {
         return;
     }
-    let (lty, ldims, ldomain, lspan) = (line.ty.clone(), line.dims.clone(), line.domain.clone(), line.span);
+    let (lty, ldims, ldomain, lspan) = (
+        line.ty.clone(),
+        line.dims.clone(),
+        line.domain.clone(),
+        line.span,
+    );
     let names = line.dim_names.clone();
     if lty != v.ty {
         cx.report(
-            Diagnostic::new(Code::TypeMismatch, d.value.span, format!("`{}` is `{lty}`, but this produces `{}`", d.target.name, v.ty))
-                .label(format!("this is `{}`", v.ty))
-                .also(lspan, format!("`{}` has type `{lty}`", d.target.name))
-                .help("every producer of a line must produce the same type"),
+            Diagnostic::new(
+                Code::TypeMismatch,
+                d.value.span,
+                format!(
+                    "`{}` is `{lty}`, but this produces `{}`",
+                    d.target.name, v.ty
+                ),
+            )
+            .label(format!("this is `{}`", v.ty))
+            .also(lspan, format!("`{}` has type `{lty}`", d.target.name))
+            .help("every producer of a line must produce the same type"),
         );
     } else if ldims != kinds {
         cx.report(
             Diagnostic::new(
                 Code::IndexCount,
                 d.value.span,
-                format!("`{}` has {} dimensions, but this produces {}", d.target.name, ldims.len(), kinds.len()),
+                format!(
+                    "`{}` has {} dimensions, but this produces {}",
+                    d.target.name,
+                    ldims.len(),
+                    kinds.len()
+                ),
             )
             .label("dimensions differ")
             .also(lspan, "declared here")
@@ -241,7 +296,9 @@ fn eval_def<'a>(cx: &mut Ctx<'a>, site: &DefSite<'a>) {
             )
             .label("value in the wrong domain")
             .also(lspan, "declared here")
-            .help("move the value with `link(v, j)` or `broadcast(v)`, or fix the declaration's `at`"),
+            .help(
+                "move the value with `link(v, j)` or `broadcast(v)`, or fix the declaration's `at`",
+            ),
         );
     }
 }
@@ -252,13 +309,19 @@ fn check_from<'a>(cx: &mut Ctx<'a>, d: &Def, from: &Expr, loops: &[&'a ForLoop])
         return;
     };
     let arg = match &d.value.kind {
-        ExprKind::Call { name, args } if name.name == "broadcast" || name.name == "link" => args.first(),
+        ExprKind::Call { name, args } if name.name == "broadcast" || name.name == "link" => {
+            args.first()
+        }
         _ => {
             cx.report(
-                Diagnostic::new(Code::AtMismatch, from.span, "`from` names the source of a `broadcast` or `link`")
-                    .label("no cross-domain component here")
-                    .also(d.value.span, "this is not a `broadcast(..)` or `link(..)`")
-                    .help("remove `from`, or use `at` to state where the value lives"),
+                Diagnostic::new(
+                    Code::AtMismatch,
+                    from.span,
+                    "`from` names the source of a `broadcast` or `link`",
+                )
+                .label("no cross-domain component here")
+                .also(d.value.span, "this is not a `broadcast(..)` or `link(..)`")
+                .help("remove `from`, or use `at` to state where the value lives"),
             );
             return;
         }
@@ -280,28 +343,51 @@ fn check_from<'a>(cx: &mut Ctx<'a>, d: &Def, from: &Expr, loops: &[&'a ForLoop])
 /// A node, as written in `at`, `from`, `link(v, j)` and node indices.
 fn node_term<'a>(cx: &mut Ctx<'a>, e: &Expr, loops: &[&'a ForLoop]) -> Option<NodeTerm> {
     match &e.kind {
-        ExprKind::Ref { name, field: None, indices } if indices.is_empty() => {
+        ExprKind::Ref {
+            name,
+            field: None,
+            indices,
+        } if indices.is_empty() => {
             match loop_kind(loops, &name.name) {
                 Some(Range::Nodes) => return Some(NodeTerm::Var(name.name.clone())),
                 Some(Range::Numbers) => {}
-                None if cx.scope.is_node_param(&name.name) => return Some(NodeTerm::Param(name.name.clone())),
+                None if cx.scope.is_node_param(&name.name) => {
+                    return Some(NodeTerm::Param(name.name.clone()))
+                }
                 None => {}
             }
             let help = match cx.scope.param(&name.name) {
                 None if loop_kind(loops, &name.name).is_none() => {
-                    let mut cands: Vec<&str> = loops.iter().filter(|l| l.range == Range::Nodes).map(|l| l.var.name.as_str()).collect();
-                    cands.extend(cx.comp.params.iter().filter(|p| p.kind == ParamKind::Node).map(|p| p.name.name.as_str()));
+                    let mut cands: Vec<&str> = loops
+                        .iter()
+                        .filter(|l| l.range == Range::Nodes)
+                        .map(|l| l.var.name.as_str())
+                        .collect();
+                    cands.extend(
+                        cx.comp
+                            .params
+                            .iter()
+                            .filter(|p| p.kind == ParamKind::Node)
+                            .map(|p| p.name.name.as_str()),
+                    );
                     match did_you_mean(&name.name, cands) {
                         Some(h) => format!("did you mean `{h}`?"),
-                        None => "name a `node` parameter, a `for i in nodes` variable, or `leader(r)`".into(),
+                        None => {
+                            "name a `node` parameter, a `for i in nodes` variable, or `leader(r)`"
+                                .into()
+                        }
                     }
                 }
                 _ => "name a `node` parameter, a `for i in nodes` variable, or `leader(r)`".into(),
             };
             cx.report(
-                Diagnostic::new(Code::WrongKind, e.span, format!("`{}` is not a node", name.name))
-                    .label("expected a node")
-                    .help(help),
+                Diagnostic::new(
+                    Code::WrongKind,
+                    e.span,
+                    format!("`{}` is not a node", name.name),
+                )
+                .label("expected a node")
+                .help(help),
             );
             None
         }
@@ -340,14 +426,19 @@ impl Ctx<'_> {
 }
 
 fn arity(span: Span, name: &str, want: usize, got: usize) -> Diagnostic {
-    Diagnostic::new(Code::Arity, span, format!("`{name}` takes {want} argument{}, but {got} were given", if want == 1 { "" } else { "s" }))
-        .label(format!("{got} argument{}", if got == 1 { "" } else { "s" }))
-        .help(
-            BUILTINS
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map_or_else(|| format!("pass {want} arguments"), |(_, sig)| format!("usage: {sig}")),
-        )
+    Diagnostic::new(
+        Code::Arity,
+        span,
+        format!(
+            "`{name}` takes {want} argument{}, but {got} were given",
+            if want == 1 { "" } else { "s" }
+        ),
+    )
+    .label(format!("{got} argument{}", if got == 1 { "" } else { "s" }))
+    .help(BUILTINS.iter().find(|(n, _)| *n == name).map_or_else(
+        || format!("pass {want} arguments"),
+        |(_, sig)| format!("usage: {sig}"),
+    ))
 }
 
 fn eval<'a>(cx: &mut Ctx<'a>, e: &Expr, env: &mut Env<'a, '_>) -> Option<LVal> {
@@ -370,40 +461,66 @@ fn eval_inner<'a>(cx: &mut Ctx<'a>, e: &Expr, env: &mut Env<'a, '_>) -> Option<L
         }
         ExprKind::Unspecified => {
             cx.report(
-                Diagnostic::new(Code::StrayUnspecified, e.span, "`?` marks a choice and only goes first in `select` or `quorum`")
-                    .label("not a choice position")
-                    .help("write `select(?, a, b)` or `quorum(?, k, votes)`"),
+                Diagnostic::new(
+                    Code::StrayUnspecified,
+                    e.span,
+                    "`?` marks a choice and only goes first in `select` or `quorum`",
+                )
+                .label("not a choice position")
+                .help("write `select(?, a, b)` or `quorum(?, k, votes)`"),
             );
             None
         }
         ExprKind::Binary { .. } => {
             cx.report(
-                Diagnostic::new(Code::WrongKind, e.span, "arithmetic on lines is not part of Rio")
-                    .label("lines are combined by components, not operators")
-                    .help("declare a Rust function, e.g. `fn add(a: u64, b: u64) -> u64;`, and call it"),
+                Diagnostic::new(
+                    Code::WrongKind,
+                    e.span,
+                    "arithmetic on lines is not part of Rio",
+                )
+                .label("lines are combined by components, not operators")
+                .help(
+                    "declare a Rust function, e.g. `fn add(a: u64, b: u64) -> u64;`, and call it",
+                ),
             );
             None
         }
         ExprKind::Rust(_) => {
             let Some(ty) = env.expect.clone() else {
                 cx.report(
-                    Diagnostic::new(Code::CannotInfer, e.span, "the type of this Rust constant is unknown")
-                        .label("untyped constant")
-                        .help("annotate the line: `x: Type = { ... } at i`"),
+                    Diagnostic::new(
+                        Code::CannotInfer,
+                        e.span,
+                        "the type of this Rust constant is unknown",
+                    )
+                    .label("untyped constant")
+                    .help("annotate the line: `x: Type = { ... } at i`"),
                 );
                 return None;
             };
             let Some(at) = env.at_hint.clone() else {
                 cx.report(
-                    Diagnostic::new(Code::NoDomain, e.span, "a constant lives nowhere until you say where")
-                        .label("no domain")
-                        .help("add `at i` (or `at s`) to the statement"),
+                    Diagnostic::new(
+                        Code::NoDomain,
+                        e.span,
+                        "a constant lives nowhere until you say where",
+                    )
+                    .label("no domain")
+                    .help("add `at i` (or `at s`) to the statement"),
                 );
                 return None;
             };
-            Some(LVal { ty, dims: Vec::new(), at })
+            Some(LVal {
+                ty,
+                dims: Vec::new(),
+                at,
+            })
         }
-        ExprKind::Ref { name, field, indices } => eval_ref(cx, e, name, field.as_ref(), indices, env),
+        ExprKind::Ref {
+            name,
+            field,
+            indices,
+        } => eval_ref(cx, e, name, field.as_ref(), indices, env),
         ExprKind::Call { name, args } => eval_call(cx, e, name, args, env),
     }
 }
@@ -432,7 +549,12 @@ fn eval_ref<'a>(
         unknown_line(cx, e, name, field, &full, env.loops);
         return None;
     };
-    let (dims, names, domain, ty) = (line.dims.clone(), line.dim_names.clone(), line.domain.clone(), line.ty.clone());
+    let (dims, names, domain, ty) = (
+        line.dims.clone(),
+        line.dim_names.clone(),
+        line.domain.clone(),
+        line.ty.clone(),
+    );
     if let Some(l) = cx.lines.get_mut(&full) {
         l.consumed = true;
     }
@@ -442,7 +564,17 @@ fn eval_ref<'a>(
         cx.reads.push(Read {
             consumers: env.consumers.clone(),
             line: full,
-            hard: !env.soft && !env.shifted && indices.iter().all(|i| !matches!(i, Index::Expr(Expr { kind: ExprKind::Binary { .. } | ExprKind::Number(_), .. }))),
+            hard: !env.soft
+                && !env.shifted
+                && indices.iter().all(|i| {
+                    !matches!(
+                        i,
+                        Index::Expr(Expr {
+                            kind: ExprKind::Binary { .. } | ExprKind::Number(_),
+                            ..
+                        })
+                    )
+                }),
             span: e.span,
         });
         return None;
@@ -450,12 +582,25 @@ fn eval_ref<'a>(
     let mut idx: Vec<IdxVal> = Vec::new();
     if indices.is_empty() {
         let named: Vec<&String> = names.iter().take_while(|n| !n.is_empty()).collect();
-        let in_scope = named.iter().filter(|n| loop_kind(env.loops, n).is_some()).count();
+        let in_scope = named
+            .iter()
+            .filter(|n| loop_kind(env.loops, n).is_some())
+            .count();
         if in_scope > 0 && in_scope < named.len() {
             cx.report(
-                Diagnostic::new(Code::IndexCount, e.span, format!("`{full}` is indexed by {}, not all of which are in scope", join(&named)))
-                    .label("cannot be indexed implicitly here")
-                    .help(format!("index it explicitly, e.g. `{full}[{}]`", join_idx(&named))),
+                Diagnostic::new(
+                    Code::IndexCount,
+                    e.span,
+                    format!(
+                        "`{full}` is indexed by {}, not all of which are in scope",
+                        join(&named)
+                    ),
+                )
+                .label("cannot be indexed implicitly here")
+                .help(format!(
+                    "index it explicitly, e.g. `{full}[{}]`",
+                    join_idx(&named)
+                )),
             );
             return None;
         }
@@ -477,7 +622,12 @@ fn eval_ref<'a>(
                 Diagnostic::new(
                     Code::IndexCount,
                     span,
-                    format!("`{full}` has {} dimension{}, but {} indices were given", dims.len(), if dims.len() == 1 { "" } else { "s" }, indices.len()),
+                    format!(
+                        "`{full}` has {} dimension{}, but {} indices were given",
+                        dims.len(),
+                        if dims.len() == 1 { "" } else { "s" },
+                        indices.len()
+                    ),
                 )
                 .label("too many indices")
                 .help(format!("`{full}` is {}", describe_dims(&dims))),
@@ -543,9 +693,13 @@ fn eval_ref<'a>(
             });
             if missing.get() {
                 cx.report(
-                    Diagnostic::new(Code::IndexCount, e.span, format!("`{full}` lives at a leader chosen by its indices"))
-                        .label("index it fully to know where it lives")
-                        .help(format!("`{full}` is {}", describe_dims(&dims))),
+                    Diagnostic::new(
+                        Code::IndexCount,
+                        e.span,
+                        format!("`{full}` lives at a leader chosen by its indices"),
+                    )
+                    .label("index it fully to know where it lives")
+                    .help(format!("`{full}` is {}", describe_dims(&dims))),
                 );
                 return None;
             }
@@ -562,15 +716,27 @@ fn eval_ref<'a>(
         hard: !env.soft && !shifted,
         span: e.span,
     });
-    Some(LVal { ty, dims: out_dims, at })
+    Some(LVal {
+        ty,
+        dims: out_dims,
+        at,
+    })
 }
 
 fn join(names: &[&String]) -> String {
-    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn join_idx(names: &[&String]) -> String {
-    names.iter().map(|n| n.as_str()).collect::<Vec<_>>().join("][")
+    names
+        .iter()
+        .map(|n| n.as_str())
+        .collect::<Vec<_>>()
+        .join("][")
 }
 
 fn describe_dims(dims: &[DimKind]) -> String {
@@ -587,9 +753,18 @@ fn describe_dims(dims: &[DimKind]) -> String {
     format!("indexed {}", parts.concat())
 }
 
-fn unknown_line(cx: &mut Ctx<'_>, e: &Expr, name: &Ident, field: Option<&Ident>, full: &str, loops: &[&ForLoop]) {
-    if field.is_none() {
-        if cx.scope.param(&name.name).is_some() || loop_kind(loops, &name.name).is_some() {
+fn unknown_line(
+    cx: &mut Ctx<'_>,
+    e: &Expr,
+    name: &Ident,
+    field: Option<&Ident>,
+    full: &str,
+    loops: &[&ForLoop],
+) {
+    if field.is_none()
+        && (cx.scope.param(&name.name).is_some() || loop_kind(loops, &name.name).is_some())
+    {
+        {
             cx.report(
                 Diagnostic::new(Code::WrongKind, e.span, format!("`{}` is a parameter or index, not a line", name.name))
                     .label("not a line")
@@ -618,9 +793,13 @@ fn same_node(cx: &mut Ctx<'_>, what: &str, vals: &[(LVal, Span)]) -> Option<At> 
     for (v, s) in vals {
         if !v.dims.is_empty() || matches!(v.at, At::Spread(_)) {
             cx.report(
-                Diagnostic::new(Code::DomainMismatch, *s, format!("`{what}` takes single values, but this is a bundle ({v})"))
-                    .label("a bundle, not one value")
-                    .help("index the bundle, e.g. `x[i]`, or collect it with `quorum(k, x[*][i])`"),
+                Diagnostic::new(
+                    Code::DomainMismatch,
+                    *s,
+                    format!("`{what}` takes single values, but this is a bundle ({v})"),
+                )
+                .label("a bundle, not one value")
+                .help("index the bundle, e.g. `x[i]`, or collect it with `quorum(k, x[*][i])`"),
             );
             return None;
         }
@@ -639,7 +818,13 @@ fn same_node(cx: &mut Ctx<'_>, what: &str, vals: &[(LVal, Span)]) -> Option<At> 
     Some(first.at.clone())
 }
 
-fn eval_call<'a>(cx: &mut Ctx<'a>, e: &Expr, name: &Ident, args: &[Expr], env: &mut Env<'a, '_>) -> Option<LVal> {
+fn eval_call<'a>(
+    cx: &mut Ctx<'a>,
+    e: &Expr,
+    name: &Ident,
+    args: &[Expr],
+    env: &mut Env<'a, '_>,
+) -> Option<LVal> {
     let n = name.name.as_str();
     let want = |k: usize| args.len() == k;
     match n {
@@ -684,9 +869,13 @@ fn eval_call<'a>(cx: &mut Ctx<'a>, e: &Expr, name: &Ident, args: &[Expr], env: &
             let mut v = eval(cx, arg, env)?;
             if v.dims.len() < 2 {
                 cx.report(
-                    Diagnostic::new(Code::IndexCount, arg.span, format!("`transpose` needs a bundle of bundles, found {v}"))
-                        .label("fewer than two bundle dimensions")
-                        .help("transpose swaps the first two dimensions of `x[*][*]`"),
+                    Diagnostic::new(
+                        Code::IndexCount,
+                        arg.span,
+                        format!("`transpose` needs a bundle of bundles, found {v}"),
+                    )
+                    .label("fewer than two bundle dimensions")
+                    .help("transpose swaps the first two dimensions of `x[*][*]`"),
                 );
                 return None;
             }
@@ -707,7 +896,11 @@ fn eval_call<'a>(cx: &mut Ctx<'a>, e: &Expr, name: &Ident, args: &[Expr], env: &
             let (va, vb) = (va?, vb?);
             let at = same_node(cx, n, &[(va.clone(), a.span), (vb.clone(), b.span)])?;
             Some(LVal {
-                ty: if n == "sync" { va.ty } else { format!("({} , {})", va.ty, vb.ty) },
+                ty: if n == "sync" {
+                    va.ty
+                } else {
+                    format!("({} , {})", va.ty, vb.ty)
+                },
                 dims: Vec::new(),
                 at,
             })
@@ -741,14 +934,27 @@ fn eval_call<'a>(cx: &mut Ctx<'a>, e: &Expr, name: &Ident, args: &[Expr], env: &
     }
 }
 
-fn eval_select<'a>(cx: &mut Ctx<'a>, e: &Expr, args: &[Expr], env: &mut Env<'a, '_>) -> Option<LVal> {
+fn eval_select<'a>(
+    cx: &mut Ctx<'a>,
+    e: &Expr,
+    args: &[Expr],
+    env: &mut Env<'a, '_>,
+) -> Option<LVal> {
     let marked = matches!(args.first().map(|a| &a.kind), Some(ExprKind::Unspecified));
-    let options: &[Expr] = if marked { args.get(1..).unwrap_or(&[]) } else { args };
+    let options: &[Expr] = if marked {
+        args.get(1..).unwrap_or(&[])
+    } else {
+        args
+    };
     if !marked {
         cx.report(
-            Diagnostic::new(Code::SelectNeedsChoice, e.span, "`select` picks whichever option is available first, which is a choice")
-                .label("choice not marked")
-                .help("make the choice visible: `select(?, a, b)`"),
+            Diagnostic::new(
+                Code::SelectNeedsChoice,
+                e.span,
+                "`select` picks whichever option is available first, which is a choice",
+            )
+            .label("choice not marked")
+            .help("make the choice visible: `select(?, a, b)`"),
         );
     }
     if options.len() == 1 {
@@ -756,9 +962,16 @@ fn eval_select<'a>(cx: &mut Ctx<'a>, e: &Expr, args: &[Expr], env: &mut Env<'a, 
     }
     if options.len() < 2 {
         cx.report(
-            Diagnostic::new(Code::Arity, e.span, format!("`select` needs at least two options, found {}", options.len()))
-                .label("too few options")
-                .help("usage: select(?, a, b, ...)"),
+            Diagnostic::new(
+                Code::Arity,
+                e.span,
+                format!(
+                    "`select` needs at least two options, found {}",
+                    options.len()
+                ),
+            )
+            .label("too few options")
+            .help("usage: select(?, a, b, ...)"),
         );
         return None;
     }
@@ -778,10 +991,17 @@ fn eval_select<'a>(cx: &mut Ctx<'a>, e: &Expr, args: &[Expr], env: &mut Env<'a, 
     for (v, s) in vals.iter().skip(1) {
         if v.ty != first.ty {
             cx.report(
-                Diagnostic::new(Code::TypeMismatch, *s, format!("the options of `select` must have one type: `{}` here, `{}` first", v.ty, first.ty))
-                    .label(format!("this is `{}`", v.ty))
-                    .also(first_span, format!("this is `{}`", first.ty))
-                    .help("convert one option with a Rust function"),
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    *s,
+                    format!(
+                        "the options of `select` must have one type: `{}` here, `{}` first",
+                        v.ty, first.ty
+                    ),
+                )
+                .label(format!("this is `{}`", v.ty))
+                .also(first_span, format!("this is `{}`", first.ty))
+                .help("convert one option with a Rust function"),
             );
             return None;
         }
@@ -804,9 +1024,13 @@ fn select_family<'a>(cx: &mut Ctx<'a>, options: &[Expr], env: &mut Env<'a, '_>) 
     let v = v?;
     if v.dims.len() != 1 || matches!(v.at, At::Spread(_)) {
         cx.report(
-            Diagnostic::new(Code::Arity, o.span, format!("`select` needs two options, or one bundle at one node; found {v}"))
-                .label("not a choice")
-                .help("usage: select(?, a, b, ...) or select(?, xs[h][*][i])"),
+            Diagnostic::new(
+                Code::Arity,
+                o.span,
+                format!("`select` needs two options, or one bundle at one node; found {v}"),
+            )
+            .label("not a choice")
+            .help("usage: select(?, a, b, ...) or select(?, xs[h][*][i])"),
         );
         return None;
     }
@@ -825,16 +1049,19 @@ fn eval_some<'a>(cx: &mut Ctx<'a>, e: &Expr, args: &[Expr], env: &mut Env<'a, '_
     };
     let v = eval(cx, arg, env)?;
     let at = same_node(cx, "some", &[(v.clone(), arg.span)])?;
-    let inner = v
-        .ty
-        .strip_prefix("Option < ")
-        .and_then(|t| t.strip_suffix(" >"))
-        .map(str::to_string);
+    let inner =
+        v.ty.strip_prefix("Option < ")
+            .and_then(|t| t.strip_suffix(" >"))
+            .map(str::to_string);
     let Some(ty) = inner else {
         cx.report(
-            Diagnostic::new(Code::TypeMismatch, arg.span, format!("`some` takes an `Option<_>`, found `{}`", v.ty))
-                .label(format!("this is `{}`", v.ty))
-                .help("pass a line of type `Option<T>`"),
+            Diagnostic::new(
+                Code::TypeMismatch,
+                arg.span,
+                format!("`some` takes an `Option<_>`, found `{}`", v.ty),
+            )
+            .label(format!("this is `{}`", v.ty))
+            .help("pass a line of type `Option<T>`"),
         );
         return None;
     };
@@ -845,9 +1072,18 @@ fn eval_some<'a>(cx: &mut Ctx<'a>, e: &Expr, args: &[Expr], env: &mut Env<'a, '_
     })
 }
 
-fn eval_quorum<'a>(cx: &mut Ctx<'a>, e: &Expr, args: &[Expr], env: &mut Env<'a, '_>) -> Option<LVal> {
+fn eval_quorum<'a>(
+    cx: &mut Ctx<'a>,
+    e: &Expr,
+    args: &[Expr],
+    env: &mut Env<'a, '_>,
+) -> Option<LVal> {
     let marked = matches!(args.first().map(|a| &a.kind), Some(ExprKind::Unspecified));
-    let rest: &[Expr] = if marked { args.get(1..).unwrap_or(&[]) } else { args };
+    let rest: &[Expr] = if marked {
+        args.get(1..).unwrap_or(&[])
+    } else {
+        args
+    };
     let [k, votes] = rest else {
         cx.report(arity(e.span, "quorum", 2, rest.len()));
         return None;
@@ -863,18 +1099,26 @@ fn eval_quorum<'a>(cx: &mut Ctx<'a>, e: &Expr, args: &[Expr], env: &mut Env<'a, 
     let threshold = threshold?;
     if v.dims.first() != Some(&DimKind::Node) || v.dims.len() != 1 {
         cx.report(
-            Diagnostic::new(Code::IndexCount, votes.span, format!("`quorum` counts one vote per node, but this is {v}"))
-                .label("not a bundle indexed by node")
-                .help("pass the votes one node received, e.g. `echo[*][i]`"),
+            Diagnostic::new(
+                Code::IndexCount,
+                votes.span,
+                format!("`quorum` counts one vote per node, but this is {v}"),
+            )
+            .label("not a bundle indexed by node")
+            .help("pass the votes one node received, e.g. `echo[*][i]`"),
         );
         return None;
     }
     let at = match v.at {
         At::Spread(_) => {
             cx.report(
-                Diagnostic::new(Code::SpreadVotes, votes.span, "these votes live at different nodes, so no node can count them")
-                    .label("spread across nodes")
-                    .help("count the votes one node received: index the receiver, e.g. `echo[*][i]`"),
+                Diagnostic::new(
+                    Code::SpreadVotes,
+                    votes.span,
+                    "these votes live at different nodes, so no node can count them",
+                )
+                .label("spread across nodes")
+                .help("count the votes one node received: index the receiver, e.g. `echo[*][i]`"),
             );
             return None;
         }
@@ -890,51 +1134,95 @@ fn eval_quorum<'a>(cx: &mut Ctx<'a>, e: &Expr, args: &[Expr], env: &mut Env<'a, 
     })
 }
 
-fn eval_fn<'a>(cx: &mut Ctx<'a>, e: &Expr, name: &Ident, args: &[Expr], env: &mut Env<'a, '_>) -> Option<LVal> {
+fn eval_fn<'a>(
+    cx: &mut Ctx<'a>,
+    e: &Expr,
+    name: &Ident,
+    args: &[Expr],
+    env: &mut Env<'a, '_>,
+) -> Option<LVal> {
     let Some(f) = cx.items.fns.get(name.name.as_str()).copied() else {
         let mut cands: Vec<&str> = BUILTINS.iter().map(|(n, _)| *n).collect();
         cands.extend(cx.items.fns.keys().copied());
         let hint = did_you_mean(&name.name, cands);
         let help = match (hint, cx.items.components.contains_key(name.name.as_str())) {
-            (_, true) => format!("`{}` is a component: instantiate it with `x = {}(...) {{ port = value }}`", name.name, name.name),
+            (_, true) => format!(
+                "`{}` is a component: instantiate it with `x = {}(...) {{ port = value }}`",
+                name.name, name.name
+            ),
             (Some(h), _) => format!("did you mean `{h}`?"),
-            (None, _) => format!("declare it as a Rust function: `fn {}(...) -> T;`", name.name),
+            (None, _) => format!(
+                "declare it as a Rust function: `fn {}(...) -> T;`",
+                name.name
+            ),
         };
         cx.report(
-            Diagnostic::new(Code::UnknownName, name.span, format!("no function or built-in named `{}`", name.name))
-                .label("unknown function")
-                .help(help),
+            Diagnostic::new(
+                Code::UnknownName,
+                name.span,
+                format!("no function or built-in named `{}`", name.name),
+            )
+            .label("unknown function")
+            .help(help),
         );
         return None;
     };
     if f.params.len() != args.len() {
-        let sig: Vec<String> = f.params.iter().map(|p| format!("{}: {}", p.name.name, p.ty.text)).collect();
+        let sig: Vec<String> = f
+            .params
+            .iter()
+            .map(|p| format!("{}: {}", p.name.name, p.ty.text))
+            .collect();
         cx.report(
             Diagnostic::new(
                 Code::Arity,
                 e.span,
-                format!("`{}` takes {} argument{}, but {} were given", name.name, f.params.len(), if f.params.len() == 1 { "" } else { "s" }, args.len()),
+                format!(
+                    "`{}` takes {} argument{}, but {} were given",
+                    name.name,
+                    f.params.len(),
+                    if f.params.len() == 1 { "" } else { "s" },
+                    args.len()
+                ),
             )
-            .label(format!("{} argument{}", args.len(), if args.len() == 1 { "" } else { "s" }))
+            .label(format!(
+                "{} argument{}",
+                args.len(),
+                if args.len() == 1 { "" } else { "s" }
+            ))
             .also(f.name.span, "declared here")
-            .help(format!("the signature is `fn {}({}) -> {}`", name.name, sig.join(", "), f.ret.text)),
+            .help(format!(
+                "the signature is `fn {}({}) -> {}`",
+                name.name,
+                sig.join(", "),
+                f.ret.text
+            )),
         );
         return None;
     }
     let mut vals = Vec::new();
     let mut failed = false;
     for (a, p) in args.iter().zip(&f.params) {
-        let expect = std::mem::replace(&mut env.expect, Some(p.ty.text.clone()));
+        let expect = env.expect.replace(p.ty.text.clone());
         let v = eval(cx, a, env);
         env.expect = expect;
         match v {
             Some(v) => {
                 if v.ty != p.ty.text && v.dims.is_empty() {
                     cx.report(
-                        Diagnostic::new(Code::TypeMismatch, a.span, format!("`{}` expects `{}` for `{}`, found `{}`", name.name, p.ty.text, p.name.name, v.ty))
-                            .label(format!("this is `{}`", v.ty))
-                            .also(p.ty.span, "parameter declared here")
-                            .help("pass a value of the declared type, or change the function's signature"),
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            a.span,
+                            format!(
+                                "`{}` expects `{}` for `{}`, found `{}`",
+                                name.name, p.ty.text, p.name.name, v.ty
+                            ),
+                        )
+                        .label(format!("this is `{}`", v.ty))
+                        .also(p.ty.span, "parameter declared here")
+                        .help(
+                            "pass a value of the declared type, or change the function's signature",
+                        ),
                     );
                     failed = true;
                 }
@@ -951,9 +1239,16 @@ fn eval_fn<'a>(cx: &mut Ctx<'a>, e: &Expr, name: &Ident, args: &[Expr], env: &mu
             Some(a) => a,
             None => {
                 cx.report(
-                    Diagnostic::new(Code::NoDomain, e.span, format!("`{}()` has no arguments, so nothing says where it runs", name.name))
-                        .label("no domain")
-                        .help("add `at i` (or `at s`) to the statement"),
+                    Diagnostic::new(
+                        Code::NoDomain,
+                        e.span,
+                        format!(
+                            "`{}()` has no arguments, so nothing says where it runs",
+                            name.name
+                        ),
+                    )
+                    .label("no domain")
+                    .help("add `at i` (or `at s`) to the statement"),
                 );
                 return None;
             }
@@ -983,13 +1278,32 @@ fn eval_instance<'a>(cx: &mut Ctx<'a>, site: &InstanceSite<'a>) {
         let sig: Vec<String> = callee
             .params
             .iter()
-            .map(|p| format!("{} {}", match p.kind { ParamKind::Nodes => "nodes", ParamKind::Faults => "faults", ParamKind::Node => "node" }, p.name.name))
+            .map(|p| {
+                format!(
+                    "{} {}",
+                    match p.kind {
+                        ParamKind::Nodes => "nodes",
+                        ParamKind::Faults => "faults",
+                        ParamKind::Node => "node",
+                    },
+                    p.name.name
+                )
+            })
             .collect();
         cx.report(
-            Diagnostic::new(Code::Arity, inst.component.span, format!("`{}` takes {} parameters, but {} were given", callee.name.name, callee.params.len(), inst.args.len()))
-                .label("wrong number of parameters")
-                .also(callee.name.span, "declared here")
-                .help(format!("pass ({})", sig.join(", "))),
+            Diagnostic::new(
+                Code::Arity,
+                inst.component.span,
+                format!(
+                    "`{}` takes {} parameters, but {} were given",
+                    callee.name.name,
+                    callee.params.len(),
+                    inst.args.len()
+                ),
+            )
+            .label("wrong number of parameters")
+            .also(callee.name.span, "declared here")
+            .help(format!("pass ({})", sig.join(", "))),
         );
         return;
     }
@@ -1002,12 +1316,19 @@ fn eval_instance<'a>(cx: &mut Ctx<'a>, site: &InstanceSite<'a>) {
                 let ok = matches!(&a.kind, ExprKind::Ref { name, .. } if Some(name.name.as_str()) == cx.scope.nodes);
                 if !ok {
                     cx.report(
-                        Diagnostic::new(Code::WrongKind, a.span, format!("`{}` runs on the same nodes as its caller", callee.name.name))
-                            .label("expected this protocol's `nodes` parameter")
-                            .help(match cx.scope.nodes {
-                                Some(n) => format!("pass `{n}`"),
-                                None => "declare a `nodes n` parameter and pass `n`".into(),
-                            }),
+                        Diagnostic::new(
+                            Code::WrongKind,
+                            a.span,
+                            format!(
+                                "`{}` runs on the same nodes as its caller",
+                                callee.name.name
+                            ),
+                        )
+                        .label("expected this protocol's `nodes` parameter")
+                        .help(match cx.scope.nodes {
+                            Some(n) => format!("pass `{n}`"),
+                            None => "declare a `nodes n` parameter and pass `n`".into(),
+                        }),
                     );
                     return;
                 }
@@ -1023,14 +1344,24 @@ fn eval_instance<'a>(cx: &mut Ctx<'a>, site: &InstanceSite<'a>) {
                 nums.insert(p.name.name.clone(), l);
             }
             ParamKind::Node => {
-                let Some(t) = node_term(cx, a, &site.loops) else { return };
+                let Some(t) = node_term(cx, a, &site.loops) else {
+                    return;
+                };
                 nodes_map.insert(p.name.name.clone(), t);
             }
         }
     }
     if cx.reporting {
         let callee_scope = Scope::new(callee, &mut Diagnostics::default());
-        for (h, c) in callee_scope.hyps.iter().skip(usize::from(callee_scope.nodes.is_some()) + usize::from(callee_scope.faults.is_some())).zip(&callee.constraints) {
+        for (h, c) in callee_scope
+            .hyps
+            .iter()
+            .skip(
+                usize::from(callee_scope.nodes.is_some())
+                    + usize::from(callee_scope.faults.is_some()),
+            )
+            .zip(&callee.constraints)
+        {
             let goal = h.subst(&|v| nums.get(v).cloned());
             if !crate::arith::prove_nonneg(&cx.scope.hyps, &goal) {
                 cx.report(
@@ -1049,7 +1380,9 @@ fn eval_instance<'a>(cx: &mut Ctx<'a>, site: &InstanceSite<'a>) {
         .body
         .iter()
         .filter_map(|s| match s {
-            Stmt::Port(p) if p.dir == PortDir::Out => Some(format!("{}.{}", inst.name.name, p.name.name)),
+            Stmt::Port(p) if p.dir == PortDir::Out => {
+                Some(format!("{}.{}", inst.name.name, p.name.name))
+            }
             _ => None,
         })
         .collect();
@@ -1063,25 +1396,43 @@ fn eval_instance<'a>(cx: &mut Ctx<'a>, site: &InstanceSite<'a>) {
         .collect();
     let is_generic = |t: &str| callee.generics.iter().any(|g| g.name == t);
     for b in &inst.bindings {
-        let Some(port) = ports.iter().find(|p| p.dir == PortDir::In && p.name.name == b.port.name) else {
-            let ins: Vec<&str> = ports.iter().filter(|p| p.dir == PortDir::In).map(|p| p.name.name.as_str()).collect();
+        let Some(port) = ports
+            .iter()
+            .find(|p| p.dir == PortDir::In && p.name.name == b.port.name)
+        else {
+            let ins: Vec<&str> = ports
+                .iter()
+                .filter(|p| p.dir == PortDir::In)
+                .map(|p| p.name.name.as_str())
+                .collect();
             let hint = did_you_mean(&b.port.name, ins.iter().copied());
             cx.report(
-                Diagnostic::new(Code::UnknownName, b.port.span, format!("`{}` has no input named `{}`", callee.name.name, b.port.name))
-                    .label("unknown input")
-                    .help(match hint {
-                        Some(h) => format!("did you mean `{h}`?"),
-                        None => format!("its inputs are: {}", ins.join(", ")),
-                    }),
+                Diagnostic::new(
+                    Code::UnknownName,
+                    b.port.span,
+                    format!(
+                        "`{}` has no input named `{}`",
+                        callee.name.name, b.port.name
+                    ),
+                )
+                .label("unknown input")
+                .help(match hint {
+                    Some(h) => format!("did you mean `{h}`?"),
+                    None => format!("its inputs are: {}", ins.join(", ")),
+                }),
             );
             continue;
         };
         if let Some(prev) = bound.insert(&b.port.name, b.port.span) {
             cx.report(
-                Diagnostic::new(Code::Duplicate, b.port.span, format!("input `{}` is bound twice", b.port.name))
-                    .label("second binding")
-                    .also(prev, "first binding")
-                    .help("a line has one producer: bind each input once"),
+                Diagnostic::new(
+                    Code::Duplicate,
+                    b.port.span,
+                    format!("input `{}` is bound twice", b.port.name),
+                )
+                .label("second binding")
+                .also(prev, "first binding")
+                .help("a line has one producer: bind each input once"),
             );
             continue;
         }
@@ -1093,11 +1444,18 @@ fn eval_instance<'a>(cx: &mut Ctx<'a>, site: &InstanceSite<'a>) {
             consumers: consumers.clone(),
             shifted: false,
         };
-        let Some(v) = eval(cx, &b.value, &mut env) else { continue };
+        let Some(v) = eval(cx, &b.value, &mut env) else {
+            continue;
+        };
         if is_generic(&port.ty.text) {
-            let t = generics.entry(port.ty.text.clone()).or_insert_with(|| v.ty.clone());
+            let t = generics
+                .entry(port.ty.text.clone())
+                .or_insert_with(|| v.ty.clone());
             if *t != v.ty {
-                let msg = format!("`{}` is `{}` here but `{}` elsewhere", port.ty.text, v.ty, t);
+                let msg = format!(
+                    "`{}` is `{}` here but `{}` elsewhere",
+                    port.ty.text, v.ty, t
+                );
                 cx.report(
                     Diagnostic::new(Code::TypeMismatch, b.value.span, msg)
                         .label(format!("this is `{}`", v.ty))
@@ -1108,20 +1466,33 @@ fn eval_instance<'a>(cx: &mut Ctx<'a>, site: &InstanceSite<'a>) {
             let want = subst_ty(&port.ty.text, &generics);
             if want != v.ty {
                 cx.report(
-                    Diagnostic::new(Code::TypeMismatch, b.value.span, format!("input `{}` is `{want}`, found `{}`", port.name.name, v.ty))
-                        .label(format!("this is `{}`", v.ty))
-                        .also(port.ty.span, "declared here")
-                        .help("bind a value of the declared type"),
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        b.value.span,
+                        format!("input `{}` is `{want}`, found `{}`", port.name.name, v.ty),
+                    )
+                    .label(format!("this is `{}`", v.ty))
+                    .also(port.ty.span, "declared here")
+                    .help("bind a value of the declared type"),
                 );
             }
         }
         let want_dims = port.indices.len();
         if v.dims.len() != want_dims {
             cx.report(
-                Diagnostic::new(Code::IndexCount, b.value.span, format!("input `{}` has {} dimensions, this value {}", port.name.name, want_dims, v.dims.len()))
-                    .label(format!("{v}"))
-                    .also(port.span, "declared here")
-                    .help("index the value so its dimensions match the input"),
+                Diagnostic::new(
+                    Code::IndexCount,
+                    b.value.span,
+                    format!(
+                        "input `{}` has {} dimensions, this value {}",
+                        port.name.name,
+                        want_dims,
+                        v.dims.len()
+                    ),
+                )
+                .label(format!("{v}"))
+                .also(port.span, "declared here")
+                .help("index the value so its dimensions match the input"),
             );
             continue;
         }
@@ -1129,20 +1500,37 @@ fn eval_instance<'a>(cx: &mut Ctx<'a>, site: &InstanceSite<'a>) {
         if want_at.as_ref().is_some_and(|w| *w != v.at) {
             let want = want_at.map(|w| w.to_string()).unwrap_or_default();
             cx.report(
-                Diagnostic::new(Code::DomainMismatch, b.value.span, format!("input `{}` lives at {want}, but this value lives at {}", port.name.name, v.at))
-                    .label("value in the wrong domain")
-                    .also(port.at.span, "declared here")
-                    .help("move the value with `link(v, j)` or `broadcast(v)` before binding it"),
+                Diagnostic::new(
+                    Code::DomainMismatch,
+                    b.value.span,
+                    format!(
+                        "input `{}` lives at {want}, but this value lives at {}",
+                        port.name.name, v.at
+                    ),
+                )
+                .label("value in the wrong domain")
+                .also(port.at.span, "declared here")
+                .help("move the value with `link(v, j)` or `broadcast(v)` before binding it"),
             );
         }
     }
     for p in ports.iter().filter(|p| p.dir == PortDir::In) {
         if !bound.contains_key(p.name.name.as_str()) {
             cx.report(
-                Diagnostic::new(Code::MissingBinding, inst.name.span, format!("input `{}` of `{}` is not bound", p.name.name, callee.name.name))
-                    .label("missing input")
-                    .also(p.name.span, "declared here")
-                    .help(format!("bind it: `{} = {}(...) {{ {} = value }}`", inst.name.name, callee.name.name, p.name.name)),
+                Diagnostic::new(
+                    Code::MissingBinding,
+                    inst.name.span,
+                    format!(
+                        "input `{}` of `{}` is not bound",
+                        p.name.name, callee.name.name
+                    ),
+                )
+                .label("missing input")
+                .also(p.name.span, "declared here")
+                .help(format!(
+                    "bind it: `{} = {}(...) {{ {} = value }}`",
+                    inst.name.name, callee.name.name, p.name.name
+                )),
             );
         }
     }
@@ -1167,14 +1555,28 @@ fn eval_instance<'a>(cx: &mut Ctx<'a>, site: &InstanceSite<'a>) {
             None => port_at(cx, p, &nodes_map).and_then(|a| to_line_domain(&a, &loop_pattern)),
         };
         let mut dims = loop_kinds.clone();
-        dims.extend(p.indices.iter().map(|i| if Some(i.name.as_str()) == at_var { DimKind::Node } else { DimKind::Number }));
+        dims.extend(p.indices.iter().map(|i| {
+            if Some(i.name.as_str()) == at_var {
+                DimKind::Node
+            } else {
+                DimKind::Number
+            }
+        }));
         let ty = subst_ty(&p.ty.text, &generics);
         if let (Some(line), Some(domain)) = (cx.lines.get_mut(&name), domain) {
-            if p.ty.text.split(' ').all(|t| !is_generic(t) || generics.contains_key(t)) {
+            let resolved =
+                p.ty.text
+                    .split(' ')
+                    .all(|t| !is_generic(t) || generics.contains_key(t));
+            if resolved && line.ty != ty {
                 line.ty = ty;
+                cx.changed = true;
             }
-            line.dims = dims;
-            line.domain = domain;
+            if line.dims != dims || line.domain != domain {
+                line.dims = dims;
+                line.domain = domain;
+                cx.changed = true;
+            }
         }
     }
 }

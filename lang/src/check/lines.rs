@@ -11,7 +11,8 @@ fn overlap(a: &[IdxPat], b: &[IdxPat]) -> bool {
     a.len() == b.len()
         && a.iter().zip(b).all(|(x, y)| match (x, y) {
             (IdxPat::Const(c), IdxPat::Const(d)) => c == d,
-            (IdxPat::Const(c), IdxPat::Var { offset, .. }) | (IdxPat::Var { offset, .. }, IdxPat::Const(c)) => {
+            (IdxPat::Const(c), IdxPat::Var { offset, .. })
+            | (IdxPat::Var { offset, .. }, IdxPat::Const(c)) => {
                 i64::try_from(*c).is_ok_and(|c| c >= *offset)
             }
             (IdxPat::Var { .. }, IdxPat::Var { .. }) => true,
@@ -76,34 +77,51 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
                 }
                 if !line.consumed {
                     found.push(
-                        Diagnostic::new(Code::NeverConsumed, line.span, format!("input `{name}` is never read"))
-                            .label("unused input")
-                            .help("remove the input, or read it"),
+                        Diagnostic::new(
+                            Code::NeverConsumed,
+                            line.span,
+                            format!("input `{name}` is never read"),
+                        )
+                        .label("unused input")
+                        .help("remove the input, or read it"),
                     );
                 }
                 continue;
             }
             LineKind::Output if line.producers.is_empty() => {
                 found.push(
-                    Diagnostic::new(Code::OutputUnconnected, line.span, format!("output `{name}` is never produced"))
-                        .label("unconnected output")
-                        .help(format!("produce it, e.g. `{name}[i] = ... at i` inside `for i in nodes`")),
+                    Diagnostic::new(
+                        Code::OutputUnconnected,
+                        line.span,
+                        format!("output `{name}` is never produced"),
+                    )
+                    .label("unconnected output")
+                    .help(format!(
+                        "produce it, e.g. `{name}[i] = ... at i` inside `for i in nodes`"
+                    )),
                 );
                 continue;
             }
-            LineKind::Local | LineKind::InstanceOutput if !line.consumed => {
-                if !name.contains('.') || line.producers.is_empty() {
-                    found.push(
-                        Diagnostic::new(Code::NeverConsumed, line.span, format!("`{name}` is produced but never read"))
-                            .label("unused line")
-                            .help("remove it, or connect it to an output"),
-                    );
-                }
+            LineKind::Local if !line.consumed => {
+                found.push(
+                    Diagnostic::new(
+                        Code::NeverConsumed,
+                        line.span,
+                        format!("`{name}` is produced but never read"),
+                    )
+                    .label("unused line")
+                    .help("remove it, or connect it to an output"),
+                );
             }
             _ => {}
         }
         for (k, a) in line.producers.iter().enumerate() {
-            if let Some(b) = line.producers.iter().skip(k + 1).find(|b| overlap(&a.pattern, &b.pattern)) {
+            if let Some(b) = line
+                .producers
+                .iter()
+                .skip(k + 1)
+                .find(|b| overlap(&a.pattern, &b.pattern))
+            {
                 found.push(
                     Diagnostic::new(Code::TwoProducers, b.span, format!("`{name}` already has a producer"))
                         .label("second producer")

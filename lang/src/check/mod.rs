@@ -45,10 +45,14 @@ pub fn check_file(file: &File) -> (graph::Program, Diagnostics) {
         };
         if let Some(prev) = seen.get(name.name.as_str()) {
             diags.push(
-                Diagnostic::new(Code::Duplicate, name.span, format!("`{}` is defined twice", name.name))
-                    .label("second definition")
-                    .also(*prev, "first definition")
-                    .help("rename one of them"),
+                Diagnostic::new(
+                    Code::Duplicate,
+                    name.span,
+                    format!("`{}` is defined twice", name.name),
+                )
+                .label("second definition")
+                .also(*prev, "first definition")
+                .help("rename one of them"),
             );
             continue;
         }
@@ -68,10 +72,14 @@ pub fn check_file(file: &File) -> (graph::Program, Diagnostics) {
             for p in &f.params {
                 if let Some(prev) = names.insert(&p.name.name, p.name.span) {
                     diags.push(
-                        Diagnostic::new(Code::Duplicate, p.name.span, format!("parameter `{}` is declared twice", p.name.name))
-                            .label("second declaration")
-                            .also(prev, "first declaration")
-                            .help("give each parameter its own name"),
+                        Diagnostic::new(
+                            Code::Duplicate,
+                            p.name.span,
+                            format!("parameter `{}` is declared twice", p.name.name),
+                        )
+                        .label("second declaration")
+                        .also(prev, "first declaration")
+                        .help("give each parameter its own name"),
                     );
                 }
             }
@@ -124,6 +132,8 @@ pub(crate) struct Ctx<'a> {
     pub diags: Diagnostics,
     /// Off during fixpoint inference, on in the final pass.
     pub reporting: bool,
+    /// Set when inference learnt something in the current round.
+    pub changed: bool,
 }
 
 impl Ctx<'_> {
@@ -134,7 +144,11 @@ impl Ctx<'_> {
     }
 }
 
-fn check_component(items: &Items<'_>, comp: &ComponentDecl, out: &mut Diagnostics) -> graph::Component {
+fn check_component(
+    items: &Items<'_>,
+    comp: &ComponentDecl,
+    out: &mut Diagnostics,
+) -> graph::Component {
     let mut diags = Diagnostics::default();
     let scope = Scope::new(comp, &mut diags);
     let mut cx = Ctx {
@@ -148,6 +162,7 @@ fn check_component(items: &Items<'_>, comp: &ComponentDecl, out: &mut Diagnostic
         reads: Vec::new(),
         diags,
         reporting: true,
+        changed: false,
     };
     declare(&mut cx, &comp.body, &mut Vec::new());
     expr::infer(&mut cx);
@@ -171,10 +186,14 @@ fn declare<'a>(cx: &mut Ctx<'a>, body: &'a [Stmt], loops: &mut Vec<&'a ForLoop>)
             Stmt::For(f) => {
                 if let Some(clash) = cx.scope.name_span(&f.var.name, loops) {
                     cx.report(
-                        Diagnostic::new(Code::Duplicate, f.var.span, format!("`{}` is already a name here", f.var.name))
-                            .label("loop variable shadows it")
-                            .also(clash, "declared here")
-                            .help("give the loop variable a fresh name"),
+                        Diagnostic::new(
+                            Code::Duplicate,
+                            f.var.span,
+                            format!("`{}` is already a name here", f.var.name),
+                        )
+                        .label("loop variable shadows it")
+                        .also(clash, "declared here")
+                        .help("give the loop variable a fresh name"),
                     );
                 }
                 loops.push(f);
@@ -190,10 +209,14 @@ fn declare<'a>(cx: &mut Ctx<'a>, body: &'a [Stmt], loops: &mut Vec<&'a ForLoop>)
 fn declare_port<'a>(cx: &mut Ctx<'a>, p: &'a Port, loops: &[&'a ForLoop]) {
     if let Some(l) = loops.last() {
         cx.report(
-            Diagnostic::new(Code::BadTarget, p.span, format!("port `{}` is declared inside a loop", p.name.name))
-                .label("ports belong at the top of the component")
-                .also(l.span, "inside this loop")
-                .help("declare the port before the loops, with its indices: `out dlvr[i]: T at i`"),
+            Diagnostic::new(
+                Code::BadTarget,
+                p.span,
+                format!("port `{}` is declared inside a loop", p.name.name),
+            )
+            .label("ports belong at the top of the component")
+            .also(l.span, "inside this loop")
+            .help("declare the port before the loops, with its indices: `out dlvr[i]: T at i`"),
         );
         return;
     }
@@ -202,16 +225,25 @@ fn declare_port<'a>(cx: &mut Ctx<'a>, p: &'a Port, loops: &[&'a ForLoop]) {
     }
     // The index named by the domain is a node index; the others are numbers.
     let at_var = match &p.at.kind {
-        ExprKind::Ref { name, field: None, indices } if indices.is_empty() => Some(name.name.as_str()),
+        ExprKind::Ref {
+            name,
+            field: None,
+            indices,
+        } if indices.is_empty() => Some(name.name.as_str()),
         _ => None,
     };
     let mut dims = Vec::new();
     for (k, ix) in p.indices.iter().enumerate() {
-        if p.indices.iter().take(k).any(|o| o.name == ix.name) || cx.scope.param(&ix.name).is_some() {
+        if p.indices.iter().take(k).any(|o| o.name == ix.name) || cx.scope.param(&ix.name).is_some()
+        {
             cx.report(
-                Diagnostic::new(Code::Duplicate, ix.span, format!("index `{}` is already a name here", ix.name))
-                    .label("duplicate index")
-                    .help("give each index of a port its own fresh name"),
+                Diagnostic::new(
+                    Code::Duplicate,
+                    ix.span,
+                    format!("index `{}` is already a name here", ix.name),
+                )
+                .label("duplicate index")
+                .help("give each index of a port its own fresh name"),
             );
         }
         dims.push(if Some(ix.name.as_str()) == at_var {
@@ -226,7 +258,12 @@ fn declare_port<'a>(cx: &mut Ctx<'a>, p: &'a Port, loops: &[&'a ForLoop]) {
         }
         (_, Some(v)) if cx.scope.is_node_param(v) => LineDomain::Param(v.to_string()),
         (ExprKind::Call { name, args }, None) if name.name == "leader" && args.len() == 1 => {
-            let idx: Vec<(String, usize)> = p.indices.iter().enumerate().map(|(k, i)| (i.name.clone(), k)).collect();
+            let idx: Vec<(String, usize)> = p
+                .indices
+                .iter()
+                .enumerate()
+                .map(|(k, i)| (i.name.clone(), k))
+                .collect();
             match args.first().and_then(|a| cx.scope.lin_over(a, &idx)) {
                 Some(l) => LineDomain::Leader(l),
                 None => {
@@ -273,13 +310,22 @@ fn check_fresh(cx: &mut Ctx<'_>, name: &Ident) -> bool {
         .get(&name.name)
         .map(|l| l.span)
         .or_else(|| cx.scope.param(&name.name).map(|p| p.1))
-        .or_else(|| cx.instances.iter().find(|i| i.inst.name.name == name.name).map(|i| i.inst.name.span));
+        .or_else(|| {
+            cx.instances
+                .iter()
+                .find(|i| i.inst.name.name == name.name)
+                .map(|i| i.inst.name.span)
+        });
     if let Some(prev) = clash {
         cx.report(
-            Diagnostic::new(Code::Duplicate, name.span, format!("`{}` is declared twice", name.name))
-                .label("second declaration")
-                .also(prev, "first declaration")
-                .help("give each line, parameter and instance its own name"),
+            Diagnostic::new(
+                Code::Duplicate,
+                name.span,
+                format!("`{}` is declared twice", name.name),
+            )
+            .label("second declaration")
+            .also(prev, "first declaration")
+            .help("give each line, parameter and instance its own name"),
         );
         return true;
     }
@@ -290,20 +336,28 @@ fn declare_def<'a>(cx: &mut Ctx<'a>, d: &'a Def, loops: &[&'a ForLoop]) {
     let name = &d.target.name;
     if let Some((_, pspan)) = cx.scope.param(name) {
         cx.report(
-            Diagnostic::new(Code::BadTarget, d.target.span, format!("`{name}` is a parameter, not a line"))
-                .label("cannot be assigned")
-                .also(pspan, "declared as a parameter here")
-                .help("choose another name for the line"),
+            Diagnostic::new(
+                Code::BadTarget,
+                d.target.span,
+                format!("`{name}` is a parameter, not a line"),
+            )
+            .label("cannot be assigned")
+            .also(pspan, "declared as a parameter here")
+            .help("choose another name for the line"),
         );
         return;
     }
     if let Some(inst) = cx.instances.iter().find(|i| i.inst.name.name == *name) {
         let prev = inst.inst.name.span;
         cx.report(
-            Diagnostic::new(Code::Duplicate, d.target.span, format!("`{name}` is a component instance"))
-                .label("cannot be assigned")
-                .also(prev, "instance declared here")
-                .help("choose another name for the line"),
+            Diagnostic::new(
+                Code::Duplicate,
+                d.target.span,
+                format!("`{name}` is a component instance"),
+            )
+            .label("cannot be assigned")
+            .also(prev, "instance declared here")
+            .help("choose another name for the line"),
         );
         return;
     }
@@ -395,11 +449,17 @@ fn target_pattern(cx: &mut Ctx<'_>, d: &Def, loops: &[&ForLoop]) -> Option<Vec<I
                 Diagnostic::new(
                     Code::BadTarget,
                     d.target.span,
-                    format!("the target must be indexed by the loop variable `{}` exactly once", l.var.name),
+                    format!(
+                        "the target must be indexed by the loop variable `{}` exactly once",
+                        l.var.name
+                    ),
                 )
                 .label("every instance of this statement would write the same line")
                 .also(l.var.span, "loop variable")
-                .help(format!("write the index: `{}[{}]`", d.target.name, l.var.name)),
+                .help(format!(
+                    "write the index: `{}[{}]`",
+                    d.target.name, l.var.name
+                )),
             );
             return None;
         }
@@ -410,7 +470,11 @@ fn target_pattern(cx: &mut Ctx<'_>, d: &Def, loops: &[&ForLoop]) -> Option<Vec<I
 /// `r` or `r + k` / `r - k` as (variable, offset).
 pub(crate) fn index_var(e: &Expr) -> Option<(&str, i64)> {
     match &e.kind {
-        ExprKind::Ref { name, field: None, indices } if indices.is_empty() => Some((&name.name, 0)),
+        ExprKind::Ref {
+            name,
+            field: None,
+            indices,
+        } if indices.is_empty() => Some((&name.name, 0)),
         ExprKind::Binary { op, lhs, rhs } => {
             let (v, off) = index_var(lhs)?;
             let ExprKind::Number(k) = rhs.kind else {
@@ -431,17 +495,25 @@ fn declare_instance<'a>(cx: &mut Ctx<'a>, inst: &'a Instance, loops: &[&'a ForLo
     if check_fresh(cx, &inst.name) {
         return;
     }
-    let callee = cx.items.components.get(inst.component.name.as_str()).copied();
+    let callee = cx
+        .items
+        .components
+        .get(inst.component.name.as_str())
+        .copied();
     match callee {
         None => {
             let hint = did_you_mean(&inst.component.name, cx.items.components.keys().copied());
             cx.report(
-                Diagnostic::new(Code::UnknownName, inst.component.span, format!("no component named `{}`", inst.component.name))
-                    .label("unknown component")
-                    .help(match hint {
-                        Some(h) => format!("did you mean `{h}`?"),
-                        None => "declare it with `component Name(...) { ... }` in this file".into(),
-                    }),
+                Diagnostic::new(
+                    Code::UnknownName,
+                    inst.component.span,
+                    format!("no component named `{}`", inst.component.name),
+                )
+                .label("unknown component")
+                .help(match hint {
+                    Some(h) => format!("did you mean `{h}`?"),
+                    None => "declare it with `component Name(...) { ... }` in this file".into(),
+                }),
             );
         }
         Some(c) if c.name.name == cx.comp.name.name => {
@@ -464,7 +536,8 @@ fn declare_instance<'a>(cx: &mut Ctx<'a>, inst: &'a Instance, loops: &[&'a ForLo
                         continue;
                     }
                     let name = format!("{}.{}", inst.name.name, p.name.name);
-                    let mut dim_names: Vec<String> = loops.iter().map(|l| l.var.name.clone()).collect();
+                    let mut dim_names: Vec<String> =
+                        loops.iter().map(|l| l.var.name.clone()).collect();
                     dim_names.extend(p.indices.iter().map(|_| String::new()));
                     cx.lines.insert(
                         name.clone(),

@@ -19,9 +19,13 @@ use crate::diagnostic::{Code, Diagnostic};
 pub(super) fn check(cx: &mut Ctx<'_>, k: &Lin, k_span: Span, marked: bool, call: Span) {
     let Some(n) = cx.scope.nodes else {
         cx.report(
-            Diagnostic::new(Code::UnknownName, call, "a quorum counts nodes, but this component has no `nodes` parameter")
-                .label("quorum without nodes")
-                .help("declare the parameters: `(nodes n, faults f)`"),
+            Diagnostic::new(
+                Code::UnknownName,
+                call,
+                "a quorum counts nodes, but this component has no `nodes` parameter",
+            )
+            .label("quorum without nodes")
+            .help("declare the parameters: `(nodes n, faults f)`"),
         );
         return;
     };
@@ -31,17 +35,28 @@ pub(super) fn check(cx: &mut Ctx<'_>, k: &Lin, k_span: Span, marked: bool, call:
     let one = Lin::constant(1);
     if !prove_nonneg(&hyps, &k.sub(&one)) {
         cx.report(
-            Diagnostic::new(Code::QuorumNotPositive, k_span, format!("cannot prove the threshold `{k}` is at least 1"))
-                .label("may be zero or negative")
-                .help("a quorum needs at least one vote; check the threshold and the `where` clause"),
+            Diagnostic::new(
+                Code::QuorumNotPositive,
+                k_span,
+                format!("cannot prove the threshold `{k}` is at least 1"),
+            )
+            .label("may be zero or negative")
+            .help("a quorum needs at least one vote; check the threshold and the `where` clause"),
         );
         return;
     }
     if !prove_nonneg(&hyps, &n.sub(k)) {
         cx.report(
-            Diagnostic::new(Code::QuorumTooLarge, k_span, format!("the threshold `{k}` may exceed the number of nodes `{n}`"))
-                .label("may never be reached")
-                .help(format!("use at most `{n}` votes, typically `{}`", n.sub(&f))),
+            Diagnostic::new(
+                Code::QuorumTooLarge,
+                k_span,
+                format!("the threshold `{k}` may exceed the number of nodes `{n}`"),
+            )
+            .label("may never be reached")
+            .help(format!(
+                "use at most `{n}` votes, typically `{}`",
+                n.sub(&f)
+            )),
         );
         return;
     }
@@ -67,9 +82,16 @@ pub(super) fn check(cx: &mut Ctx<'_>, k: &Lin, k_span: Span, marked: bool, call:
     }
     if !prove_nonneg(&hyps, &n.sub(&f).sub(k)) {
         cx.report(
-            Diagnostic::new(Code::QuorumNotLive, k_span, format!("`{k}` votes may need a faulty node when `{f}` nodes are silent"))
-                .label("may wait forever")
-                .help(format!("use at most `{}` votes, or strengthen the `where` clause", n.sub(&f))),
+            Diagnostic::new(
+                Code::QuorumNotLive,
+                k_span,
+                format!("`{k}` votes may need a faulty node when `{f}` nodes are silent"),
+            )
+            .label("may wait forever")
+            .help(format!(
+                "use at most `{}` votes, or strengthen the `where` clause",
+                n.sub(&f)
+            )),
         );
     }
 }

@@ -29,9 +29,13 @@ impl<'a> Scope<'a> {
         for g in &comp.generics {
             if s.generics.contains(&g.name.as_str()) {
                 diags.push(
-                    Diagnostic::new(Code::Duplicate, g.span, format!("type parameter `{}` is declared twice", g.name))
-                        .label("second declaration")
-                        .help("remove the duplicate"),
+                    Diagnostic::new(
+                        Code::Duplicate,
+                        g.span,
+                        format!("type parameter `{}` is declared twice", g.name),
+                    )
+                    .label("second declaration")
+                    .help("remove the duplicate"),
                 );
             }
             s.generics.push(&g.name);
@@ -39,10 +43,14 @@ impl<'a> Scope<'a> {
         for p in &comp.params {
             if let Some((_, prev)) = s.params.get(p.name.name.as_str()) {
                 diags.push(
-                    Diagnostic::new(Code::Duplicate, p.name.span, format!("parameter `{}` is declared twice", p.name.name))
-                        .label("second declaration")
-                        .also(*prev, "first declaration")
-                        .help("give each parameter its own name"),
+                    Diagnostic::new(
+                        Code::Duplicate,
+                        p.name.span,
+                        format!("parameter `{}` is declared twice", p.name.name),
+                    )
+                    .label("second declaration")
+                    .also(*prev, "first declaration")
+                    .help("give each parameter its own name"),
                 );
                 continue;
             }
@@ -54,9 +62,13 @@ impl<'a> Scope<'a> {
             if let Some(slot) = slot {
                 if slot.is_some() {
                     diags.push(
-                        Diagnostic::new(Code::Duplicate, p.name.span, "a component has at most one `nodes` and one `faults` parameter")
-                            .label("second one")
-                            .help("remove this parameter"),
+                        Diagnostic::new(
+                            Code::Duplicate,
+                            p.name.span,
+                            "a component has at most one `nodes` and one `faults` parameter",
+                        )
+                        .label("second one")
+                        .help("remove this parameter"),
                     );
                     continue;
                 }
@@ -99,10 +111,12 @@ impl<'a> Scope<'a> {
 
     /// The declaration of `name` among parameters and enclosing loops.
     pub fn name_span(&self, name: &str, loops: &[&ForLoop]) -> Option<Span> {
-        self.params
-            .get(name)
-            .map(|p| p.1)
-            .or_else(|| loops.iter().find(|l| l.var.name == name).map(|l| l.var.span))
+        self.params.get(name).map(|p| p.1).or_else(|| {
+            loops
+                .iter()
+                .find(|l| l.var.name == name)
+                .map(|l| l.var.span)
+        })
     }
 
     /// Arithmetic over `nodes`/`faults` parameters and numbers.
@@ -118,10 +132,19 @@ impl<'a> Scope<'a> {
 
     /// Arithmetic over parameters, numbers and the named variables (kept by
     /// name if `idx` maps them to `usize::MAX`, else renamed to `#k`).
-    pub fn lin_with(&self, e: &Expr, idx: &[(String, usize)], diags: &mut Diagnostics) -> Option<Lin> {
+    pub fn lin_with(
+        &self,
+        e: &Expr,
+        idx: &[(String, usize)],
+        diags: &mut Diagnostics,
+    ) -> Option<Lin> {
         match &e.kind {
             ExprKind::Number(n) => Some(Lin::constant(i64::try_from(*n).unwrap_or(i64::MAX))),
-            ExprKind::Ref { name, field: None, indices } if indices.is_empty() => {
+            ExprKind::Ref {
+                name,
+                field: None,
+                indices,
+            } if indices.is_empty() => {
                 if let Some((_, k)) = idx.iter().find(|(v, _)| *v == name.name) {
                     return Some(if *k == usize::MAX {
                         Lin::var(&name.name)
@@ -152,7 +175,9 @@ impl<'a> Scope<'a> {
                     BinOp::Sub => Some(l.sub(&r)),
                     BinOp::Mul if l.is_constant() => Some(r.scale(l.constant)),
                     BinOp::Mul if r.is_constant() => Some(l.scale(r.constant)),
-                    BinOp::Div | BinOp::Rem if l.is_constant() && r.is_constant() && r.constant != 0 => {
+                    BinOp::Div | BinOp::Rem
+                        if l.is_constant() && r.is_constant() && r.constant != 0 =>
+                    {
                         Some(Lin::constant(if *op == BinOp::Div {
                             l.constant.div_euclid(r.constant)
                         } else {
@@ -161,9 +186,13 @@ impl<'a> Scope<'a> {
                     }
                     _ => {
                         diags.push(
-                            Diagnostic::new(Code::NonLinear, e.span, "thresholds and constraints must be linear")
-                                .label("a product, quotient or remainder of parameters")
-                                .help("multiply parameters only by constants, e.g. `2 * f + 1`"),
+                            Diagnostic::new(
+                                Code::NonLinear,
+                                e.span,
+                                "thresholds and constraints must be linear",
+                            )
+                            .label("a product, quotient or remainder of parameters")
+                            .help("multiply parameters only by constants, e.g. `2 * f + 1`"),
                         );
                         None
                     }
@@ -171,9 +200,13 @@ impl<'a> Scope<'a> {
             }
             _ => {
                 diags.push(
-                    Diagnostic::new(Code::WrongKind, e.span, "expected arithmetic over parameters")
-                        .label("not a number")
-                        .help("write a linear expression such as `n - f` or `2 * f + 1`"),
+                    Diagnostic::new(
+                        Code::WrongKind,
+                        e.span,
+                        "expected arithmetic over parameters",
+                    )
+                    .label("not a number")
+                    .help("write a linear expression such as `n - f` or `2 * f + 1`"),
                 );
                 None
             }

@@ -1,0 +1,77 @@
+//! The `rio check` command: exit codes, human and JSON output.
+
+use std::process::Command;
+
+fn rio() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_rio"))
+}
+
+fn root(p: &str) -> String {
+    format!("{}/../{p}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn check_ok_exits_zero() {
+    let out = rio()
+        .args([
+            "check",
+            &root("spec/examples/bracha.rio"),
+            &root("spec/examples/tendermint.rio"),
+        ])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bracha.rio: ok"));
+}
+
+#[test]
+fn check_error_exits_one_with_graphical_report() {
+    let out = rio()
+        .args(["check", &root("lang/tests/data/err/two_producers.rio")])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("E0201"), "{err}");
+    assert!(err.contains("second producer"), "{err}");
+    assert!(err.contains("help:"), "{err}");
+}
+
+#[test]
+fn check_json_prints_one_object_per_diagnostic() {
+    let out = rio()
+        .args([
+            "check",
+            "--format",
+            "json",
+            &root("lang/tests/data/err/deadlock.rio"),
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let codes: Vec<String> = stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("json")["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert!(codes.contains(&"E0401".to_string()), "{codes:?}");
+}
+
+#[test]
+fn missing_file_is_an_error_not_a_panic() {
+    let out = rio()
+        .args(["check", "/nonexistent/x.rio"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
+}
