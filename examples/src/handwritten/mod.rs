@@ -1,0 +1,3 @@
+//! Hand-written protocol nodes, the baselines for generated code.
+
+pub mod bracha;
