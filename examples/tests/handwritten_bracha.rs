@@ -36,7 +36,11 @@ fn equivocating_sender_cannot_split_correct_nodes() {
         // The sender (node 0) tells half the nodes 1 and the other half 2.
         let mut equivocate = |from: NodeId, to: NodeId, m: &Message<u64>| match m {
             Message::Send(_) if from == NodeId(0) => {
-                Some(Message::Send(if to.index() % 2 == 0 { 1 } else { 2 }))
+                Some(Message::Send(if to.index().is_multiple_of(2) {
+                    1
+                } else {
+                    2
+                }))
             }
             other => Some(other.clone()),
         };
