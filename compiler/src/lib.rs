@@ -1,6 +1,9 @@
-//! `rio-compiler`: projection of a checked protocol onto its nodes, and Rust
-//! code generation. The `rio` CLI and the build-script API are thin shells
-//! over the functions here.
+//! `rio-compiler`: what the compiler derives from a checked protocol. Today
+//! that is the [`cost`] report; projection and Rust code generation come
+//! next. The `rio` CLI and (later) the build-script API and the proc-macro
+//! are thin shells over the functions here.
+
+pub mod cost;
 
 pub use rio_lang::Checked;
 

@@ -22,6 +22,10 @@ enum Command {
         /// Output format of the diagnostics.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Also print the cost report of every protocol: messages per
+        /// instance as a function of n, and causal depth.
+        #[arg(long)]
+        cost: bool,
     },
 }
 
@@ -36,7 +40,11 @@ enum Format {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { files, format } => {
+        Command::Check {
+            files,
+            format,
+            cost,
+        } => {
             let mut failed = false;
             let color = std::io::stderr().is_terminal();
             for path in files {
@@ -62,6 +70,12 @@ fn main() -> ExitCode {
                         "{}",
                         rio_lang::diagnostic::render_json(&name, &src, &out.diagnostics)
                     ),
+                }
+                if let (true, Some(program)) = (cost, &out.program) {
+                    print!(
+                        "{}",
+                        rio_compiler::cost::render(&rio_compiler::cost::report(program))
+                    );
                 }
                 if matches!(format, Format::Human) && !out.has_errors() {
                     eprintln!(

@@ -1,0 +1,441 @@
+//! The cost report: per protocol instance, the messages each cross-domain
+//! component sends (a polynomial in `n`), the most one node sends, and the
+//! causal depth — communication steps — of every output.
+//!
+//! Counts are per instance of the enclosing number families (heights,
+//! rounds, slots): a `broadcast` inside `for i in nodes` sends `n` messages
+//! from each of `n` nodes, so `n^2`. Depth takes the fastest option of a
+//! choice (`select`), the slowest argument of everything else, and adds one
+//! step per `broadcast`/`link`. It is the good-case depth: no timer fires
+//! (`timer`/`delay` never complete), so an output reachable only through a
+//! timeout is reported as such.
+
+use rio_lang::ast::{ComponentDecl, Expr, ExprKind, ForLoop, Range, Stmt};
+use rio_lang::graph::{Component, LineKind, Program};
+use std::collections::BTreeMap;
+use std::fmt::{self, Write as _};
+
+/// A polynomial in `n` with natural coefficients, lowest degree first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Poly(pub Vec<u64>);
+
+impl Poly {
+    fn monomial(degree: usize, coeff: u64) -> Poly {
+        let mut v = vec![0; degree + 1];
+        if let Some(c) = v.get_mut(degree) {
+            *c = coeff;
+        }
+        Poly(v)
+    }
+    fn add(&self, other: &Poly) -> Poly {
+        let len = self.0.len().max(other.0.len());
+        Poly(
+            (0..len)
+                .map(|k| self.0.get(k).unwrap_or(&0) + other.0.get(k).unwrap_or(&0))
+                .collect(),
+        )
+    }
+    fn shift(&self, by: usize) -> Poly {
+        let mut v = vec![0; by];
+        v.extend(&self.0);
+        Poly(v)
+    }
+    /// Evaluates at `n`.
+    pub fn at(&self, n: u64) -> u64 {
+        self.0
+            .iter()
+            .rev()
+            .fold(0, |acc, c| acc.saturating_mul(n).saturating_add(*c))
+    }
+}
+
+impl fmt::Display for Poly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let terms: Vec<String> = self
+            .0
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, c)| **c != 0)
+            .map(|(d, c)| {
+                let var = match d {
+                    0 => String::new(),
+                    1 => "n".into(),
+                    _ => format!("n^{d}"),
+                };
+                match (c, d) {
+                    (1, 0) => "1".into(),
+                    (1, _) => var,
+                    _ => format!("{c}{var}"),
+                }
+            })
+            .collect();
+        if terms.is_empty() {
+            write!(f, "0")
+        } else {
+            write!(f, "{}", terms.join(" + "))
+        }
+    }
+}
+
+/// One cross-domain component of a protocol.
+#[derive(Clone, Debug)]
+pub struct MessageCost {
+    /// The message tag: the produced line's name (qualified inside instances).
+    pub tag: String,
+    pub kind: &'static str,
+    /// Who sends it.
+    pub from: String,
+    /// Messages per protocol instance.
+    pub total: Poly,
+    /// Messages one sending node sends.
+    pub per_sender: Poly,
+}
+
+#[derive(Clone, Debug)]
+pub struct CostReport {
+    pub protocol: String,
+    /// The number families the counts are per instance of.
+    pub families: Vec<String>,
+    pub messages: Vec<MessageCost>,
+    /// Communication steps from the inputs to each output.
+    pub depth: BTreeMap<String, Option<u32>>,
+}
+
+impl CostReport {
+    pub fn total(&self) -> Poly {
+        self.messages
+            .iter()
+            .fold(Poly::default(), |acc, m| acc.add(&m.total))
+    }
+    /// The most one node may send: a node may be every named sender at once.
+    pub fn most_per_node(&self) -> Poly {
+        self.messages
+            .iter()
+            .fold(Poly::default(), |acc, m| acc.add(&m.per_sender))
+    }
+}
+
+impl fmt::Display for CostReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let per = if self.families.is_empty() {
+            "per instance".to_string()
+        } else {
+            format!("per instance of ({})", self.families.join(", "))
+        };
+        writeln!(f, "protocol {} — messages {per}", self.protocol)?;
+        for m in &self.messages {
+            writeln!(
+                f,
+                "  {:<24} {:<9} from {:<18} {}",
+                m.tag, m.kind, m.from, m.total
+            )?;
+        }
+        writeln!(
+            f,
+            "  {:<24} {:<9}      {:<18} {}",
+            "total",
+            "",
+            "",
+            self.total()
+        )?;
+        writeln!(f, "  sent by one node, at most: {}", self.most_per_node())?;
+        writeln!(f, "causal depth (communication steps from the inputs):")?;
+        for (out, d) in &self.depth {
+            match d {
+                Some(d) => writeln!(f, "  {out}: {d}")?,
+                None => writeln!(f, "  {out}: only after a timeout")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The cost report of every protocol in a checked program.
+pub fn report(program: &Program) -> Vec<CostReport> {
+    program
+        .components
+        .iter()
+        .filter(|c| c.decl.kind == rio_lang::ast::ComponentKind::Protocol)
+        .map(|c| {
+            let mut messages = Vec::new();
+            let mut families = Vec::new();
+            collect_messages(
+                program,
+                &c.decl,
+                "",
+                0,
+                &c.decl.body,
+                &mut Vec::new(),
+                &mut messages,
+                &mut families,
+            );
+            families.sort();
+            families.dedup();
+            let inputs: BTreeMap<String, u32> = c
+                .lines
+                .values()
+                .filter(|l| l.kind == LineKind::Input)
+                .map(|l| (l.name.clone(), 0))
+                .collect();
+            let depths = depths(program, c, &inputs);
+            let depth = c
+                .lines
+                .values()
+                .filter(|l| l.kind == LineKind::Output)
+                .map(|l| (l.name.clone(), depths.get(&l.name).copied().flatten()))
+                .collect();
+            CostReport {
+                protocol: c.decl.name.name.clone(),
+                families,
+                messages,
+                depth,
+            }
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn collect_messages<'a>(
+    program: &Program,
+    comp: &ComponentDecl,
+    prefix: &str,
+    outer_node_loops: usize,
+    body: &'a [Stmt],
+    loops: &mut Vec<&'a ForLoop>,
+    out: &mut Vec<MessageCost>,
+    families: &mut Vec<String>,
+) {
+    for stmt in body {
+        match stmt {
+            Stmt::For(l) => {
+                if l.range == Range::Numbers {
+                    families.push(format!("{prefix}{}", l.var.name));
+                }
+                loops.push(l);
+                collect_messages(
+                    program,
+                    comp,
+                    prefix,
+                    outer_node_loops,
+                    &l.body,
+                    loops,
+                    out,
+                    families,
+                );
+                loops.pop();
+            }
+            Stmt::Def(d) => {
+                let ExprKind::Call { name, args } = &d.value.kind else {
+                    continue;
+                };
+                let kind = match name.name.as_str() {
+                    "broadcast" => "broadcast",
+                    "link" => "link",
+                    _ => continue,
+                };
+                let node_loops =
+                    outer_node_loops + loops.iter().filter(|l| l.range == Range::Nodes).count();
+                let fanout = usize::from(kind == "broadcast");
+                let from = d
+                    .from
+                    .as_ref()
+                    .or(d.at.as_ref())
+                    .map(expr_text)
+                    .or_else(|| args.first().map(|_| "its node".to_string()))
+                    .unwrap_or_default();
+                let from = if loops
+                    .iter()
+                    .any(|l| l.range == Range::Nodes && l.var.name == from)
+                {
+                    format!("each {from}")
+                } else {
+                    from
+                };
+                out.push(MessageCost {
+                    tag: format!("{prefix}{}", d.target.name),
+                    kind,
+                    from,
+                    total: Poly::monomial(fanout + node_loops, 1),
+                    per_sender: Poly::monomial(fanout + node_loops.saturating_sub(1), 1),
+                });
+            }
+            Stmt::Instance(i) => {
+                if let Some(callee) = program.component(&i.component.name) {
+                    let node_loops =
+                        outer_node_loops + loops.iter().filter(|l| l.range == Range::Nodes).count();
+                    let mut inner = Vec::new();
+                    let p = format!("{prefix}{}.", i.name.name);
+                    collect_messages(
+                        program,
+                        &callee.decl,
+                        &p,
+                        0,
+                        &callee.decl.body,
+                        &mut Vec::new(),
+                        &mut inner,
+                        families,
+                    );
+                    for m in inner {
+                        out.push(MessageCost {
+                            total: m.total.shift(node_loops),
+                            ..m
+                        });
+                    }
+                }
+            }
+            Stmt::Port(_) => {}
+        }
+    }
+    let _ = comp;
+}
+
+fn expr_text(e: &Expr) -> String {
+    match &e.kind {
+        ExprKind::Ref { name, .. } => name.name.clone(),
+        ExprKind::Call { name, args } => {
+            format!(
+                "{}({})",
+                name.name,
+                args.iter().map(expr_text).collect::<Vec<_>>().join(", ")
+            )
+        }
+        ExprKind::Number(n) => n.to_string(),
+        ExprKind::Binary { lhs, rhs, op } => {
+            let op = match op {
+                rio_lang::ast::BinOp::Add => "+",
+                rio_lang::ast::BinOp::Sub => "-",
+                rio_lang::ast::BinOp::Mul => "*",
+                rio_lang::ast::BinOp::Div => "/",
+                rio_lang::ast::BinOp::Rem => "%",
+            };
+            format!("{} {op} {}", expr_text(lhs), expr_text(rhs))
+        }
+        _ => "?".into(),
+    }
+}
+
+/// Causal depth of every line, given the depth of the inputs: a fixpoint
+/// from above (lines start unreachable and only get faster).
+fn depths(
+    program: &Program,
+    c: &Component,
+    inputs: &BTreeMap<String, u32>,
+) -> BTreeMap<String, Option<u32>> {
+    let mut d: BTreeMap<String, Option<u32>> = c
+        .lines
+        .keys()
+        .map(|k| (k.clone(), inputs.get(k).copied()))
+        .collect();
+    let mut defs = Vec::new();
+    let mut instances = Vec::new();
+    walk(&c.decl.body, &mut defs, &mut instances);
+    for _ in 0..(defs.len() + instances.len() + 2) * 2 {
+        let mut changed = false;
+        for (target, value) in &defs {
+            let v = expr_depth(value, &d);
+            let slot = d.entry(target.to_string()).or_insert(None);
+            if let Some(v) = v {
+                if slot.is_none_or(|old| v < old) {
+                    *slot = Some(v);
+                    changed = true;
+                }
+            }
+        }
+        for inst in &instances {
+            let Some(callee) = program.component(&inst.component.name) else {
+                continue;
+            };
+            let ins: BTreeMap<String, u32> = inst
+                .bindings
+                .iter()
+                .filter_map(|b| expr_depth(&b.value, &d).map(|v| (b.port.name.clone(), v)))
+                .collect();
+            for (line, v) in depths(program, callee, &ins) {
+                if callee
+                    .lines
+                    .get(&line)
+                    .is_some_and(|l| l.kind == LineKind::Output)
+                {
+                    let slot = d
+                        .entry(format!("{}.{line}", inst.name.name))
+                        .or_insert(None);
+                    if let Some(v) = v {
+                        if slot.is_none_or(|old| v < old) {
+                            *slot = Some(v);
+                            changed = true;
+                        }
+                    }
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    d
+}
+
+fn walk<'a>(
+    body: &'a [Stmt],
+    defs: &mut Vec<(&'a str, &'a Expr)>,
+    instances: &mut Vec<&'a rio_lang::ast::Instance>,
+) {
+    for s in body {
+        match s {
+            Stmt::For(l) => walk(&l.body, defs, instances),
+            Stmt::Def(d) => defs.push((&d.target.name, &d.value)),
+            Stmt::Instance(i) => instances.push(i),
+            Stmt::Port(_) => {}
+        }
+    }
+}
+
+fn expr_depth(e: &Expr, d: &BTreeMap<String, Option<u32>>) -> Option<u32> {
+    match &e.kind {
+        ExprKind::Ref { name, field, .. } => {
+            let key = match field {
+                Some(f) => format!("{}.{}", name.name, f.name),
+                None => name.name.clone(),
+            };
+            d.get(&key).copied().flatten()
+        }
+        ExprKind::Call { name, args } => {
+            let lines = args.iter().filter(|a| is_line(a));
+            match name.name.as_str() {
+                "broadcast" | "link" => args.first().and_then(|a| expr_depth(a, d)).map(|v| v + 1),
+                "select" => lines.filter_map(|a| expr_depth(a, d)).min(),
+                "quorum" => args.last().and_then(|a| expr_depth(a, d)),
+                // The good case: no timeout fires.
+                "timer" | "delay" => None,
+                _ => {
+                    let mut max = 0;
+                    for a in lines {
+                        max = max.max(expr_depth(a, d)?);
+                    }
+                    Some(max)
+                }
+            }
+        }
+        ExprKind::Rust(_) => Some(0),
+        _ => None,
+    }
+}
+
+/// Whether an argument is a line (not a threshold, duration, node or `?`).
+fn is_line(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Ref { .. } | ExprKind::Rust(_) => true,
+        ExprKind::Call { name, .. } => name.name != "leader",
+        _ => false,
+    }
+}
+
+/// Renders every report.
+pub fn render(reports: &[CostReport]) -> String {
+    let mut s = String::new();
+    for r in reports {
+        let _ = write!(s, "{r}");
+    }
+    s
+}
