@@ -1,7 +1,29 @@
 //! Example protocols for Rio, with end-to-end tests.
 //!
+//! [`generated`] holds the nodes `build.rs` compiles from `.rio` files;
 //! [`handwritten`] holds plain-Rust state machines written by hand against
-//! the runtime's sans-I/O trait: the baselines generated nodes are measured
-//! against.
+//! the same runtime trait: the baselines generated nodes are measured against.
 
 pub mod handwritten;
+
+/// Nodes generated from `.rio` files by `build.rs`.
+pub mod generated {
+    rio_runtime::include_protocol!("bracha");
+    rio_runtime::include_protocol!("bracha_composed");
+
+    /// The slot-sequence protocol (`protocols/slots.rio`) and the Rust
+    /// functions it declares.
+    pub mod slots {
+        /// A vote for the leader's value.
+        pub fn wrap(v: u64) -> Option<u64> {
+            Some(v)
+        }
+        /// A vote to skip the slot after a timeout.
+        pub fn skip(_t: ()) -> Option<u64> {
+            None
+        }
+        /// The signal that starts the next slot.
+        pub fn next(_d: Option<u64>) {}
+        rio_runtime::include_protocol!("slots");
+    }
+}

@@ -73,6 +73,7 @@ codes! {
     SelectNeedsChoice = "E0601", Error, "`select` is a choice and needs `?`";
     StrayUnspecified = "E0602", Error, "`?` used outside a choice";
     MissingBinding = "E0701", Error, "component input not bound";
+    Unsupported = "E0801", Error, "not supported by code generation";
 }
 
 /// A labelled span.

@@ -82,6 +82,17 @@ impl fmt::Display for LVal {
     }
 }
 
+/// One resolved index of a reference.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Idx {
+    /// `[*]` or an index left out: this dimension stays a bundle.
+    Star,
+    /// A node.
+    Node(NodeTerm),
+    /// A number, linear in the enclosing number loop variables (by name).
+    Num(Lin),
+}
+
 /// Where every element of a line family lives, in terms of its indices.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum LineDomain {
@@ -144,6 +155,9 @@ pub struct Component {
     pub lines: BTreeMap<String, Line>,
     /// The located type of every line expression, by span.
     pub types: BTreeMap<Span, LVal>,
+    /// The resolved indices of every line reference, by span (one per line
+    /// dimension; missing trailing ones are bundles).
+    pub refs: BTreeMap<Span, Vec<Idx>>,
 }
 
 /// A whole checked file.

@@ -21,6 +21,36 @@ use std::fmt::Debug;
 use std::hash::Hash;
 
 pub use quorum::{Insert, QuorumTracker};
+/// Re-exported for generated code (`#[serde(crate = "...")]`).
+pub use serde;
+
+/// Includes the Rust code `rio_compiler::Builder` generated from
+/// `NAME.rio` in a build script: `rio_runtime::include_protocol!("bracha");`.
+#[macro_export]
+macro_rules! include_protocol {
+    ($name:literal) => {
+        include!(concat!(env!("OUT_DIR"), "/", $name, ".rs"));
+    };
+}
+
+/// A protocol parameter set that violates the protocol's `where` clause.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParamError {
+    pub protocol: &'static str,
+    pub constraint: &'static str,
+}
+
+impl std::fmt::Display for ParamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "parameters of `{}` violate `{}`",
+            self.protocol, self.constraint
+        )
+    }
+}
+
+impl std::error::Error for ParamError {}
 
 /// A node's identity: its index in `0..n`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -60,13 +90,37 @@ pub struct Evidence {
     pub line: &'static str,
 }
 
+/// Resolves choice points (`select(?, ..)`): given which options are
+/// available, picks one. Simulators pick by seed; checkers enumerate; tests
+/// force. Without a chooser, the first available option (in source order) is
+/// taken.
+pub trait Chooser {
+    /// `point` names the choice (the line it produces); `available[k]` says
+    /// whether option `k` is available; at least one is. Returning an index
+    /// that is not available falls back to the first available option.
+    fn choose(&mut self, node: NodeId, point: &'static str, available: &[bool]) -> usize;
+}
+
 /// The effects of one step, reused across steps.
-#[derive(Debug)]
 pub struct Effects<M, O> {
     pub sends: Vec<(Dest, M)>,
     pub outputs: Vec<O>,
     pub timers: Vec<(TimerId, u64)>,
     pub evidence: Vec<Evidence>,
+    /// Resolves choice points; `None` takes the first available option.
+    pub chooser: Option<Box<dyn Chooser + Send>>,
+}
+
+impl<M: Debug, O: Debug> Debug for Effects<M, O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Effects")
+            .field("sends", &self.sends)
+            .field("outputs", &self.outputs)
+            .field("timers", &self.timers)
+            .field("evidence", &self.evidence)
+            .field("chooser", &self.chooser.is_some())
+            .finish()
+    }
 }
 
 impl<M, O> Default for Effects<M, O> {
@@ -76,6 +130,7 @@ impl<M, O> Default for Effects<M, O> {
             outputs: Vec::new(),
             timers: Vec::new(),
             evidence: Vec::new(),
+            chooser: None,
         }
     }
 }
@@ -94,7 +149,22 @@ impl<M, O> Effects<M, O> {
     pub fn faulty(&mut self, peer: NodeId, line: &'static str) {
         self.evidence.push(Evidence { peer, line });
     }
-    /// Empties every buffer, keeping its capacity.
+    /// Resolves a choice point among the `available` options.
+    pub fn choose(&mut self, node: NodeId, point: &'static str, available: &[bool]) -> usize {
+        let first = available.iter().position(|a| *a).unwrap_or(0);
+        match &mut self.chooser {
+            Some(c) => {
+                let k = c.choose(node, point, available);
+                if available.get(k).copied().unwrap_or(false) {
+                    k
+                } else {
+                    first
+                }
+            }
+            None => first,
+        }
+    }
+    /// Empties every buffer, keeping its capacity (and the chooser).
     pub fn clear(&mut self) {
         self.sends.clear();
         self.outputs.clear();

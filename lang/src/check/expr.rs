@@ -72,6 +72,7 @@ pub(crate) fn infer(cx: &mut Ctx<'_>) {
     }
     cx.reporting = true;
     cx.types.clear();
+    cx.refs.clear();
     cx.reads.clear();
     run_all(cx);
 }
@@ -525,13 +526,7 @@ fn eval_inner<'a>(cx: &mut Ctx<'a>, e: &Expr, env: &mut Env<'a, '_>) -> Option<L
     }
 }
 
-/// An index value of a reference.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum IdxVal {
-    Star,
-    Node(NodeTerm),
-    Num(Lin),
-}
+use crate::graph::Idx as IdxVal;
 
 fn eval_ref<'a>(
     cx: &mut Ctx<'a>,
@@ -710,6 +705,9 @@ fn eval_ref<'a>(
         || idx
             .iter()
             .any(|i| matches!(i, IdxVal::Num(l) if l.constant != 0 || l.coeffs.len() != 1));
+    if cx.reporting {
+        cx.refs.insert(e.span, idx);
+    }
     cx.reads.push(Read {
         consumers: env.consumers.clone(),
         line: full,

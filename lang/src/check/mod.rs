@@ -127,6 +127,7 @@ pub(crate) struct Ctx<'a> {
     pub defs: Vec<DefSite<'a>>,
     pub instances: Vec<InstanceSite<'a>>,
     pub types: BTreeMap<Span, graph::LVal>,
+    pub refs: BTreeMap<Span, Vec<graph::Idx>>,
     /// Reads recorded in the reporting pass, for the causality check.
     pub reads: Vec<causality::Read>,
     pub diags: Diagnostics,
@@ -159,6 +160,7 @@ fn check_component(
         defs: Vec::new(),
         instances: Vec::new(),
         types: BTreeMap::new(),
+        refs: BTreeMap::new(),
         reads: Vec::new(),
         diags,
         reporting: true,
@@ -175,6 +177,7 @@ fn check_component(
         hyps: cx.scope.hyps.clone(),
         lines: cx.lines,
         types: cx.types,
+        refs: cx.refs,
     }
 }
 

@@ -1,0 +1,640 @@
+//! The whole-system IR of one protocol: component instances inlined, every
+//! definition a [`Rule`] with its loops, its execution domain and a resolved
+//! expression tree. Projection onto a node happens in code generation: every
+//! node runs the same rules, each only where its domain is that node.
+
+use rio_lang::arith::Lin;
+use rio_lang::ast::{self, ComponentDecl, ExprKind, ParamKind, Range, Span, Stmt};
+use rio_lang::diagnostic::{Code, Diagnostic};
+use rio_lang::graph::Idx;
+use rio_lang::graph::{At, Component, DimKind, IdxPat, LineDomain, LineKind, NodeTerm, Program};
+use std::collections::{BTreeMap, HashMap};
+
+/// A line family of the flattened protocol.
+#[derive(Clone, Debug)]
+pub struct Line {
+    /// Qualified name: `echo`, or `cb.echo` inside instance `cb`.
+    pub name: String,
+    pub ty: String,
+    pub dims: Vec<DimKind>,
+    pub domain: LineDomain,
+    pub kind: LineKind,
+}
+
+impl Line {
+    /// The number of number (family) dimensions: the instance key's arity.
+    pub fn arity(&self) -> usize {
+        self.dims.iter().filter(|d| **d == DimKind::Number).count()
+    }
+}
+
+/// How a rule's value reaches its line.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cross {
+    /// Computed where it lives.
+    Local,
+    /// `broadcast(v)`: sent to every node.
+    Broadcast,
+    /// `link(v, j)`: sent to node `j`.
+    Link(NodeTerm),
+}
+
+/// A resolved expression.
+#[derive(Clone, Debug)]
+pub enum Ex {
+    Ref {
+        line: usize,
+        idx: Vec<Idx>,
+    },
+    Const {
+        ty: String,
+        code: String,
+    },
+    Fn {
+        name: String,
+        args: Vec<Ex>,
+    },
+    Quorum {
+        k: Lin,
+        votes: Box<Ex>,
+    },
+    Select {
+        options: Vec<Ex>,
+    },
+    SelectFamily {
+        of: Box<Ex>,
+    },
+    Sync(Box<Ex>, Box<Ex>),
+    Pair(Box<Ex>, Box<Ex>),
+    Some(Box<Ex>),
+    /// `timer(arg, ms)` (value `()`) or `delay(arg, ms)` (value of `arg`).
+    Timer {
+        id: usize,
+        arg: Box<Ex>,
+        ms: Lin,
+        delay: bool,
+    },
+}
+
+/// One definition: produces `target[pattern]` for every instance of its loops.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub target: usize,
+    pub pattern: Vec<IdxPat>,
+    pub loops: Vec<(String, Range)>,
+    pub value: Ex,
+    /// Where the rule runs (the sender, for a broadcast or link).
+    pub exec: NodeTerm,
+    pub cross: Cross,
+    /// The statement's source text and 1-based line, for doc comments.
+    pub source: String,
+    pub line_no: usize,
+}
+
+impl Rule {
+    /// The number loop variables: the rule's instance key.
+    pub fn key_vars(&self) -> Vec<&str> {
+        self.loops
+            .iter()
+            .filter(|(_, r)| *r == Range::Numbers)
+            .map(|(v, _)| v.as_str())
+            .collect()
+    }
+    pub fn node_var(&self) -> Option<&str> {
+        self.loops
+            .iter()
+            .find(|(_, r)| *r == Range::Nodes)
+            .map(|(v, _)| v.as_str())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Protocol {
+    pub name: String,
+    pub generics: Vec<String>,
+    /// Parameters in declaration order.
+    pub params: Vec<(ParamKind, String)>,
+    /// The `where` clause: each `lin >= 0`, with its source text.
+    pub constraints: Vec<(Lin, String)>,
+    pub lines: Vec<Line>,
+    pub rules: Vec<Rule>,
+    pub timers: usize,
+}
+
+impl Protocol {
+    pub fn line(&self, name: &str) -> Option<usize> {
+        self.lines.iter().position(|l| l.name == name)
+    }
+    pub fn nodes_param(&self) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| *k == ParamKind::Nodes)
+            .map(|(_, n)| n.as_str())
+    }
+}
+
+/// Substitutions applied when inlining a component instance.
+#[derive(Clone, Default)]
+struct Subst {
+    prefix: String,
+    nodes: HashMap<String, NodeTerm>,
+    nums: HashMap<String, Lin>,
+}
+
+impl Subst {
+    fn node(&self, t: &NodeTerm) -> NodeTerm {
+        match t {
+            NodeTerm::Param(p) => self.nodes.get(p).cloned().unwrap_or_else(|| t.clone()),
+            NodeTerm::Var(v) => NodeTerm::Var(format!("{}{v}", self.prefix.replace('.', "_"))),
+            NodeTerm::Leader(l) => NodeTerm::Leader(self.lin(l)),
+        }
+    }
+    fn lin(&self, l: &Lin) -> Lin {
+        let p = self.prefix.replace('.', "_");
+        l.subst(&|v| {
+            self.nums.get(v).cloned().or_else(|| {
+                (!v.starts_with('#') && !p.is_empty()).then(|| Lin::var(&format!("{p}{v}")))
+            })
+        })
+    }
+    fn var(&self, v: &str) -> String {
+        format!("{}{v}", self.prefix.replace('.', "_"))
+    }
+}
+
+struct Builder<'a> {
+    program: &'a Program,
+    src: &'a str,
+    lines: Vec<Line>,
+    rules: Vec<Rule>,
+    timers: usize,
+    diags: Vec<Diagnostic>,
+}
+
+/// Builds the IR of protocol `name`. Constructs code generation does not
+/// support yet are reported as `E0801` diagnostics.
+pub fn build(program: &Program, src: &str, name: &str) -> Result<Protocol, Vec<Diagnostic>> {
+    let Some(comp) = program.component(name) else {
+        return Err(vec![Diagnostic::new(
+            Code::Unsupported,
+            Span::default(),
+            format!("no protocol named `{name}`"),
+        )
+        .label("not found")
+        .help("name a protocol declared in the file")]);
+    };
+    let mut b = Builder {
+        program,
+        src,
+        lines: Vec::new(),
+        rules: Vec::new(),
+        timers: 0,
+        diags: Vec::new(),
+    };
+    b.component(comp, &Subst::default());
+    if !b.diags.is_empty() {
+        return Err(b.diags);
+    }
+    let constraints = comp
+        .hyps
+        .iter()
+        .zip(hyp_texts(&comp.decl, src))
+        .map(|(h, t)| (h.clone(), t))
+        .collect();
+    Ok(Protocol {
+        name: comp.decl.name.name.clone(),
+        generics: comp.decl.generics.iter().map(|g| g.name.clone()).collect(),
+        params: comp
+            .decl
+            .params
+            .iter()
+            .map(|p| (p.kind, p.name.name.clone()))
+            .collect(),
+        constraints,
+        lines: b.lines,
+        rules: b.rules,
+        timers: b.timers,
+    })
+}
+
+/// Source text of each hypothesis, in the order `Scope` builds them.
+fn hyp_texts(decl: &ComponentDecl, src: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in &decl.params {
+        match p.kind {
+            ParamKind::Nodes => out.push(format!("{} >= 1", p.name.name)),
+            ParamKind::Faults => out.push(format!("{} >= 0", p.name.name)),
+            ParamKind::Node => {}
+        }
+    }
+    for c in &decl.constraints {
+        let text = src
+            .get(c.span.start..c.span.end)
+            .unwrap_or("constraint")
+            .to_string();
+        out.push(text.clone());
+        if c.op == ast::CmpOp::Eq {
+            out.push(text);
+        }
+    }
+    out
+}
+
+impl Builder<'_> {
+    fn unsupported(&mut self, span: Span, what: &str) {
+        self.diags.push(
+            Diagnostic::new(Code::Unsupported, span, format!("code generation does not support {what} yet"))
+                .label("not supported by code generation")
+                .help("the checker accepts it; rewrite it with the supported subset (see spec/codegen.md)"),
+        );
+    }
+
+    fn component(&mut self, comp: &Component, s: &Subst) {
+        let first_line = self.lines.len();
+        for line in comp.lines.values() {
+            if line.kind == LineKind::InstanceOutput {
+                continue;
+            }
+            let kind = if s.prefix.is_empty() {
+                line.kind
+            } else {
+                LineKind::Local
+            };
+            let domain = match &line.domain {
+                LineDomain::Param(p) => match s.nodes.get(p) {
+                    Some(NodeTerm::Param(q)) => LineDomain::Param(q.clone()),
+                    Some(NodeTerm::Leader(l)) if l.is_constant() => LineDomain::Leader(l.clone()),
+                    Some(_) => {
+                        self.unsupported(
+                            line.span,
+                            "an instance whose node parameter is a loop variable",
+                        );
+                        LineDomain::Param(p.clone())
+                    }
+                    None => LineDomain::Param(p.clone()),
+                },
+                LineDomain::Leader(l) => LineDomain::Leader(s.lin(l)),
+                d => d.clone(),
+            };
+            self.lines.push(Line {
+                name: format!("{}{}", s.prefix, line.name),
+                ty: line.ty.clone(),
+                dims: line.dims.clone(),
+                domain,
+                kind,
+            });
+        }
+        let _ = first_line;
+        self.body(comp, &comp.decl.body, s, &mut Vec::new());
+    }
+
+    fn body(
+        &mut self,
+        comp: &Component,
+        body: &[Stmt],
+        s: &Subst,
+        loops: &mut Vec<(String, Range)>,
+    ) {
+        for stmt in body {
+            match stmt {
+                Stmt::Port(_) => {}
+                Stmt::For(l) => {
+                    loops.push((s.var(&l.var.name), l.range));
+                    self.body(comp, &l.body, s, loops);
+                    loops.pop();
+                }
+                Stmt::Def(d) => self.def(comp, d, s, loops),
+                Stmt::Instance(i) => self.instance(comp, i, s, loops),
+            }
+        }
+    }
+
+    fn line_id(&self, name: &str) -> Option<usize> {
+        self.lines.iter().position(|l| l.name == name)
+    }
+
+    fn def(&mut self, comp: &Component, d: &ast::Def, s: &Subst, loops: &[(String, Range)]) {
+        let Some(target) = self.line_id(&format!("{}{}", s.prefix, d.target.name)) else {
+            return;
+        };
+        let pattern = comp
+            .lines
+            .get(&d.target.name)
+            .and_then(|l| l.producers.iter().find(|p| p.span == d.span))
+            .map(|p| p.pattern.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| match p {
+                IdxPat::Var { name, offset } => IdxPat::Var {
+                    name: s.var(&name),
+                    offset,
+                },
+                c => c,
+            })
+            .collect();
+        let (cross, payload) = match &d.value.kind {
+            ExprKind::Call { name, args } if name.name == "broadcast" => {
+                (Some(Cross::Broadcast), args.first())
+            }
+            ExprKind::Call { name, args } if name.name == "link" => {
+                let to = args.get(1).and_then(|t| self.node_term(t, s, loops));
+                match to {
+                    Some(t) => (Some(Cross::Link(t)), args.first()),
+                    None => return,
+                }
+            }
+            _ => (None, Some(&d.value)),
+        };
+        let Some(payload) = payload else { return };
+        let exec = match comp.types.get(&payload.span).map(|v| &v.at) {
+            Some(At::Node(t)) => s.node(t),
+            _ => {
+                self.unsupported(d.span, "a statement whose value is a bundle");
+                return;
+            }
+        };
+        let Some(value) = self.expr(comp, payload, s, d.ty.as_ref().map(|t| t.text.clone())) else {
+            return;
+        };
+        let node_loops: Vec<&(String, Range)> =
+            loops.iter().filter(|(_, r)| *r == Range::Nodes).collect();
+        match (node_loops.as_slice(), &exec) {
+            ([], NodeTerm::Param(_) | NodeTerm::Leader(_)) => {}
+            ([(v, _)], NodeTerm::Var(e)) if v == e => {}
+            _ => {
+                self.unsupported(
+                    d.span,
+                    "a statement that runs at a node other than its `for .. in nodes` variable",
+                );
+                return;
+            }
+        }
+        let (line_no, source) = {
+            let start = d.span.start.min(self.src.len());
+            let line_no = self
+                .src
+                .get(..start)
+                .map_or(1, |b| b.matches('\n').count() + 1);
+            (
+                line_no,
+                self.src
+                    .get(d.span.start..d.span.end)
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        };
+        self.rules.push(Rule {
+            target,
+            pattern,
+            loops: loops.to_vec(),
+            value,
+            exec,
+            cross: cross.unwrap_or(Cross::Local),
+            source,
+            line_no,
+        });
+    }
+
+    fn instance(
+        &mut self,
+        comp: &Component,
+        inst: &ast::Instance,
+        s: &Subst,
+        loops: &[(String, Range)],
+    ) {
+        if !loops.is_empty() || !s.prefix.is_empty() {
+            self.unsupported(
+                inst.span,
+                "a component instance inside a loop or another component",
+            );
+            return;
+        }
+        let Some(callee) = self.program.component(&inst.component.name) else {
+            return;
+        };
+        let mut sub = Subst {
+            prefix: format!("{}.", inst.name.name),
+            ..Subst::default()
+        };
+        for (p, a) in callee.decl.params.iter().zip(&inst.args) {
+            match p.kind {
+                ParamKind::Node => {
+                    if let Some(t) = self.node_term(a, s, loops) {
+                        sub.nodes.insert(p.name.name.clone(), t);
+                    }
+                }
+                ParamKind::Nodes | ParamKind::Faults => {
+                    if let Some(l) = lin(a) {
+                        sub.nums.insert(p.name.name.clone(), s.lin(&l));
+                    }
+                }
+            }
+        }
+        self.component(callee, &sub);
+        // Each bound input becomes a local copy of the caller's value.
+        for b in &inst.bindings {
+            let Some(target) = self.line_id(&format!("{}{}", sub.prefix, b.port.name)) else {
+                continue;
+            };
+            let Some(value) = self.expr(comp, &b.value, s, None) else {
+                continue;
+            };
+            let exec = match comp.types.get(&b.value.span).map(|v| &v.at) {
+                Some(At::Node(t)) => s.node(t),
+                _ => {
+                    self.unsupported(b.value.span, "binding a bundle to a component input");
+                    continue;
+                }
+            };
+            self.rules.push(Rule {
+                target,
+                pattern: Vec::new(),
+                loops: Vec::new(),
+                value,
+                exec,
+                cross: Cross::Local,
+                source: format!(
+                    "{}.{} = {}",
+                    inst.name.name,
+                    b.port.name,
+                    self.src
+                        .get(b.value.span.start..b.value.span.end)
+                        .unwrap_or("")
+                ),
+                line_no: self
+                    .src
+                    .get(..b.port.span.start)
+                    .map_or(1, |x| x.matches('\n').count() + 1),
+            });
+        }
+    }
+
+    fn node_term(
+        &mut self,
+        e: &ast::Expr,
+        s: &Subst,
+        loops: &[(String, Range)],
+    ) -> Option<NodeTerm> {
+        match &e.kind {
+            ExprKind::Ref { name, .. } => {
+                let v = s.var(&name.name);
+                if loops.iter().any(|(l, r)| *l == v && *r == Range::Nodes) {
+                    Some(NodeTerm::Var(v))
+                } else {
+                    Some(s.node(&NodeTerm::Param(name.name.clone())))
+                }
+            }
+            ExprKind::Call { name, args } if name.name == "leader" => {
+                let l = args.first().and_then(lin)?;
+                Some(NodeTerm::Leader(s.lin(&l)))
+            }
+            _ => None,
+        }
+    }
+
+    fn expr(
+        &mut self,
+        comp: &Component,
+        e: &ast::Expr,
+        s: &Subst,
+        expect: Option<String>,
+    ) -> Option<Ex> {
+        let boxed = |b: &mut Self, x: &ast::Expr| b.expr(comp, x, s, None).map(Box::new);
+        match &e.kind {
+            ExprKind::Ref { name, field, .. } => {
+                let full = match field {
+                    Some(f) => format!("{}{}.{}", s.prefix, name.name, f.name),
+                    None => format!("{}{}", s.prefix, name.name),
+                };
+                let line = self.line_id(&full)?;
+                let idx = comp
+                    .refs
+                    .get(&e.span)
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|i| match i {
+                        Idx::Node(t) => Idx::Node(s.node(&t)),
+                        Idx::Num(l) => Idx::Num(s.lin(&l)),
+                        Idx::Star => Idx::Star,
+                    })
+                    .collect();
+                Some(Ex::Ref { line, idx })
+            }
+            ExprKind::Rust(code) => {
+                let ty = expect.or_else(|| comp.types.get(&e.span).map(|v| v.ty.clone()))?;
+                Some(Ex::Const {
+                    ty,
+                    code: code.clone(),
+                })
+            }
+            ExprKind::Call { name, args } => {
+                let lines: Vec<&ast::Expr> = args
+                    .iter()
+                    .filter(|a| !matches!(a.kind, ExprKind::Unspecified))
+                    .collect();
+                match name.name.as_str() {
+                    "def" => self.expr(comp, lines.first()?, s, expect),
+                    "quorum" => {
+                        let k = lines.first().and_then(|k| lin(k))?;
+                        Some(Ex::Quorum {
+                            k: s.lin(&k),
+                            votes: boxed(self, lines.get(1)?)?,
+                        })
+                    }
+                    "select" if lines.len() == 1 => Some(Ex::SelectFamily {
+                        of: boxed(self, lines.first()?)?,
+                    }),
+                    "select" => {
+                        let mut options = Vec::new();
+                        for o in &lines {
+                            options.push(self.expr(comp, o, s, None)?);
+                        }
+                        Some(Ex::Select { options })
+                    }
+                    "sync" => Some(Ex::Sync(
+                        boxed(self, lines.first()?)?,
+                        boxed(self, lines.get(1)?)?,
+                    )),
+                    "pair" => Some(Ex::Pair(
+                        boxed(self, lines.first()?)?,
+                        boxed(self, lines.get(1)?)?,
+                    )),
+                    "some" => Some(Ex::Some(boxed(self, lines.first()?)?)),
+                    "timer" | "delay" => {
+                        let ms = lines.get(1).and_then(|m| lin(m))?;
+                        let id = self.timers;
+                        self.timers += 1;
+                        Some(Ex::Timer {
+                            id,
+                            arg: boxed(self, lines.first()?)?,
+                            ms: s.lin(&ms),
+                            delay: name.name == "delay",
+                        })
+                    }
+                    "broadcast" | "link" => {
+                        self.unsupported(
+                            e.span,
+                            "a `broadcast` or `link` nested inside another expression",
+                        );
+                        None
+                    }
+                    "transpose" => {
+                        self.unsupported(e.span, "`transpose`");
+                        None
+                    }
+                    _ => {
+                        let params: Vec<Option<String>> = self
+                            .program
+                            .fns
+                            .iter()
+                            .find(|f| f.name.name == name.name)
+                            .map(|f| f.params.iter().map(|p| Some(p.ty.text.clone())).collect())
+                            .unwrap_or_default();
+                        let mut out = Vec::new();
+                        for (k, a) in args.iter().enumerate() {
+                            out.push(self.expr(comp, a, s, params.get(k).cloned().flatten())?);
+                        }
+                        Some(Ex::Fn {
+                            name: name.name.clone(),
+                            args: out,
+                        })
+                    }
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Arithmetic over parameters and loop variables, by name.
+fn lin(e: &ast::Expr) -> Option<Lin> {
+    match &e.kind {
+        ExprKind::Number(n) => Some(Lin::constant(i64::try_from(*n).ok()?)),
+        ExprKind::Ref {
+            name,
+            field: None,
+            indices,
+        } if indices.is_empty() => Some(Lin::var(&name.name)),
+        ExprKind::Binary { op, lhs, rhs } => {
+            let (l, r) = (lin(lhs)?, lin(rhs)?);
+            match op {
+                ast::BinOp::Add => Some(l.add(&r)),
+                ast::BinOp::Sub => Some(l.sub(&r)),
+                ast::BinOp::Mul if l.is_constant() => Some(r.scale(l.constant)),
+                ast::BinOp::Mul if r.is_constant() => Some(l.scale(r.constant)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Every line family's index in `lines`, by name (for codegen lookups).
+pub fn names(p: &Protocol) -> BTreeMap<&str, usize> {
+    p.lines
+        .iter()
+        .enumerate()
+        .map(|(k, l)| (l.name.as_str(), k))
+        .collect()
+}
