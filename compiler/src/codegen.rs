@@ -996,6 +996,12 @@ impl Gen<'_> {
                 quote!(+ self.#g.len())
             })
             .collect();
+        let done_sizes: Vec<TokenStream> = (1..=self.max_arity)
+            .map(|a| {
+                let d = format_ident!("done{}", a);
+                quote!(+ self.#d.len())
+            })
+            .collect();
         let timer_match = if timer_arms.is_empty() {
             quote!(let _ = timer;)
         } else {
@@ -1074,6 +1080,12 @@ impl Gen<'_> {
                     /// Live instances of number families (for memory checks).
                     pub fn live_instances(&self) -> usize {
                         0 #(#live)*
+                    }
+
+                    /// Instance keys retained: live ones plus finished ones
+                    /// above the low-water mark (for memory checks).
+                    pub fn retained(&self) -> usize {
+                        self.live_instances() #(#done_sizes)*
                     }
 
                     #(#helpers)*
