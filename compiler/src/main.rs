@@ -27,6 +27,14 @@ enum Command {
         #[arg(long)]
         cost: bool,
     },
+    /// Generate the Rust code of every protocol in a `.rio` file (what
+    /// `rio_compiler::Builder` writes from build.rs), formatted.
+    Gen {
+        file: std::path::PathBuf,
+        /// The path generated code uses for rio-runtime.
+        #[arg(long, default_value = "::rio_runtime")]
+        runtime: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -40,6 +48,42 @@ enum Format {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Gen { file, runtime } => {
+            let name = file.display().to_string();
+            let src = match std::fs::read_to_string(&file) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: cannot read {name}: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let Ok(path) = syn::parse_str::<syn::Path>(&runtime) else {
+                eprintln!("error: `{runtime}` is not a Rust path");
+                return ExitCode::FAILURE;
+            };
+            let color = std::io::stderr().is_terminal();
+            match rio_compiler::generate(&src, &path) {
+                Ok(out) => {
+                    eprint!(
+                        "{}",
+                        rio_lang::diagnostic::render_with(&name, &src, &out.warnings, color)
+                    );
+                    // A closed pipe (`rio gen f.rio | head`) is not an error.
+                    let _ = std::io::Write::write_all(
+                        &mut std::io::stdout(),
+                        out.formatted().as_bytes(),
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(diags) => {
+                    eprint!(
+                        "{}",
+                        rio_lang::diagnostic::render_with(&name, &src, &diags, color)
+                    );
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Check {
             files,
             format,

@@ -26,4 +26,31 @@ pub mod generated {
         pub fn next(_d: Option<u64>) {}
         rio_runtime::include_protocol!("slots");
     }
+
+    /// The structure of Tendermint (`spec/examples/tendermint.rio`), with
+    /// blocks as numbers: it compiles and runs its good case.
+    pub mod tendermint {
+        /// A block (a number, in this example).
+        pub type Block = u64;
+        /// The leader proposes its valid block, if any, else its own.
+        pub fn propose(own: Block, valid: Option<Block>) -> Block {
+            valid.unwrap_or(own)
+        }
+        /// Prevote for the proposal unless locked on another block.
+        pub fn prevote_for(proposal: Block, locked: Option<Block>) -> Option<Block> {
+            match locked {
+                Some(l) if l != proposal => None,
+                _ => Some(proposal),
+            }
+        }
+        /// Prevote or precommit nil after a timeout.
+        pub fn nil(_timeout: ()) -> Option<Block> {
+            None
+        }
+        /// Lock on a polka's block; keep the previous lock otherwise.
+        pub fn relock(previous: Option<Block>, polka: Option<Block>) -> Option<Block> {
+            polka.or(previous)
+        }
+        rio_runtime::include_protocol!("tendermint");
+    }
 }

@@ -268,7 +268,12 @@ impl Lower<'_> {
     }
 
     fn stmt(&mut self, pair: Pair<'_, Rule>) -> Option<Stmt> {
-        let span = span_of(&pair);
+        // A statement's span ends at its last token, not at the whitespace
+        // pest consumed looking for an optional annotation.
+        let span = {
+            let s = span_of(&pair);
+            Span::new(s.start, s.start + pair.as_str().trim_end().len())
+        };
         match pair.as_rule() {
             Rule::port => {
                 let mut dir = PortDir::In;
