@@ -1,0 +1,13 @@
+rio_macros::protocol! {
+    protocol P<T>(nodes n, faults f, node s) where n > 3 * f {
+        in  v: T at s
+        out o[i]: T at i
+        sent = broadcast(v) from s
+        for i in nodes {
+            echo[i] = broadcast(sent[i]) from i
+            o[i] = quorum(f + 1, echo[*][i]) at i
+        }
+    }
+}
+
+fn main() {}
