@@ -541,6 +541,7 @@ impl Gen<'_> {
         quote! {
             #[doc = #doc]
             #[allow(unused_variables, clippy::all)]
+            #[inline]
             fn #name(&mut self, key: #key_ty, out: &mut #rt::Effects<Message #gen, Output #gen>) -> bool {
                 #bind
                 if !(#runs) || #inst.is_none_or(|i| i.fired & #bit != 0) {
@@ -676,6 +677,7 @@ impl Gen<'_> {
         }
 
         // Messages, inputs, outputs.
+        let pre_readers = readers(p);
         let mut msg_variants = Vec::new();
         let mut msg_arms = Vec::new();
         let mut msg_types: Vec<&str> = Vec::new();
@@ -746,7 +748,8 @@ impl Gen<'_> {
                     quote!(self.#w(#key, value, from, out);)
                 }
             };
-            msg_arms.push(quote!(#pat => { #auth #store }));
+            let mask = pre_readers.get(r.target).copied().unwrap_or(0);
+            msg_arms.push(quote!(#pat => { #auth #store #mask }));
         }
         let msg_phantom = self.phantom(&msg_types, true);
 
@@ -786,7 +789,14 @@ impl Gen<'_> {
                     _ => quote!(true),
                 };
                 let w = format_ident!("write_{}", field_name(&l.name));
-                in_arms.push(quote!(#pat => { if #here { let me = self.me; self.#w(#key, value, me, out); } }));
+                let mask = p
+                    .lines
+                    .iter()
+                    .position(|x| x.name == l.name)
+                    .and_then(|k| pre_readers.get(k))
+                    .copied()
+                    .unwrap_or(0);
+                in_arms.push(quote!(#pat => { if #here { let me = self.me; self.#w(#key, value, me, out); } #mask }));
             } else {
                 out_types.push(l.ty.as_str());
                 out_variants.push(variant);
@@ -816,9 +826,14 @@ impl Gen<'_> {
                 let n = self.n_field();
                 quote! {
                     if key[0] < self.#low || self.#done.contains(&key) {
-                        ::core::option::Option::None
-                    } else {
-                        ::core::option::Option::Some(self.#g.entry(key).or_insert_with(|| #sname::new(self.params.#n)))
+                        return ::core::option::Option::None;
+                    }
+                    match self.#g.entry(key) {
+                        ::std::collections::btree_map::Entry::Occupied(o) => ::core::option::Option::Some(o.into_mut()),
+                        ::std::collections::btree_map::Entry::Vacant(v) => {
+                            self.created |= 1 << #a;
+                            ::core::option::Option::Some(v.insert(#sname::new(self.params.#n)))
+                        }
                     }
                 }
             };
@@ -872,82 +887,142 @@ impl Gen<'_> {
             .collect();
         let mut timer_fns = Vec::new();
         let mut timer_arms = Vec::new();
-        let mut step_groups = Vec::new();
-        for arity in 0..=self.max_arity {
-            let mut calls = Vec::new();
-            for (k, r) in self.rules_of(arity) {
-                let f = format_ident!("rule_{}", k);
-                calls.push(quote!(progress |= self.#f(key, out);));
-                let mut ids = Vec::new();
-                collect_timers(&r.value, &mut |id| ids.push(id));
-                for id in ids {
-                    let Some((arg, ms)) = find_timer(&r.value, id) else {
-                        continue;
-                    };
-                    let fname = format_ident!("timer_{}", id);
-                    let t = format_ident!("t{}", id);
-                    let runs = self.runs_here(r);
-                    let bind = self.bind_key(r);
-                    let key_ty = Self::key_ty(arity);
-                    let a = self.ex(arg, "", arity);
-                    let ms = self.lin(ms);
-                    let inst_mut = if arity == 0 {
-                        quote!(::core::option::Option::Some(&mut self.g0))
-                    } else {
-                        let g = format_ident!("g{}", arity);
-                        quote!(self.#g.get_mut(&key))
-                    };
-                    let pack = match arity {
-                        0 => quote!(0u64),
-                        1 => quote!(key[0]),
-                        _ => quote!((key[0] << 24) | key[1]),
-                    };
-                    let idu = id as u64;
-                    timer_fns.push(quote! {
-                        #[allow(unused_variables, clippy::all)]
-                        fn #fname(&mut self, key: #key_ty, out: &mut #rt::Effects<Message #gen, Output #gen>) {
-                            #bind
-                            if !(#runs) { return; }
-                            let idle = #inst_mut.is_some_and(|i| i.#t == 0);
-                            if !idle { return; }
-                            if (#a).is_none() { return; }
-                            if let ::core::option::Option::Some(i) = #inst_mut { i.#t = 1; }
-                            let ms = u64::try_from(#ms).unwrap_or(0);
-                            out.set_timer(#rt::TimerId((#pack << 16) | #idu), ms);
-                        }
-                    });
-                    calls.push(quote!(self.#fname(key, out);));
-                    let unpack = match arity {
-                        0 => quote!([]),
-                        1 => quote!([packed]),
-                        _ => quote!([packed >> 24, packed & 0xff_ffff]),
-                    };
-                    let inst_mut2 = inst_mut.clone();
-                    timer_arms.push(quote!(#idu => {
-                        let key: #key_ty = #unpack;
-                        if let ::core::option::Option::Some(i) = #inst_mut2 {
-                            if i.#t == 1 { i.#t = 2; }
-                        }
-                    }));
+        // Tasks: rule k is task k; the starter of timer t is task R + t. A
+        // task re-runs only when a line it reads changed ("dirty" bits).
+        let nrules = p.rules.len();
+        let ntasks = nrules + p.timers;
+        if ntasks > 128 {
+            self.errors.push(unsupported(format!(
+                "more than 128 rules and timers ({ntasks})"
+            )));
+        }
+        let bit = |t: usize| {
+            1u128
+                .checked_shl(u32::try_from(t).unwrap_or(127))
+                .unwrap_or(0)
+        };
+        let line_readers = readers(p);
+        let mut arity_tasks = vec![0u128; self.max_arity + 1];
+        let mut timer_rule = vec![0usize; p.timers];
+        let mut task_fns = Vec::new();
+        let mut task_arms = Vec::new();
+        for (k, r) in p.rules.iter().enumerate() {
+            let arity = r.key_vars().len();
+            if let Some(m) = arity_tasks.get_mut(arity) {
+                *m |= bit(k);
+            }
+            let f = format_ident!("rule_{}", k);
+            let task = format_ident!("task_{}", k);
+            task_fns.push((task.clone(), arity, quote!(fired |= self.#f(key, out);)));
+            let mut ids = Vec::new();
+            collect_timers(&r.value, &mut |id| ids.push(id));
+            for id in ids {
+                if let Some(slot) = timer_rule.get_mut(id) {
+                    *slot = k;
                 }
-            }
-            if calls.is_empty() {
-                continue;
-            }
-            if arity == 0 {
-                step_groups.push(quote!({ let key = []; #(#calls)* }));
-            } else {
-                let g = format_ident!("g{}", arity);
-                let keys = format_ident!("keys{}", arity);
-                step_groups.push(quote!({
-                    let mut keys = ::core::mem::take(&mut self.#keys);
-                    keys.clear();
-                    keys.extend(self.#g.keys().copied());
-                    for &key in &keys { #(#calls)* }
-                    self.#keys = keys;
+                let Some((arg, ms)) = find_timer(&r.value, id) else {
+                    continue;
+                };
+                let _ = arg;
+                if let Some(m) = arity_tasks.get_mut(arity) {
+                    *m |= bit(nrules + id);
+                }
+                let fname = format_ident!("timer_{}", id);
+                let t = format_ident!("t{}", id);
+                let runs = self.runs_here(r);
+                let bind = self.bind_key(r);
+                let key_ty = Self::key_ty(arity);
+                let a = self.ex(arg, "", arity);
+                let ms = self.lin(ms);
+                let inst_mut = if arity == 0 {
+                    quote!(::core::option::Option::Some(&mut self.g0))
+                } else {
+                    let g = format_ident!("g{}", arity);
+                    quote!(self.#g.get_mut(&key))
+                };
+                let pack = match arity {
+                    0 => quote!(0u64),
+                    1 => quote!(key[0]),
+                    _ => quote!((key[0] << 24) | key[1]),
+                };
+                let idu = id as u64;
+                timer_fns.push(quote! {
+                    #[allow(unused_variables, clippy::all)]
+                    fn #fname(&mut self, key: #key_ty, out: &mut #rt::Effects<Message #gen, Output #gen>) {
+                        #bind
+                        if !(#runs) { return; }
+                        let idle = #inst_mut.is_some_and(|i| i.#t == 0);
+                        if !idle { return; }
+                        if (#a).is_none() { return; }
+                        if let ::core::option::Option::Some(i) = #inst_mut { i.#t = 1; }
+                        let ms = u64::try_from(#ms).unwrap_or(0);
+                        out.set_timer(#rt::TimerId((#pack << 16) | #idu), ms);
+                    }
+                });
+                let task = format_ident!("task_{}", nrules + id);
+                task_fns.push((task, arity, quote!(self.#fname(key, out);)));
+                let unpack = match arity {
+                    0 => quote!([]),
+                    1 => quote!([packed]),
+                    _ => quote!([packed >> 24, packed & 0xff_ffff]),
+                };
+                let rule_bit = bit(k);
+                timer_arms.push(quote!(#idu => {
+                    let key: #key_ty = #unpack;
+                    if let ::core::option::Option::Some(i) = #inst_mut {
+                        if i.#t == 1 { i.#t = 2; }
+                    }
+                    #rule_bit
                 }));
             }
         }
+        let mut task_defs = Vec::new();
+        for (task, arity, call) in &task_fns {
+            let body = if *arity == 0 {
+                quote!({ let key = []; #call })
+            } else {
+                let g = format_ident!("g{}", arity);
+                let keys = format_ident!("keys{}", arity);
+                quote!({
+                    let mut keys = ::core::mem::take(&mut self.#keys);
+                    keys.clear();
+                    keys.extend(self.#g.keys().copied());
+                    for &key in &keys { #call }
+                    self.#keys = keys;
+                })
+            };
+            task_defs.push(quote! {
+                #[allow(unused_mut)]
+                #[inline]
+                fn #task(&mut self, out: &mut #rt::Effects<Message #gen, Output #gen>) -> bool {
+                    let mut fired = false;
+                    #body
+                    fired
+                }
+            });
+        }
+        for (k, r) in p.rules.iter().enumerate() {
+            let task = format_ident!("task_{}", k);
+            let dirty = line_readers.get(r.target).copied().unwrap_or(0);
+            let ku = k as u32;
+            task_arms.push(quote!(#ku => { if self.#task(out) { dirty |= #dirty; } }));
+        }
+        for id in 0..p.timers {
+            let task = format_ident!("task_{}", nrules + id);
+            let ku = (nrules + id) as u32;
+            task_arms.push(quote!(#ku => { self.#task(out); }));
+        }
+        let all_tasks: u128 = if ntasks >= 128 {
+            u128::MAX
+        } else {
+            (1u128 << ntasks) - 1
+        };
+        let created_arms: Vec<TokenStream> = arity_tasks
+            .iter()
+            .enumerate()
+            .map(|(a, m)| quote!(if self.created & (1 << #a) != 0 { dirty |= #m; }))
+            .collect();
+        let _ = &timer_rule;
 
         // Garbage collection of finished instances.
         let mut gc = Vec::new();
@@ -1003,7 +1078,7 @@ impl Gen<'_> {
             })
             .collect();
         let timer_match = if timer_arms.is_empty() {
-            quote!(let _ = timer;)
+            quote!(let _ = timer; 0)
         } else {
             quote! {
                 let packed = timer.0 >> 16;
@@ -1011,7 +1086,7 @@ impl Gen<'_> {
                 let _ = packed;
                 match timer.0 & 0xffff {
                     #(#timer_arms)*
-                    _ => {}
+                    _ => 0,
                 }
             }
         };
@@ -1063,6 +1138,10 @@ impl Gen<'_> {
                 pub struct Node #gen {
                     me: #rt::NodeId,
                     params: Params,
+                    /// Whether the first event ran every task.
+                    started: bool,
+                    /// Arities whose instances were created during this step.
+                    created: u8,
                     #(#node_fields,)*
                 }
 
@@ -1074,7 +1153,7 @@ impl Gen<'_> {
                             return ::core::result::Result::Err(#rt::ParamError { protocol: #pname, constraint: "me < n" });
                         }
                         let n = params.#nf;
-                        ::core::result::Result::Ok(Node { me, params, #(#node_init,)* })
+                        ::core::result::Result::Ok(Node { me, params, started: false, created: 0, #(#node_init,)* })
                     }
 
                     /// Live instances of number families (for memory checks).
@@ -1092,12 +1171,28 @@ impl Gen<'_> {
                     #(#rule_fns)*
                     #(#timer_fns)*
 
-                    /// Fires rules until none can, then frees finished instances.
-                    fn step(&mut self, out: &mut #rt::Effects<Message #gen, Output #gen>) {
+                    #(#task_defs)*
+
+                    /// Runs the dirty tasks until none is left (a task that
+                    /// fires dirties the tasks reading its line), then frees
+                    /// finished instances.
+                    fn step(&mut self, mut dirty: u128, out: &mut #rt::Effects<Message #gen, Output #gen>) {
+                        if !self.started {
+                            self.started = true;
+                            dirty = #all_tasks;
+                        }
                         loop {
-                            let mut progress = false;
-                            #(#step_groups)*
-                            if !progress { break; }
+                            if self.created != 0 {
+                                #(#created_arms)*
+                                self.created = 0;
+                            }
+                            if dirty == 0 { break; }
+                            let t = dirty.trailing_zeros();
+                            dirty &= !(1u128 << t);
+                            match t {
+                                #(#task_arms)*
+                                _ => {}
+                            }
                         }
                         #(#gc)*
                     }
@@ -1111,31 +1206,83 @@ impl Gen<'_> {
                     fn id(&self) -> #rt::NodeId { self.me }
 
                     fn on_input(&mut self, input: Input #gen, out: &mut #rt::Effects<Message #gen, Output #gen>) {
-                        match input {
+                        let dirty: u128 = match input {
                             #(#in_arms)*
                             #in_phantom_arm
-                        }
-                        self.step(out);
+                        };
+                        self.step(dirty, out);
                     }
 
                     fn on_message(&mut self, from: #rt::NodeId, msg: Message #gen, out: &mut #rt::Effects<Message #gen, Output #gen>) {
                         if from.index() >= self.params.#nf { return; }
-                        match msg {
+                        let dirty: u128 = match msg {
                             #(#msg_arms)*
                             #[allow(unreachable_patterns)]
-                            _ => {}
-                        }
-                        self.step(out);
+                            _ => 0,
+                        };
+                        self.step(dirty, out);
                     }
 
                     fn on_timer(&mut self, timer: #rt::TimerId, out: &mut #rt::Effects<Message #gen, Output #gen>) {
-                        #timer_match
-                        self.step(out);
+                        let dirty: u128 = { #timer_match };
+                        self.step(dirty, out);
                     }
                 }
             }
         }
     }
+}
+
+/// The lines an expression reads.
+fn collect_reads(e: &Ex, out: &mut Vec<usize>) {
+    match e {
+        Ex::Ref { line, .. } => out.push(*line),
+        Ex::Fn { args, .. } => args.iter().for_each(|a| collect_reads(a, out)),
+        Ex::Select { options } => options.iter().for_each(|a| collect_reads(a, out)),
+        Ex::Quorum { votes: a, .. }
+        | Ex::Some(a)
+        | Ex::SelectFamily { of: a }
+        | Ex::Timer { arg: a, .. } => collect_reads(a, out),
+        Ex::Sync(a, b) | Ex::Pair(a, b) => {
+            collect_reads(a, out);
+            collect_reads(b, out);
+        }
+        Ex::Const { .. } => {}
+    }
+}
+
+/// For every line, the tasks (rules, then timer starters) that read it, as
+/// a bit set.
+fn readers(p: &Protocol) -> Vec<u128> {
+    let bit = |t: usize| {
+        1u128
+            .checked_shl(u32::try_from(t).unwrap_or(127))
+            .unwrap_or(0)
+    };
+    let mut lr = vec![0u128; p.lines.len()];
+    for (k, r) in p.rules.iter().enumerate() {
+        let mut reads = Vec::new();
+        collect_reads(&r.value, &mut reads);
+        for l in reads {
+            if let Some(m) = lr.get_mut(l) {
+                *m |= bit(k);
+            }
+        }
+        let mut ids = Vec::new();
+        collect_timers(&r.value, &mut |id| ids.push(id));
+        for id in ids {
+            if let Some((arg, _)) = find_timer(&r.value, id) {
+                let mut reads = Vec::new();
+                collect_reads(arg, &mut reads);
+                for l in reads {
+                    if let Some(m) = lr.get_mut(l) {
+                        *m |= bit(p.rules.len() + id);
+                    }
+                }
+            }
+        }
+    }
+    lr
 }
 
 fn collect_timers(e: &Ex, f: &mut dyn FnMut(usize)) {
