@@ -229,6 +229,65 @@ impl Gen<'_> {
         quote!(#[doc(hidden)] #skip __Phantom(::core::convert::Infallible, ::core::marker::PhantomData<(#(#missing,)*)>),)
     }
 
+    /// `ForgeMessage` for the message enum: the adversary, derived from the
+    /// message types.
+    fn forge_impl(&self) -> TokenStream {
+        let rt = self.rt;
+        let p = self.p;
+        let gen = self.generics();
+        let gs: Vec<syn::Ident> = p.generics.iter().map(|g| ident(g)).collect();
+        let bounds = if gs.is_empty() {
+            quote!()
+        } else {
+            quote!(<#(#gs: ::core::clone::Clone + ::core::cmp::Eq + ::core::hash::Hash + ::core::fmt::Debug
+                + #rt::serde::Serialize + #rt::serde::de::DeserializeOwned + #rt::Forge),*>)
+        };
+        let mut any_arms = Vec::new();
+        let mut like_arms = Vec::new();
+        let mut seen = BTreeSet::new();
+        for r in p.rules.iter().filter(|r| r.cross != Cross::Local) {
+            if !seen.insert(r.target) {
+                continue;
+            }
+            let Some(l) = p.lines.get(r.target) else {
+                continue;
+            };
+            let v = ident(&variant_name(&l.name));
+            let k = any_arms.len();
+            let _ = k;
+            if l.arity() == 0 {
+                any_arms.push(quote!(Message::#v(#rt::Forge::forge(rng))));
+                like_arms.push(quote!(Message::#v(_) => Message::#v(#rt::Forge::forge(rng)),));
+            } else {
+                any_arms.push(quote!(Message::#v { key: #rt::Forge::forge(rng), value: #rt::Forge::forge(rng) }));
+                like_arms.push(quote!(Message::#v { key, .. } => Message::#v { key: *key, value: #rt::Forge::forge(rng) },));
+            }
+        }
+        let count = any_arms.len();
+        if count == 0 {
+            return quote!();
+        }
+        let last = any_arms.pop();
+        let idx: Vec<usize> = (0..any_arms.len()).collect();
+        quote! {
+            impl #bounds #rt::ForgeMessage for Message #gen {
+                fn forge_any(rng: &mut #rt::forge::Rng) -> Self {
+                    match #rt::rand::Rng::gen_range(rng, 0..#count) {
+                        #(#idx => #any_arms,)*
+                        _ => #last,
+                    }
+                }
+                fn forge_like(&self, rng: &mut #rt::forge::Rng) -> Self {
+                    #[allow(unreachable_patterns)]
+                    match self {
+                        #(#like_arms)*
+                        other => other.clone(),
+                    }
+                }
+            }
+        }
+    }
+
     fn key_ty(arity: usize) -> TokenStream {
         quote!([u64; #arity])
     }
@@ -752,6 +811,7 @@ impl Gen<'_> {
             msg_arms.push(quote!(#pat => { #auth #store #mask }));
         }
         let msg_phantom = self.phantom(&msg_types, true);
+        let forge_impl = self.forge_impl();
 
         let mut in_variants = Vec::new();
         let mut in_arms = Vec::new();
@@ -1130,6 +1190,8 @@ impl Gen<'_> {
                 /// Outputs to the application.
                 #[derive(Clone, Debug, PartialEq, Eq)]
                 pub enum Output #gen { #(#out_variants,)* #out_phantom }
+
+                #forge_impl
 
                 #(#inst_structs)*
 

@@ -13,15 +13,21 @@
 
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
+pub mod diagram;
 pub mod driver;
+pub mod forge;
 pub mod quorum;
+pub mod sim;
+pub mod sweep;
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::fmt::Debug;
 use std::hash::Hash;
 
+pub use forge::{Forge, ForgeMessage};
 pub use quorum::{Insert, QuorumTracker};
-/// Re-exported for generated code (`#[serde(crate = "...")]`).
+/// Re-exported for generated code (`#[serde(crate = "...")]`, forgeries).
+pub use rand;
 pub use serde;
 
 /// Includes the Rust code `rio_compiler::Builder` generated from

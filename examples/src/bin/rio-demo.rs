@@ -1,129 +1,172 @@
-//! The README's main command: runs protocols compiled from `.rio` files
-//! under faults in the in-memory driver and prints what happened.
+//! The README's main command: simulates protocols compiled from `.rio` files
+//! under faults in the deterministic simulator, prints what happened, and
+//! writes the trace (JSON lines) and sequence diagrams (SVG, HTML).
+//!
+//! `cargo run -p rio-examples --bin rio-demo [SEED]` (default seed 1; the
+//! same seed prints and writes the same thing, byte for byte).
 
-use rio_examples::generated::bracha::{Input, Message, Node, Output, Params};
+use rio_examples::generated::bracha::{Input, Node, Output, Params};
 use rio_examples::generated::slots::slots;
-use rio_runtime::driver::Cluster;
+use rio_runtime::sim::{Byzantine, Config, Fault, Report, Sim};
 use rio_runtime::NodeId;
+use std::path::Path;
 
-fn bracha(n: usize, told_two: &dyn Fn(usize) -> bool, title: &str) {
-    let f = (n - 1) / 3;
+fn write(dir: &Path, name: &str, title: &str, report: &Report) {
+    let _ = std::fs::create_dir_all(dir);
+    let files = [
+        (format!("{name}.svg"), report.diagram(title)),
+        (
+            format!("{name}.html"),
+            rio_runtime::diagram::html(title, report.nodes, &report.trace, Default::default()),
+        ),
+        (format!("{name}.trace.jsonl"), report.trace_jsonl()),
+    ];
+    for (file, text) in files {
+        let path = dir.join(file);
+        match std::fs::write(&path, text) {
+            Ok(()) => println!("  wrote {}", path.display()),
+            Err(e) => eprintln!("  cannot write {}: {e}", path.display()),
+        }
+    }
+}
+
+fn bracha(seed: u64, dir: &Path) {
+    let n = 4;
     let params = Params {
         n,
-        f,
+        f: 1,
         sender: NodeId(0),
     };
-    let nodes: Vec<Node<u64>> = (0..n)
-        .map(|k| Node::new(NodeId(k as u32), params.clone()).expect("params"))
-        .collect();
-    let mut c = Cluster::new(nodes);
-    let mut forged = 0;
-    let mut equivocate = |from: NodeId, to: NodeId, m: &Message<u64>| match m {
-        Message::Send(_) if from == NodeId(0) => {
-            let v = if told_two(to.index()) { 2 } else { 1 };
-            forged += usize::from(v == 2);
-            Some(Message::Send(v))
+    let cfg = Config::new(seed)
+        .latency(1, 20)
+        .duplicate(0.1)
+        .fault(NodeId(0), Fault::Byzantine(Byzantine::Equivocate));
+    let mut sim = Sim::new(n, cfg, move |id| {
+        Node::<u64>::new(id, params.clone()).expect("valid parameters")
+    });
+    sim.input_at(0, NodeId(0), Input::Bc(42));
+    sim.safety("agreement", |v| {
+        let values: std::collections::BTreeSet<String> =
+            v.correct_outputs().map(|(_, o)| format!("{o:?}")).collect();
+        if values.len() <= 1 {
+            Ok(())
+        } else {
+            Err(format!("correct nodes delivered {values:?}"))
         }
-        other => Some(other.clone()),
-    };
-    c.input(NodeId(0), Input::Bc(1), &mut equivocate);
-    c.run(u64::MAX, &mut equivocate);
-    println!("Bracha, n = {n}, f = {f}: {title}");
-    println!("  messages delivered: {}", c.delivered);
+    });
+    let report = sim.run();
+    println!("Bracha's reliable broadcast, n = 4, f = 1, seed {seed}");
+    println!("  node 0 (the sender) is Byzantine: it equivocates, sending each node a different forged value");
+    println!("  latency 1-20 ms, 10% of messages duplicated");
+    println!(
+        "  {} steps, {} ms simulated, {} messages delivered, {} dropped",
+        report.steps, report.time, report.delivered, report.dropped
+    );
+    let evidence = report
+        .trace
+        .iter()
+        .filter(|e| matches!(e.kind, rio_runtime::sim::Kind::Evidence { .. }))
+        .count();
+    println!("  evidence of equivocation recorded by correct nodes: {evidence}");
     for k in 1..n {
-        let got: Vec<String> = c
-            .outputs
+        let outs: Vec<String> = report
+            .trace
             .iter()
-            .filter(|(id, _)| id.index() == k)
-            .map(|(_, o)| match o {
-                Output::Dlvr(v) => v.to_string(),
+            .filter_map(|e| match &e.kind {
+                rio_runtime::sim::Kind::Output { node, output } if *node as usize == k => {
+                    Some(format!("{output} at {} ms", e.t))
+                }
+                _ => None,
             })
             .collect();
-        let told = if told_two(k) { 2 } else { 1 };
         println!(
-            "  node {k} (told {told}): {}",
-            if got.is_empty() {
-                "no delivery".to_string()
+            "  node {k}: {}",
+            if outs.is_empty() {
+                "did not deliver".to_string()
             } else {
-                format!("delivered {}", got.join(", "))
+                outs.join(", ")
             }
         );
     }
-    let values: std::collections::BTreeSet<String> = c
-        .outputs
-        .iter()
-        .filter(|(id, _)| id.0 != 0)
-        .map(|(_, o)| format!("{o:?}"))
-        .collect();
-    println!(
-        "  agreement among correct nodes: {}",
-        if values.len() <= 1 { "yes" } else { "VIOLATED" }
+    match &report.violation {
+        None => println!("  agreement: holds (no two correct nodes delivered different values)"),
+        Some(v) => println!(
+            "  VIOLATION of {}: {} (replay: {})",
+            v.property,
+            v.detail,
+            report.replay_command()
+        ),
+    }
+    let _ = Output::<u64>::Dlvr;
+    write(
+        dir,
+        "bracha",
+        &format!("Bracha, n = 4, equivocating sender, seed {seed}"),
+        &report,
     );
 }
 
-fn slots_with_crashed_leader() {
+fn slots_crashed_leader(seed: u64, dir: &Path) {
     let n = 4;
+    let total = 8;
     let params = slots::Params { n, f: 1 };
-    let nodes: Vec<slots::Node> = (0..n)
-        .map(|k| slots::Node::new(NodeId(k as u32), params.clone()).expect("params"))
-        .collect();
-    let mut c = Cluster::new(nodes);
-    c.crash(NodeId(1));
-    let total = 8u64;
-    let last = std::cell::Cell::new(0);
-    let mut honest = Cluster::<slots::Node>::honest();
-    let mut react = |i: NodeId, o: &slots::Output| match o {
-        slots::Output::Decided { key: [s], .. } if s + 1 < total => Some(slots::Input::Value {
-            key: [s + 1],
-            value: (s + 1) * 100 + u64::from(i.0),
-        }),
-        slots::Output::Decided { .. } => {
-            last.set(last.get() + 1);
-            None
-        }
-    };
+    let cfg = Config::new(seed)
+        .latency(1, 20)
+        .max_time(5_000)
+        .fault(NodeId(1), Fault::Crash { at: 0 });
+    let mut sim = Sim::new(n, cfg, move |id| {
+        slots::Node::new(id, params.clone()).expect("valid parameters")
+    });
     for k in [0u32, 2, 3] {
-        c.input_reactive(
+        sim.input_at(
+            0,
             NodeId(k),
             slots::Input::Value {
                 key: [0],
                 value: u64::from(k),
             },
-            &mut honest,
-            &mut react,
         );
     }
-    while last.get() < 3 && c.run_reactive(10, &mut honest, &mut react) > 0 {}
-    println!("Slots, n = 4, rotating leader, node 1 crashed:");
+    sim.react(move |i, o| match o {
+        slots::Output::Decided { key: [s], .. } if s + 1 < total => Some(slots::Input::Value {
+            key: [s + 1],
+            value: (s + 1) * 100 + u64::from(i.0),
+        }),
+        _ => None,
+    });
+    let report = sim.run();
+    println!("Slot sequence, n = 4, rotating leader, node 1 crashed from the start, seed {seed}");
     for s in 0..total {
-        let o = c.outputs.iter().find(|(id, o)| {
-            id.0 == 0 && matches!(o, slots::Output::Decided { key: [k], .. } if *k == s)
-        });
-        let text = match o {
-            Some((_, slots::Output::Decided { value: Some(v), .. })) => format!("decided {v}"),
-            Some((_, slots::Output::Decided { value: None, .. })) => {
-                "skipped by timeout".to_string()
+        let decided = report.trace.iter().find_map(|e| match &e.kind {
+            rio_runtime::sim::Kind::Output { node: 0, output }
+                if output.contains(&format!("key: [{s}]")) =>
+            {
+                Some((e.t, output.clone()))
             }
-            None => "undecided".to_string(),
+            _ => None,
+        });
+        let text = match decided {
+            Some((t, o)) if o.contains("None") => format!("skipped by the timeout at {t} ms"),
+            Some((t, o)) => format!("{o} at {t} ms"),
+            None => "undecided".into(),
         };
         println!("  slot {s} (leader {}): {text}", s % 4);
     }
-    println!(
-        "  virtual time: {} ms, messages delivered: {}, timers fired: {}",
-        c.now, c.delivered, c.fired
+    write(
+        dir,
+        "slots",
+        &format!("Slot sequence, node 1 crashed, seed {seed}"),
+        &report,
     );
 }
 
 fn main() {
-    bracha(
-        4,
-        &|k| k == 1,
-        "equivocating sender (tells node 1 a different value)",
-    );
-    bracha(
-        4,
-        &|k| k % 2 == 1,
-        "equivocating sender (splits the nodes in half)",
-    );
-    slots_with_crashed_leader();
+    let seed = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let dir = Path::new("target").join("rio-demo");
+    bracha(seed, &dir);
+    println!();
+    slots_crashed_leader(seed, &dir);
 }

@@ -1,0 +1,201 @@
+//! Generated Bracha in the deterministic simulator: agreement, validity and
+//! totality under Byzantine senders (derived from the message types), crashes,
+//! partitions, loss and duplication; byte-identical traces per seed; a
+//! violation reports its seed and replay command; a 10,000-seed sweep.
+
+use rio_examples::generated::bracha::{Input, Node, Output, Params};
+use rio_runtime::sim::{Byzantine, Config, Fault, Report, Sim, View};
+use rio_runtime::sweep::sweep;
+use rio_runtime::NodeId;
+
+type B = Node<u64>;
+
+fn sim(n: usize, cfg: Config) -> Sim<B> {
+    let params = Params {
+        n,
+        f: (n - 1) / 3,
+        sender: NodeId(0),
+    };
+    let mut s = Sim::new(n, cfg, move |id| {
+        Node::new(id, params.clone()).expect("valid params")
+    });
+    s.input_at(0, NodeId(0), Input::Bc(42));
+    s.safety("agreement", agreement);
+    s
+}
+
+fn agreement(v: &View<'_, B>) -> Result<(), String> {
+    let mut first: Option<&Output<u64>> = None;
+    for (id, o) in v.correct_outputs() {
+        match first {
+            None => first = Some(o),
+            Some(f) if f != o => {
+                return Err(format!("node {} delivered {o:?}, another {f:?}", id.0))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// If the sender is correct, every correct node delivers its value.
+fn validity(v: &View<'_, B>) -> Result<(), String> {
+    for id in v.correct_nodes() {
+        let got: Vec<&Output<u64>> = v
+            .correct_outputs()
+            .filter(|(k, _)| *k == id)
+            .map(|(_, o)| o)
+            .collect();
+        if got != [&Output::Dlvr(42)] {
+            return Err(format!("node {} delivered {got:?}", id.0));
+        }
+    }
+    Ok(())
+}
+
+/// If one correct node delivers, every correct node delivers.
+fn totality(v: &View<'_, B>) -> Result<(), String> {
+    let delivered: Vec<NodeId> = v.correct_outputs().map(|(k, _)| k).collect();
+    let correct: Vec<NodeId> = v.correct_nodes().collect();
+    if !delivered.is_empty() && delivered.len() != correct.len() {
+        return Err(format!(
+            "{} of {} correct nodes delivered",
+            delivered.len(),
+            correct.len()
+        ));
+    }
+    Ok(())
+}
+
+#[test]
+fn correct_sender_under_crash_duplication_and_reordering() {
+    for seed in 0..50 {
+        let cfg = Config::new(seed)
+            .seed_from_env()
+            .latency(1, 50)
+            .duplicate(0.2)
+            .fault(NodeId(3), Fault::Crash { at: 5 });
+        let mut s = sim(4, cfg);
+        s.eventually("validity", validity);
+        s.run().assert_ok();
+    }
+}
+
+#[test]
+fn equivocating_sender_keeps_agreement_and_totality() {
+    for seed in 0..200 {
+        let cfg = Config::new(seed)
+            .seed_from_env()
+            .fault(NodeId(0), Fault::Byzantine(Byzantine::Equivocate));
+        let mut s = sim(4, cfg);
+        s.eventually("totality", totality);
+        s.run().assert_ok();
+    }
+}
+
+#[test]
+fn random_and_replaying_byzantine_nodes_keep_agreement() {
+    for seed in 0..50 {
+        for b in [
+            Byzantine::Random { every: 3 },
+            Byzantine::Replay { every: 2 },
+            Byzantine::Silent,
+        ] {
+            let cfg = Config::new(seed)
+                .seed_from_env()
+                .max_time(2_000)
+                .fault(NodeId(2), Fault::Byzantine(b));
+            let mut s = sim(7, cfg);
+            s.eventually("validity", validity);
+            s.run().assert_ok();
+        }
+    }
+}
+
+#[test]
+fn partition_that_heals_and_loss_keep_agreement() {
+    for seed in 0..50 {
+        let groups = vec![vec![NodeId(0), NodeId(1)], vec![NodeId(2), NodeId(3)]];
+        let cfg = Config::new(seed)
+            .seed_from_env()
+            .loss(0.05)
+            .partition(0, 30, groups)
+            .fault(
+                NodeId(3),
+                Fault::CrashRestart {
+                    at: 10,
+                    restart: 40,
+                },
+            );
+        let mut s = sim(4, cfg);
+        s.run().assert_ok();
+    }
+}
+
+#[test]
+fn same_seed_gives_the_same_trace_byte_for_byte() {
+    let run = |seed| {
+        let cfg = Config::new(seed)
+            .latency(1, 20)
+            .duplicate(0.1)
+            .fault(NodeId(0), Fault::Byzantine(Byzantine::Equivocate));
+        sim(4, cfg).run().trace_jsonl()
+    };
+    assert_eq!(run(7), run(7));
+    assert_ne!(
+        run(7),
+        run(8),
+        "different seeds explore different schedules"
+    );
+}
+
+#[test]
+fn a_violation_reports_step_seed_replay_command_and_diagram() {
+    let cfg = Config::new(5);
+    let mut s = sim(4, cfg);
+    s.safety("nobody delivers", |v| match v.outputs.first() {
+        Some((_, id, o)) => Err(format!("node {} output {o:?}", id.0)),
+        None => Ok(()),
+    });
+    let report = s.run();
+    let v = report.violation.clone().expect("violated");
+    assert_eq!(v.property, "nobody delivers");
+    assert!(
+        v.step > 0 && report.steps == v.step,
+        "the run stopped at the violating step"
+    );
+    let panic = std::panic::catch_unwind(|| report.assert_ok()).expect_err("assert_ok panics");
+    let text = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(text.contains("seed: 5"), "{text}");
+    assert!(text.contains("RIO_SEED=5 cargo test"), "{text}");
+    assert!(text.contains("rio-sim-5.svg"), "{text}");
+}
+
+#[test]
+fn trace_and_diagram_snapshots() {
+    let cfg = Config::new(1)
+        .latency(1, 5)
+        .fault(NodeId(0), Fault::Byzantine(Byzantine::Equivocate));
+    let report: Report = sim(4, cfg).run();
+    insta::assert_snapshot!("bracha_equivocating_trace", report.trace_jsonl());
+    insta::assert_snapshot!(
+        "bracha_equivocating_diagram",
+        report.diagram("Bracha, n = 4, equivocating sender, seed 1")
+    );
+}
+
+#[test]
+fn sweep_of_10_000_seeds_finds_no_violation() {
+    let summary = sweep(0..10_000, |seed| {
+        let cfg = Config::new(seed)
+            .no_trace()
+            .latency(1, 30)
+            .duplicate(0.05)
+            .fault(NodeId(0), Fault::Byzantine(Byzantine::Equivocate));
+        let mut s = sim(4, cfg);
+        s.eventually("totality", totality);
+        s.run()
+    });
+    assert_eq!(summary.runs, 10_000);
+    assert!(summary.violations.is_empty(), "{summary}");
+}

@@ -1,0 +1,884 @@
+//! The deterministic simulator: N nodes of any protocol in one process, on a
+//! discrete-event clock, under a seeded adversary.
+//!
+//! - Network: per-link latency (uniform in `[min, max]` ms, so messages
+//!   reorder), loss, duplication, and partitions that form and heal on a
+//!   schedule.
+//! - Node faults: crash, crash-and-restart (state lost), and Byzantine nodes
+//!   **derived from the protocol's message types** ([`ForgeMessage`]):
+//!   silent, equivocating (each receiver gets a different forged value),
+//!   random well-typed messages, replays of messages it received.
+//! - Choice points (`select(?, ..)`) are resolved by a seeded chooser, by the
+//!   first available option, or forced from a script.
+//! - Properties: safety invariants checked after every step, eventual
+//!   properties at the end; the first violation stops the run.
+//!
+//! The same configuration and seed give the same trace, byte for byte: all
+//! randomness comes from seeded ChaCha generators and every collection is
+//! ordered. A failing run reports its seed and the command that replays it
+//! (`RIO_SEED=<seed> cargo test <test name>`).
+
+use crate::forge::{ForgeMessage, Rng};
+use crate::{Chooser, Dest, Effects, Node, NodeId, TimerId};
+use rand::{Rng as _, SeedableRng};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+
+/// Message latency of a link: uniform in `[min, max]` milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Latency {
+    pub min: u64,
+    pub max: u64,
+}
+
+/// Nodes in different groups cannot exchange messages in `[from, until)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Partition {
+    pub from: u64,
+    pub until: u64,
+    pub groups: Vec<Vec<NodeId>>,
+}
+
+/// What a Byzantine node does, all derived from the protocol's messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Byzantine {
+    /// Sends nothing.
+    Silent,
+    /// Sends every message, with a different forged value to each receiver.
+    Equivocate,
+    /// Behaves honestly and also sends a random well-typed message to a
+    /// random node every `every` ms.
+    Random { every: u64 },
+    /// Behaves honestly and also replays a message it received to a random
+    /// node every `every` ms.
+    Replay { every: u64 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    Crash {
+        at: u64,
+    },
+    /// Crashes at `at` and restarts with fresh state at `restart`.
+    CrashRestart {
+        at: u64,
+        restart: u64,
+    },
+    Byzantine(Byzantine),
+}
+
+/// How choice points are resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Choices {
+    /// A uniformly random available option, from the seed.
+    Seeded,
+    /// The first available option in source order.
+    First,
+    /// These option indices in order, then the first available.
+    Forced(Vec<usize>),
+}
+
+/// A simulation's configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub seed: u64,
+    pub latency: Latency,
+    /// Per-link latency overrides, by (from, to).
+    pub links: BTreeMap<(NodeId, NodeId), Latency>,
+    pub loss: f64,
+    pub duplicate: f64,
+    pub partitions: Vec<Partition>,
+    pub faults: BTreeMap<NodeId, Fault>,
+    pub choices: Choices,
+    /// Stop at this virtual time (ms).
+    pub max_time: u64,
+    /// Stop after this many steps.
+    pub max_steps: u64,
+    /// Record the trace (turn off for sweeps).
+    pub trace: bool,
+}
+
+impl Config {
+    /// Latency 1–10 ms, no loss, no faults, seeded choices, 60 s, 10^6 steps.
+    pub fn new(seed: u64) -> Self {
+        Config {
+            seed,
+            latency: Latency { min: 1, max: 10 },
+            links: BTreeMap::new(),
+            loss: 0.0,
+            duplicate: 0.0,
+            partitions: Vec::new(),
+            faults: BTreeMap::new(),
+            choices: Choices::Seeded,
+            max_time: 60_000,
+            max_steps: 1_000_000,
+            trace: true,
+        }
+    }
+    /// Uses `RIO_SEED` from the environment instead of `seed`, if set (how
+    /// a failing run is replayed).
+    pub fn seed_from_env(mut self) -> Self {
+        if let Some(s) = std::env::var("RIO_SEED").ok().and_then(|s| s.parse().ok()) {
+            self.seed = s;
+        }
+        self
+    }
+    pub fn latency(mut self, min: u64, max: u64) -> Self {
+        self.latency = Latency {
+            min,
+            max: max.max(min),
+        };
+        self
+    }
+    pub fn link(mut self, from: NodeId, to: NodeId, min: u64, max: u64) -> Self {
+        self.links.insert(
+            (from, to),
+            Latency {
+                min,
+                max: max.max(min),
+            },
+        );
+        self
+    }
+    pub fn loss(mut self, p: f64) -> Self {
+        self.loss = p.clamp(0.0, 1.0);
+        self
+    }
+    pub fn duplicate(mut self, p: f64) -> Self {
+        self.duplicate = p.clamp(0.0, 1.0);
+        self
+    }
+    pub fn partition(mut self, from: u64, until: u64, groups: Vec<Vec<NodeId>>) -> Self {
+        self.partitions.push(Partition {
+            from,
+            until,
+            groups,
+        });
+        self
+    }
+    pub fn fault(mut self, node: NodeId, fault: Fault) -> Self {
+        self.faults.insert(node, fault);
+        self
+    }
+    pub fn choices(mut self, c: Choices) -> Self {
+        self.choices = c;
+        self
+    }
+    pub fn max_time(mut self, ms: u64) -> Self {
+        self.max_time = ms;
+        self
+    }
+    pub fn max_steps(mut self, steps: u64) -> Self {
+        self.max_steps = steps;
+        self
+    }
+    pub fn no_trace(mut self) -> Self {
+        self.trace = false;
+        self
+    }
+}
+
+/// One recorded event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TraceEvent {
+    pub step: u64,
+    /// Virtual time, ms.
+    pub t: u64,
+    #[serde(flatten)]
+    pub kind: Kind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Kind {
+    Input {
+        node: u32,
+        input: String,
+    },
+    Deliver {
+        from: u32,
+        to: u32,
+        msg: String,
+        sent_at: u64,
+    },
+    Drop {
+        from: u32,
+        to: u32,
+        msg: String,
+        reason: &'static str,
+    },
+    Output {
+        node: u32,
+        output: String,
+    },
+    Timer {
+        node: u32,
+        id: u64,
+    },
+    Fault {
+        node: u32,
+        fault: String,
+    },
+    Evidence {
+        node: u32,
+        peer: u32,
+        line: &'static str,
+    },
+    Violation {
+        property: String,
+        detail: String,
+    },
+}
+
+/// What properties see: the nodes, the outputs so far, who is faulty.
+pub struct View<'a, N: Node> {
+    pub now: u64,
+    pub nodes: &'a [N],
+    /// `(time, node, output)` in order.
+    pub outputs: &'a [(u64, NodeId, N::Output)],
+    /// Nodes configured with any fault (crash or Byzantine).
+    pub faulty: &'a [bool],
+}
+
+impl<N: Node> View<'_, N> {
+    /// Outputs of nodes that are not faulty.
+    pub fn correct_outputs(&self) -> impl Iterator<Item = (NodeId, &N::Output)> {
+        self.outputs
+            .iter()
+            .filter(|(_, id, _)| !self.faulty.get(id.index()).copied().unwrap_or(true))
+            .map(|(_, id, o)| (*id, o))
+    }
+    pub fn correct_nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.faulty
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| !**f)
+            .map(|(k, _)| NodeId(u32::try_from(k).unwrap_or(u32::MAX)))
+    }
+}
+
+/// A property violation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    pub property: String,
+    pub step: u64,
+    pub time: u64,
+    pub detail: String,
+}
+
+/// The result of one run.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub seed: u64,
+    pub nodes: usize,
+    pub steps: u64,
+    pub time: u64,
+    pub delivered: u64,
+    pub dropped: u64,
+    pub outputs: u64,
+    pub violation: Option<Violation>,
+    pub trace: Vec<TraceEvent>,
+    /// The test that ran it (the thread name), for the replay command.
+    pub test: Option<String>,
+}
+
+impl Report {
+    /// The trace as JSON lines.
+    pub fn trace_jsonl(&self) -> String {
+        let mut s = String::new();
+        for e in &self.trace {
+            if let Ok(line) = serde_json::to_string(e) {
+                s.push_str(&line);
+                s.push('\n');
+            }
+        }
+        s
+    }
+    /// The command that replays this run.
+    pub fn replay_command(&self) -> String {
+        match &self.test {
+            Some(t) if t != "main" => format!("RIO_SEED={} cargo test {} -- --exact", self.seed, t),
+            _ => format!("RIO_SEED={} <the same command>", self.seed),
+        }
+    }
+    /// The trace as an SVG sequence diagram.
+    pub fn diagram(&self, title: &str) -> String {
+        crate::diagram::svg(
+            title,
+            self.nodes,
+            &self.trace,
+            crate::diagram::DiagramOptions::default(),
+        )
+    }
+    /// Panics with the violation, its seed, the replay command and the path
+    /// of a sequence diagram written to the temporary directory.
+    pub fn assert_ok(&self) {
+        if let Some(v) = &self.violation {
+            let path = std::env::temp_dir().join(format!("rio-sim-{}.svg", self.seed));
+            let written =
+                std::fs::write(&path, self.diagram(&format!("violation of {}", v.property)))
+                    .is_ok();
+            panic!(
+                "property `{}` violated at step {} (t = {} ms): {}\n  seed: {}\n  replay: {}\n  diagram: {}",
+                v.property,
+                v.step,
+                v.time,
+                v.detail,
+                self.seed,
+                self.replay_command(),
+                if written { path.display().to_string() } else { "(not written)".into() }
+            );
+        }
+    }
+}
+
+type Property<N> = Box<dyn Fn(&View<'_, N>) -> Result<(), String>>;
+type React<N> = Box<dyn FnMut(NodeId, &<N as Node>::Output) -> Option<<N as Node>::Input>>;
+
+enum Ev<N: Node> {
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        msg: N::Message,
+        sent_at: u64,
+    },
+    Timer {
+        node: NodeId,
+        id: TimerId,
+        epoch: u32,
+    },
+    Input {
+        node: NodeId,
+        input: N::Input,
+    },
+    Crash(NodeId),
+    Restart(NodeId),
+    Adversary(NodeId),
+}
+
+struct SeededChooser(Rng);
+
+impl Chooser for SeededChooser {
+    fn choose(&mut self, _node: NodeId, _point: &'static str, available: &[bool]) -> usize {
+        let options: Vec<usize> = available
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| **a)
+            .map(|(k, _)| k)
+            .collect();
+        let pick = self.0.gen_range(0..options.len().max(1));
+        options.get(pick).copied().unwrap_or(0)
+    }
+}
+
+struct ForcedChooser(std::collections::VecDeque<usize>);
+
+impl Chooser for ForcedChooser {
+    fn choose(&mut self, _node: NodeId, _point: &'static str, available: &[bool]) -> usize {
+        self.0
+            .pop_front()
+            .unwrap_or_else(|| available.iter().position(|a| *a).unwrap_or(0))
+    }
+}
+
+/// A simulation of the nodes made by `factory`.
+pub struct Sim<N: Node> {
+    cfg: Config,
+    factory: Box<dyn Fn(NodeId) -> N>,
+    nodes: Vec<N>,
+    up: Vec<bool>,
+    epoch: Vec<u32>,
+    faulty: Vec<bool>,
+    byzantine: Vec<Option<Byzantine>>,
+    received: Vec<Vec<N::Message>>,
+    net: Rng,
+    adversary: Rng,
+    queue: BTreeMap<(u64, u64), Ev<N>>,
+    seq: u64,
+    now: u64,
+    step: u64,
+    effects: Effects<N::Message, N::Output>,
+    outputs: Vec<(u64, NodeId, N::Output)>,
+    trace: Vec<TraceEvent>,
+    safety: Vec<(String, Property<N>)>,
+    eventually: Vec<(String, Property<N>)>,
+    react: Option<React<N>>,
+    delivered: u64,
+    dropped: u64,
+}
+
+impl<N: Node> Sim<N>
+where
+    N::Message: ForgeMessage,
+{
+    /// `n` nodes, node `k` made by `factory(k)` (also on restart).
+    pub fn new(n: usize, cfg: Config, factory: impl Fn(NodeId) -> N + 'static) -> Self {
+        let id = |k: usize| NodeId(u32::try_from(k).unwrap_or(u32::MAX));
+        let nodes: Vec<N> = (0..n).map(|k| factory(id(k))).collect();
+        let chooser = match &cfg.choices {
+            Choices::Seeded => Some(Box::new(SeededChooser(Rng::seed_from_u64(
+                cfg.seed ^ 0xC401_CE00,
+            ))) as Box<dyn Chooser + Send>),
+            Choices::First => None,
+            Choices::Forced(v) => {
+                Some(Box::new(ForcedChooser(v.iter().copied().collect())) as Box<dyn Chooser + Send>)
+            }
+        };
+        let effects = Effects {
+            chooser,
+            ..Effects::default()
+        };
+        let byzantine: Vec<Option<Byzantine>> = (0..n)
+            .map(|k| match cfg.faults.get(&id(k)) {
+                Some(Fault::Byzantine(b)) => Some(b.clone()),
+                _ => None,
+            })
+            .collect();
+        let faulty = (0..n).map(|k| cfg.faults.contains_key(&id(k))).collect();
+        Sim {
+            net: Rng::seed_from_u64(cfg.seed),
+            adversary: Rng::seed_from_u64(cfg.seed ^ 0xAD7E_5A41),
+            cfg,
+            factory: Box::new(factory),
+            nodes,
+            up: vec![true; n],
+            epoch: vec![0; n],
+            faulty,
+            byzantine,
+            received: vec![Vec::new(); n],
+            queue: BTreeMap::new(),
+            seq: 0,
+            now: 0,
+            step: 0,
+            effects,
+            outputs: Vec::new(),
+            trace: Vec::new(),
+            safety: Vec::new(),
+            eventually: Vec::new(),
+            react: None,
+            delivered: 0,
+            dropped: 0,
+        }
+    }
+
+    /// Gives `input` to `node` at time `t`.
+    pub fn input_at(&mut self, t: u64, node: NodeId, input: N::Input) -> &mut Self {
+        self.schedule(t, Ev::Input { node, input });
+        self
+    }
+
+    /// A safety invariant, checked after every step.
+    pub fn safety(
+        &mut self,
+        name: &str,
+        check: impl Fn(&View<'_, N>) -> Result<(), String> + 'static,
+    ) -> &mut Self {
+        self.safety.push((name.to_string(), Box::new(check)));
+        self
+    }
+
+    /// An eventual property, checked when the run ends (quiescence or the
+    /// time/step bound).
+    pub fn eventually(
+        &mut self,
+        name: &str,
+        check: impl Fn(&View<'_, N>) -> Result<(), String> + 'static,
+    ) -> &mut Self {
+        self.eventually.push((name.to_string(), Box::new(check)));
+        self
+    }
+
+    /// Answers outputs with inputs to the same node (a closed-loop client).
+    pub fn react(
+        &mut self,
+        f: impl FnMut(NodeId, &N::Output) -> Option<N::Input> + 'static,
+    ) -> &mut Self {
+        self.react = Some(Box::new(f));
+        self
+    }
+
+    pub fn nodes(&self) -> &[N] {
+        &self.nodes
+    }
+
+    fn schedule(&mut self, t: u64, ev: Ev<N>) {
+        self.seq += 1;
+        self.queue.insert((t, self.seq), ev);
+    }
+
+    fn record(&mut self, kind: Kind) {
+        if self.cfg.trace {
+            self.trace.push(TraceEvent {
+                step: self.step,
+                t: self.now,
+                kind,
+            });
+        }
+    }
+
+    fn partitioned(&self, a: NodeId, b: NodeId) -> bool {
+        self.cfg.partitions.iter().any(|p| {
+            self.now >= p.from
+                && self.now < p.until
+                && p.groups.iter().position(|g| g.contains(&a))
+                    != p.groups.iter().position(|g| g.contains(&b))
+        })
+    }
+
+    /// Puts one message on the network.
+    fn transmit(&mut self, from: NodeId, to: NodeId, msg: N::Message) {
+        let reason = if self.partitioned(from, to) {
+            Some("partition")
+        } else if self.cfg.loss > 0.0 && self.net.gen_bool(self.cfg.loss) {
+            Some("loss")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            self.dropped += 1;
+            let msg = if self.cfg.trace {
+                format!("{msg:?}")
+            } else {
+                String::new()
+            };
+            self.record(Kind::Drop {
+                from: from.0,
+                to: to.0,
+                msg,
+                reason,
+            });
+            return;
+        }
+        let lat = self
+            .cfg
+            .links
+            .get(&(from, to))
+            .copied()
+            .unwrap_or(self.cfg.latency);
+        let copies = if self.cfg.duplicate > 0.0 && self.net.gen_bool(self.cfg.duplicate) {
+            2
+        } else {
+            1
+        };
+        for _ in 0..copies {
+            let d = self.net.gen_range(lat.min..=lat.max);
+            let sent_at = self.now;
+            self.schedule(
+                self.now + d,
+                Ev::Deliver {
+                    from,
+                    to,
+                    msg: msg.clone(),
+                    sent_at,
+                },
+            );
+        }
+    }
+
+    /// Routes the effects of node `from`'s last step.
+    fn flush(&mut self, from: NodeId) {
+        let n = self.nodes.len();
+        let sends: Vec<(Dest, N::Message)> = self.effects.sends.drain(..).collect();
+        let timers: Vec<(TimerId, u64)> = self.effects.timers.drain(..).collect();
+        let outputs: Vec<N::Output> = self.effects.outputs.drain(..).collect();
+        let evidence: Vec<crate::Evidence> = self.effects.evidence.drain(..).collect();
+        let byz = self.byzantine.get(from.index()).cloned().flatten();
+        for (dest, msg) in sends {
+            let targets: Vec<NodeId> = match dest {
+                Dest::All => (0..n)
+                    .map(|k| NodeId(u32::try_from(k).unwrap_or(u32::MAX)))
+                    .collect(),
+                Dest::One(to) => vec![to],
+            };
+            for to in targets {
+                match byz {
+                    Some(Byzantine::Silent) => {}
+                    Some(Byzantine::Equivocate) => {
+                        let forged = msg.forge_like(&mut self.adversary);
+                        self.transmit(from, to, forged);
+                    }
+                    _ => self.transmit(from, to, msg.clone()),
+                }
+            }
+        }
+        let epoch = self.epoch.get(from.index()).copied().unwrap_or(0);
+        for (id, after) in timers {
+            self.schedule(
+                self.now + after,
+                Ev::Timer {
+                    node: from,
+                    id,
+                    epoch,
+                },
+            );
+        }
+        for e in evidence {
+            self.record(Kind::Evidence {
+                node: from.0,
+                peer: e.peer.0,
+                line: e.line,
+            });
+        }
+        let mut replies = Vec::new();
+        for o in outputs {
+            if self.cfg.trace {
+                self.record(Kind::Output {
+                    node: from.0,
+                    output: format!("{o:?}"),
+                });
+            }
+            if let Some(react) = &mut self.react {
+                if let Some(i) = react(from, &o) {
+                    replies.push(i);
+                }
+            }
+            self.outputs.push((self.now, from, o));
+        }
+        for i in replies {
+            self.deliver_input(from, i);
+        }
+    }
+
+    fn deliver_input(&mut self, node: NodeId, input: N::Input) {
+        if !self.up.get(node.index()).copied().unwrap_or(false) {
+            return;
+        }
+        if self.cfg.trace {
+            self.record(Kind::Input {
+                node: node.0,
+                input: format!("{input:?}"),
+            });
+        }
+        self.effects.clear();
+        if let Some(x) = self.nodes.get_mut(node.index()) {
+            x.on_input(input, &mut self.effects);
+        }
+        self.flush(node);
+    }
+
+    fn violation(&self) -> Option<(String, String)> {
+        let view = View {
+            now: self.now,
+            nodes: &self.nodes,
+            outputs: &self.outputs,
+            faulty: &self.faulty,
+        };
+        self.safety
+            .iter()
+            .find_map(|(name, p)| p(&view).err().map(|d| (name.clone(), d)))
+    }
+
+    /// Runs until quiescence, the time bound or the step bound, or the first
+    /// violation.
+    pub fn run(&mut self) -> Report {
+        let faults: Vec<(NodeId, Fault)> = self
+            .cfg
+            .faults
+            .iter()
+            .map(|(k, f)| (*k, f.clone()))
+            .collect();
+        for (node, f) in faults {
+            match f {
+                Fault::Crash { at } => self.schedule(at, Ev::Crash(node)),
+                Fault::CrashRestart { at, restart } => {
+                    self.schedule(at, Ev::Crash(node));
+                    self.schedule(restart.max(at), Ev::Restart(node));
+                }
+                Fault::Byzantine(Byzantine::Random { every } | Byzantine::Replay { every }) => {
+                    self.schedule(every.max(1), Ev::Adversary(node));
+                }
+                Fault::Byzantine(_) => {}
+            }
+            if let Some(Fault::Byzantine(b)) = self.cfg.faults.get(&node) {
+                let text = format!("byzantine: {b:?}");
+                self.record(Kind::Fault {
+                    node: node.0,
+                    fault: text,
+                });
+            }
+        }
+        let mut violation = None;
+        while let Some((&(t, seq), _)) = self.queue.first_key_value() {
+            if t > self.cfg.max_time || self.step >= self.cfg.max_steps {
+                break;
+            }
+            let Some(ev) = self.queue.remove(&(t, seq)) else {
+                break;
+            };
+            self.now = t;
+            self.step += 1;
+            self.event(ev);
+            if !self.safety.is_empty() {
+                if let Some((property, detail)) = self.violation() {
+                    violation = Some(Violation {
+                        property,
+                        step: self.step,
+                        time: self.now,
+                        detail,
+                    });
+                    break;
+                }
+            }
+        }
+        if violation.is_none() {
+            let view = View {
+                now: self.now,
+                nodes: &self.nodes,
+                outputs: &self.outputs,
+                faulty: &self.faulty,
+            };
+            violation = self
+                .eventually
+                .iter()
+                .find_map(|(name, p)| p(&view).err().map(|d| (name.clone(), d)))
+                .map(|(property, detail)| Violation {
+                    property,
+                    step: self.step,
+                    time: self.now,
+                    detail,
+                });
+        }
+        if let Some(v) = &violation {
+            let kind = Kind::Violation {
+                property: v.property.clone(),
+                detail: v.detail.clone(),
+            };
+            self.record(kind);
+        }
+        Report {
+            seed: self.cfg.seed,
+            nodes: self.nodes.len(),
+            steps: self.step,
+            time: self.now,
+            delivered: self.delivered,
+            dropped: self.dropped,
+            outputs: self.outputs.len() as u64,
+            violation,
+            trace: std::mem::take(&mut self.trace),
+            test: std::thread::current().name().map(str::to_string),
+        }
+    }
+
+    fn event(&mut self, ev: Ev<N>) {
+        match ev {
+            Ev::Deliver {
+                from,
+                to,
+                msg,
+                sent_at,
+            } => {
+                if !self.up.get(to.index()).copied().unwrap_or(false) {
+                    self.dropped += 1;
+                    let text = if self.cfg.trace {
+                        format!("{msg:?}")
+                    } else {
+                        String::new()
+                    };
+                    self.record(Kind::Drop {
+                        from: from.0,
+                        to: to.0,
+                        msg: text,
+                        reason: "crashed",
+                    });
+                    return;
+                }
+                self.delivered += 1;
+                if self.cfg.trace {
+                    self.record(Kind::Deliver {
+                        from: from.0,
+                        to: to.0,
+                        msg: format!("{msg:?}"),
+                        sent_at,
+                    });
+                }
+                if matches!(
+                    self.byzantine.get(to.index()),
+                    Some(Some(Byzantine::Replay { .. }))
+                ) {
+                    if let Some(r) = self.received.get_mut(to.index()) {
+                        if r.len() < 256 {
+                            r.push(msg.clone());
+                        }
+                    }
+                }
+                self.effects.clear();
+                if let Some(x) = self.nodes.get_mut(to.index()) {
+                    x.on_message(from, msg, &mut self.effects);
+                }
+                self.flush(to);
+            }
+            Ev::Timer { node, id, epoch } => {
+                let live = self.up.get(node.index()).copied().unwrap_or(false)
+                    && self.epoch.get(node.index()) == Some(&epoch);
+                if !live {
+                    return;
+                }
+                self.record(Kind::Timer {
+                    node: node.0,
+                    id: id.0,
+                });
+                self.effects.clear();
+                if let Some(x) = self.nodes.get_mut(node.index()) {
+                    x.on_timer(id, &mut self.effects);
+                }
+                self.flush(node);
+            }
+            Ev::Input { node, input } => self.deliver_input(node, input),
+            Ev::Crash(node) => {
+                if let Some(u) = self.up.get_mut(node.index()) {
+                    *u = false;
+                }
+                self.record(Kind::Fault {
+                    node: node.0,
+                    fault: "crash".into(),
+                });
+            }
+            Ev::Restart(node) => {
+                let fresh = (self.factory)(node);
+                if let Some(x) = self.nodes.get_mut(node.index()) {
+                    *x = fresh;
+                }
+                if let Some(u) = self.up.get_mut(node.index()) {
+                    *u = true;
+                }
+                if let Some(e) = self.epoch.get_mut(node.index()) {
+                    *e += 1;
+                }
+                self.record(Kind::Fault {
+                    node: node.0,
+                    fault: "restart".into(),
+                });
+            }
+            Ev::Adversary(node) => {
+                let n = self.nodes.len();
+                let to = NodeId(u32::try_from(self.adversary.gen_range(0..n.max(1))).unwrap_or(0));
+                let (msg, every) = match self.byzantine.get(node.index()).cloned().flatten() {
+                    Some(Byzantine::Random { every }) => {
+                        (Some(N::Message::forge_any(&mut self.adversary)), every)
+                    }
+                    Some(Byzantine::Replay { every }) => {
+                        let r = self.received.get(node.index()).map_or(0, Vec::len);
+                        let pick = (r > 0).then(|| self.adversary.gen_range(0..r));
+                        (
+                            pick.and_then(|k| {
+                                self.received
+                                    .get(node.index())
+                                    .and_then(|v| v.get(k))
+                                    .cloned()
+                            }),
+                            every,
+                        )
+                    }
+                    _ => (None, 0),
+                };
+                if let Some(m) = msg {
+                    self.transmit(node, to, m);
+                }
+                if every > 0 {
+                    self.schedule(self.now + every, Ev::Adversary(node));
+                }
+            }
+        }
+    }
+}
