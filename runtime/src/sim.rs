@@ -357,6 +357,34 @@ enum Ev<N: Node> {
     Adversary(NodeId),
 }
 
+/// A pending event, ordered by (time, sequence number), earliest first.
+struct Queued<N: Node> {
+    t: u64,
+    seq: u64,
+    ev: Ev<N>,
+}
+
+impl<N: Node> PartialEq for Queued<N> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.t, self.seq) == (other.t, other.seq)
+    }
+}
+
+impl<N: Node> Eq for Queued<N> {}
+
+impl<N: Node> PartialOrd for Queued<N> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<N: Node> Ord for Queued<N> {
+    /// Reversed, so the max-heap pops the earliest event.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (other.t, other.seq).cmp(&(self.t, self.seq))
+    }
+}
+
 struct SeededChooser(Rng);
 
 impl Chooser for SeededChooser {
@@ -394,7 +422,7 @@ pub struct Sim<N: Node> {
     received: Vec<Vec<N::Message>>,
     net: Rng,
     adversary: Rng,
-    queue: BTreeMap<(u64, u64), Ev<N>>,
+    queue: std::collections::BinaryHeap<Queued<N>>,
     seq: u64,
     now: u64,
     step: u64,
@@ -447,7 +475,7 @@ where
             faulty,
             byzantine,
             received: vec![Vec::new(); n],
-            queue: BTreeMap::new(),
+            queue: std::collections::BinaryHeap::new(),
             seq: 0,
             now: 0,
             step: 0,
@@ -504,7 +532,11 @@ where
 
     fn schedule(&mut self, t: u64, ev: Ev<N>) {
         self.seq += 1;
-        self.queue.insert((t, self.seq), ev);
+        self.queue.push(Queued {
+            t,
+            seq: self.seq,
+            ev,
+        });
     }
 
     fn record(&mut self, kind: Kind) {
@@ -576,22 +608,19 @@ where
         }
     }
 
-    /// Routes the effects of node `from`'s last step.
+    /// Routes the effects of node `from`'s last step. The effect buffers
+    /// are taken and put back, so steady-state steps allocate nothing here.
     fn flush(&mut self, from: NodeId) {
         let n = self.nodes.len();
-        let sends: Vec<(Dest, N::Message)> = self.effects.sends.drain(..).collect();
-        let timers: Vec<(TimerId, u64)> = self.effects.timers.drain(..).collect();
-        let outputs: Vec<N::Output> = self.effects.outputs.drain(..).collect();
-        let evidence: Vec<crate::Evidence> = self.effects.evidence.drain(..).collect();
+        let mut sends = std::mem::take(&mut self.effects.sends);
         let byz = self.byzantine.get(from.index()).cloned().flatten();
-        for (dest, msg) in sends {
-            let targets: Vec<NodeId> = match dest {
-                Dest::All => (0..n)
-                    .map(|k| NodeId(u32::try_from(k).unwrap_or(u32::MAX)))
-                    .collect(),
-                Dest::One(to) => vec![to],
+        for (dest, msg) in sends.drain(..) {
+            let (lo, hi) = match dest {
+                Dest::All => (0, n),
+                Dest::One(to) => (to.index(), to.index() + 1),
             };
-            for to in targets {
+            for k in lo..hi {
+                let to = NodeId(u32::try_from(k).unwrap_or(u32::MAX));
                 match byz {
                     Some(Byzantine::Silent) => {}
                     Some(Byzantine::Equivocate) => {
@@ -602,8 +631,10 @@ where
                 }
             }
         }
+        self.effects.sends = sends;
         let epoch = self.epoch.get(from.index()).copied().unwrap_or(0);
-        for (id, after) in timers {
+        let mut timers = std::mem::take(&mut self.effects.timers);
+        for (id, after) in timers.drain(..) {
             self.schedule(
                 self.now + after,
                 Ev::Timer {
@@ -613,13 +644,20 @@ where
                 },
             );
         }
-        for e in evidence {
+        self.effects.timers = timers;
+        let mut evidence = std::mem::take(&mut self.effects.evidence);
+        for e in evidence.drain(..) {
             self.record(Kind::Evidence {
                 node: from.0,
                 peer: e.peer.0,
                 line: e.line,
             });
         }
+        self.effects.evidence = evidence;
+        if self.effects.outputs.is_empty() {
+            return;
+        }
+        let outputs: Vec<N::Output> = self.effects.outputs.drain(..).collect();
         let mut replies = Vec::new();
         for o in outputs {
             if self.cfg.trace {
@@ -699,11 +737,11 @@ where
             }
         }
         let mut violation = None;
-        while let Some((&(t, seq), _)) = self.queue.first_key_value() {
-            if t > self.cfg.max_time || self.step >= self.cfg.max_steps {
+        while let Some(top) = self.queue.peek() {
+            if top.t > self.cfg.max_time || self.step >= self.cfg.max_steps {
                 break;
             }
-            let Some(ev) = self.queue.remove(&(t, seq)) else {
+            let Some(Queued { t, ev, .. }) = self.queue.pop() else {
                 break;
             };
             self.now = t;
