@@ -16,6 +16,7 @@
 pub mod diagram;
 pub mod driver;
 pub mod forge;
+pub mod net;
 pub mod quorum;
 pub mod sim;
 pub mod sweep;

@@ -180,7 +180,7 @@ impl Config {
 }
 
 /// One recorded event.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct TraceEvent {
     pub step: u64,
     /// Virtual time, ms.
@@ -189,7 +189,7 @@ pub struct TraceEvent {
     pub kind: Kind,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Kind {
     Input {
@@ -206,7 +206,7 @@ pub enum Kind {
         from: u32,
         to: u32,
         msg: String,
-        reason: &'static str,
+        reason: String,
     },
     Output {
         node: u32,
@@ -223,7 +223,7 @@ pub enum Kind {
     Evidence {
         node: u32,
         peer: u32,
-        line: &'static str,
+        line: String,
     },
     Violation {
         property: String,
@@ -578,7 +578,7 @@ where
                 from: from.0,
                 to: to.0,
                 msg,
-                reason,
+                reason: reason.to_string(),
             });
             return;
         }
@@ -650,7 +650,7 @@ where
             self.record(Kind::Evidence {
                 node: from.0,
                 peer: e.peer.0,
-                line: e.line,
+                line: e.line.to_string(),
             });
         }
         self.effects.evidence = evidence;
@@ -817,7 +817,7 @@ where
                         from: from.0,
                         to: to.0,
                         msg: text,
-                        reason: "crashed",
+                        reason: "crashed".to_string(),
                     });
                     return;
                 }

@@ -1,0 +1,216 @@
+//! One node of the generated Bracha protocol (u64 values) as a real process
+//! over authenticated TCP.
+//!
+//! ```text
+//! rio-node cluster --nodes 4 --base-port 7100 --dir cluster   # configs + keys for one machine
+//! rio-node run cluster/node1.toml                             # start nodes 1, 2, 3 ...
+//! rio-node run cluster/node0.toml --broadcast 42              # ... and the sender
+//! ```
+//!
+//! Each delivery prints `delivered VALUE` on stdout; logs go to stderr
+//! (`RUST_LOG=debug` for more). With `--exit-after MS` the node stops that
+//! long after its delivery and writes its trace (if the config names one).
+
+use clap::{Parser, Subcommand};
+use rio_examples::generated::bracha::{Input, Node, Output, Params};
+use rio_runtime::net::{keypair, start, NetConfig, PeerConfig};
+use rio_runtime::NodeId;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "rio-node", about = "A Bracha node over authenticated TCP")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print a fresh X25519 key pair.
+    Keygen,
+    /// Write the configs of an n-node cluster on this machine.
+    Cluster {
+        #[arg(long, default_value_t = 4)]
+        nodes: u32,
+        #[arg(long, default_value_t = 7100)]
+        base_port: u16,
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Run a node.
+    Run {
+        config: PathBuf,
+        /// The sender's node id.
+        #[arg(long, default_value_t = 0)]
+        sender: u32,
+        /// Broadcast this value (on the sender), once peers had time to connect.
+        #[arg(long)]
+        broadcast: Option<u64>,
+        /// Stop this many milliseconds after delivering.
+        #[arg(long)]
+        exit_after: Option<u64>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Keygen => match keypair() {
+            Ok((private, public)) => {
+                println!("private_key = \"{private}\"\npublic_key = \"{public}\"");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Cluster {
+            nodes,
+            base_port,
+            host,
+            dir,
+        } => cluster(nodes, base_port, &host, &dir),
+        Command::Run {
+            config,
+            sender,
+            broadcast,
+            exit_after,
+        } => {
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            rt.block_on(run(config, sender, broadcast, exit_after))
+        }
+    }
+}
+
+fn cluster(nodes: u32, base_port: u16, host: &str, dir: &std::path::Path) -> ExitCode {
+    let keys: Vec<(String, String)> = match (0..nodes).map(|_| keypair()).collect() {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        eprintln!("error: cannot create {}: {e}", dir.display());
+        return ExitCode::FAILURE;
+    }
+    let addr = |k: u32| format!("{host}:{}", u32::from(base_port) + k);
+    for k in 0..nodes {
+        let cfg = NetConfig {
+            id: k,
+            listen: addr(k),
+            private_key: keys
+                .get(k as usize)
+                .map(|p| p.0.clone())
+                .unwrap_or_default(),
+            trace: Some(
+                dir.join(format!("node{k}.trace.jsonl"))
+                    .display()
+                    .to_string(),
+            ),
+            peers: (0..nodes)
+                .filter(|j| *j != k)
+                .map(|j| PeerConfig {
+                    id: j,
+                    addr: addr(j),
+                    public_key: keys
+                        .get(j as usize)
+                        .map(|p| p.1.clone())
+                        .unwrap_or_default(),
+                })
+                .collect(),
+        };
+        let path = dir.join(format!("node{k}.toml"));
+        if let Err(e) = std::fs::write(&path, cfg.to_toml()) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+        println!("wrote {}", path.display());
+    }
+    ExitCode::SUCCESS
+}
+
+async fn run(
+    config: PathBuf,
+    sender: u32,
+    broadcast: Option<u64>,
+    exit_after: Option<u64>,
+) -> ExitCode {
+    let cfg = match std::fs::read_to_string(&config)
+        .map_err(|e| e.to_string())
+        .and_then(|t| NetConfig::from_toml(&t).map_err(|e| e.to_string()))
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {}: {e}", config.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let n = cfg.n();
+    let params = Params {
+        n,
+        f: (n - 1) / 3,
+        sender: NodeId(sender),
+    };
+    let node = match Node::<u64>::new(NodeId(cfg.id), params) {
+        Ok(node) => node,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut handle = match start(cfg, node).await {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("listening on {}", handle.local_addr);
+    if let Some(v) = broadcast {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        if handle.inputs.send(Input::Bc(v)).await.is_err() {
+            eprintln!("error: node stopped");
+            return ExitCode::FAILURE;
+        }
+    }
+    loop {
+        tokio::select! {
+            o = handle.outputs.recv() => match o {
+                Some(Output::Dlvr(v)) => {
+                    println!("delivered {v}");
+                    if let Some(ms) = exit_after {
+                        tokio::time::sleep(Duration::from_millis(ms)).await;
+                        break;
+                    }
+                }
+                None => break,
+            },
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    handle.shutdown().await;
+    ExitCode::SUCCESS
+}

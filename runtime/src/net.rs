@@ -1,0 +1,626 @@
+//! The network runtime: one node of a generated protocol as a real process,
+//! over authenticated TCP, on tokio.
+//!
+//! - Peers come from a TOML [`NetConfig`]: this node's id, listen address and
+//!   private key; every peer's id, address and public key.
+//! - Links are TCP with length-delimited frames (at most [`MAX_FRAME`]
+//!   bytes), authenticated and encrypted with a Noise `XX` handshake over
+//!   static X25519 keys: a connection whose key is not a configured peer's,
+//!   or a peer that presents another peer's address with the wrong key, is
+//!   rejected and logged.
+//! - Messages are `(sent_at, message)` encoded with postcard.
+//! - Each node dials every peer once for its outgoing messages (reconnecting
+//!   with exponential backoff) and accepts the peers' connections for its
+//!   incoming ones.
+//! - Every queue is bounded: readers wait for the node (TCP backpressure);
+//!   a peer's outgoing queue that is full because the peer is down or slow
+//!   drops the message, with a warning — as the network would.
+//! - A malformed, oversized or undecryptable frame drops that connection
+//!   with a logged reason; the node keeps running.
+//! - The node records the simulator's trace events; traces of a cluster
+//!   merge ([`merge_traces`]) into one trace that renders as the same
+//!   sequence diagram.
+
+use crate::sim::{Kind, TraceEvent};
+use crate::{Dest, Effects, Node, NodeId, TimerId};
+use futures_util::{SinkExt, StreamExt};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+use tokio_util::codec::{Framed, LengthDelimitedCodec};
+use tracing::{info, warn};
+
+/// The largest frame accepted (Noise's message limit).
+pub const MAX_FRAME: usize = 65_535;
+const NOISE: &str = "Noise_XX_25519_ChaChaPoly_BLAKE2s";
+/// Capacity of every queue.
+pub const QUEUE: usize = 1024;
+
+/// A node's configuration file.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct NetConfig {
+    pub id: u32,
+    /// `host:port` to listen on.
+    pub listen: String,
+    /// This node's X25519 private key, hex.
+    pub private_key: String,
+    /// Where to write this node's trace (JSON lines) at shutdown.
+    #[serde(default)]
+    pub trace: Option<String>,
+    pub peers: Vec<PeerConfig>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PeerConfig {
+    pub id: u32,
+    /// `host:port` the peer listens on.
+    pub addr: String,
+    /// The peer's X25519 public key, hex.
+    pub public_key: String,
+}
+
+/// Why the network runtime could not start or stopped.
+#[derive(Debug)]
+pub enum NetError {
+    Config(String),
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for NetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NetError::Config(m) => write!(f, "configuration: {m}"),
+            NetError::Io(e) => write!(f, "i/o: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for NetError {}
+
+impl From<std::io::Error> for NetError {
+    fn from(e: std::io::Error) -> Self {
+        NetError::Io(e)
+    }
+}
+
+impl NetConfig {
+    pub fn from_toml(text: &str) -> Result<Self, NetError> {
+        let cfg: NetConfig = toml::from_str(text).map_err(|e| NetError::Config(e.to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
+    }
+    /// Number of nodes: the peers and this one.
+    pub fn n(&self) -> usize {
+        self.peers.len() + 1
+    }
+    fn validate(&self) -> Result<(), NetError> {
+        let n = self.n();
+        let mut ids: Vec<u32> = self.peers.iter().map(|p| p.id).chain([self.id]).collect();
+        ids.sort_unstable();
+        if ids.iter().enumerate().any(|(k, id)| *id as usize != k) {
+            return Err(NetError::Config(format!(
+                "node ids must be 0..{n}, each once: got {ids:?}"
+            )));
+        }
+        decode_key(&self.private_key).map_err(|e| NetError::Config(format!("private_key: {e}")))?;
+        for p in &self.peers {
+            decode_key(&p.public_key)
+                .map_err(|e| NetError::Config(format!("peer {} public_key: {e}", p.id)))?;
+        }
+        Ok(())
+    }
+}
+
+fn decode_key(hex_key: &str) -> Result<Vec<u8>, String> {
+    let k = hex::decode(hex_key.trim()).map_err(|e| e.to_string())?;
+    if k.len() != 32 {
+        return Err(format!("expected 32 bytes, got {}", k.len()));
+    }
+    Ok(k)
+}
+
+/// A fresh X25519 key pair, hex encoded: `(private, public)`.
+pub fn keypair() -> Result<(String, String), NetError> {
+    let params = NOISE
+        .parse()
+        .map_err(|e| NetError::Config(format!("{e:?}")))?;
+    let kp = snow::Builder::new(params)
+        .generate_keypair()
+        .map_err(|e| NetError::Config(format!("{e:?}")))?;
+    Ok((hex::encode(kp.private), hex::encode(kp.public)))
+}
+
+/// Milliseconds since the Unix epoch: trace time, comparable across the
+/// processes of one machine.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// A running node: its application boundary and its shutdown switch.
+pub struct Handle<N: Node> {
+    /// Inputs from the application (bounded).
+    pub inputs: mpsc::Sender<N::Input>,
+    /// Outputs to the application (bounded: a slow reader slows the node).
+    pub outputs: mpsc::Receiver<N::Output>,
+    /// The address the node actually listens on.
+    pub local_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<Vec<TraceEvent>>,
+}
+
+impl<N: Node> Handle<N> {
+    /// Stops the node gracefully; returns its trace.
+    pub async fn shutdown(self) -> Vec<TraceEvent> {
+        let _ = self.stop.send(true);
+        self.task.await.unwrap_or_default()
+    }
+}
+
+type Inbound<M> = (NodeId, u64, M);
+
+fn builder() -> Result<snow::Builder<'static>, snow::Error> {
+    Ok(snow::Builder::new(NOISE.parse()?))
+}
+
+fn noise_err(e: snow::Error) -> std::io::Error {
+    std::io::Error::other(format!("noise: {e}"))
+}
+
+/// Starts `node` with the network described by `cfg`.
+pub async fn start<N>(cfg: NetConfig, node: N) -> Result<Handle<N>, NetError>
+where
+    N: Node + Send + 'static,
+    N::Message: Send + Sync + 'static,
+    N::Input: Send + 'static,
+    N::Output: Send + 'static,
+{
+    cfg.validate()?;
+    let me = NodeId(cfg.id);
+    let private = decode_key(&cfg.private_key).map_err(NetError::Config)?;
+    let listener = TcpListener::bind(&cfg.listen).await?;
+    let local_addr = listener.local_addr()?;
+    info!(node = cfg.id, %local_addr, "listening");
+    let (stop, stop_rx) = watch::channel(false);
+    let (in_tx, in_rx) = mpsc::channel::<Inbound<N::Message>>(QUEUE);
+    let (input_tx, input_rx) = mpsc::channel::<N::Input>(QUEUE);
+    let (output_tx, output_rx) = mpsc::channel::<N::Output>(QUEUE);
+
+    // Known peers by public key.
+    let mut keys: BTreeMap<Vec<u8>, NodeId> = BTreeMap::new();
+    for p in &cfg.peers {
+        if let Ok(k) = decode_key(&p.public_key) {
+            keys.insert(k, NodeId(p.id));
+        }
+    }
+    tokio::spawn(accept_loop::<N::Message>(
+        listener,
+        private.clone(),
+        keys,
+        in_tx,
+        stop_rx.clone(),
+    ));
+
+    // One dialer per peer.
+    let mut outbound: BTreeMap<NodeId, mpsc::Sender<Vec<u8>>> = BTreeMap::new();
+    for p in &cfg.peers {
+        let (tx, rx) = mpsc::channel::<Vec<u8>>(QUEUE);
+        outbound.insert(NodeId(p.id), tx);
+        let key = decode_key(&p.public_key).unwrap_or_default();
+        tokio::spawn(dial_loop(
+            p.addr.clone(),
+            NodeId(p.id),
+            key,
+            private.clone(),
+            rx,
+            stop_rx.clone(),
+        ));
+    }
+    let trace_path = cfg.trace.clone();
+    let n = cfg.n();
+    let task = tokio::spawn(async move {
+        let trace = run_node(node, me, n, in_rx, input_rx, output_tx, outbound, stop_rx).await;
+        if let Some(path) = trace_path {
+            let mut text = String::new();
+            for e in &trace {
+                if let Ok(line) = serde_json::to_string(e) {
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+            }
+            if let Err(e) = std::fs::write(&path, text) {
+                warn!(%path, error = %e, "cannot write trace");
+            }
+        }
+        trace
+    });
+    Ok(Handle {
+        inputs: input_tx,
+        outputs: output_rx,
+        local_addr,
+        stop,
+        task,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_node<N: Node>(
+    mut node: N,
+    me: NodeId,
+    n: usize,
+    mut inbound: mpsc::Receiver<Inbound<N::Message>>,
+    mut inputs: mpsc::Receiver<N::Input>,
+    outputs: mpsc::Sender<N::Output>,
+    outbound: BTreeMap<NodeId, mpsc::Sender<Vec<u8>>>,
+    mut stop: watch::Receiver<bool>,
+) -> Vec<TraceEvent> {
+    let mut fx: Effects<N::Message, N::Output> = Effects::default();
+    let mut timers: tokio_util::time::DelayQueue<TimerId> = tokio_util::time::DelayQueue::new();
+    let mut trace = Vec::new();
+    let mut step = 0u64;
+    let mut local: VecDeque<N::Message> = VecDeque::new();
+    let mut record = |trace: &mut Vec<TraceEvent>, kind: Kind| {
+        step += 1;
+        trace.push(TraceEvent {
+            step,
+            t: now_ms(),
+            kind,
+        });
+    };
+    loop {
+        fx.clear();
+        tokio::select! {
+            biased;
+            _ = stop.changed() => break,
+            Some((from, sent_at, msg)) = inbound.recv() => {
+                record(&mut trace, Kind::Deliver { from: from.0, to: me.0, msg: format!("{msg:?}"), sent_at });
+                node.on_message(from, msg, &mut fx);
+            }
+            Some(input) = inputs.recv() => {
+                record(&mut trace, Kind::Input { node: me.0, input: format!("{input:?}") });
+                node.on_input(input, &mut fx);
+            }
+            Some(expired) = timers.next() => {
+                let id = expired.into_inner();
+                record(&mut trace, Kind::Timer { node: me.0, id: id.0 });
+                node.on_timer(id, &mut fx);
+            }
+            else => break,
+        }
+        // Route effects; messages to self are handled here, in order.
+        loop {
+            for (id, ms) in fx.timers.drain(..) {
+                timers.insert(id, Duration::from_millis(ms));
+            }
+            for e in fx.evidence.drain(..) {
+                warn!(
+                    node = me.0,
+                    peer = e.peer.0,
+                    line = e.line,
+                    "evidence of a faulty peer"
+                );
+                record(
+                    &mut trace,
+                    Kind::Evidence {
+                        node: me.0,
+                        peer: e.peer.0,
+                        line: e.line.to_string(),
+                    },
+                );
+            }
+            for (dest, msg) in fx.sends.drain(..) {
+                let sent_at = now_ms();
+                let targets: Vec<NodeId> = match dest {
+                    Dest::All => (0..n)
+                        .map(|k| NodeId(u32::try_from(k).unwrap_or(u32::MAX)))
+                        .collect(),
+                    Dest::One(to) => vec![to],
+                };
+                let bytes = match postcard::to_stdvec(&(sent_at, &msg)) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        warn!(error = %e, "cannot encode a message");
+                        continue;
+                    }
+                };
+                for to in targets {
+                    if to == me {
+                        local.push_back(msg.clone());
+                        continue;
+                    }
+                    match outbound.get(&to).map(|q| q.try_send(bytes.clone())) {
+                        Some(Ok(())) => {}
+                        Some(Err(_)) => warn!(
+                            node = me.0,
+                            peer = to.0,
+                            "outgoing queue full or closed: message dropped"
+                        ),
+                        None => warn!(node = me.0, peer = to.0, "no such peer"),
+                    }
+                }
+            }
+            for o in fx.outputs.drain(..) {
+                record(
+                    &mut trace,
+                    Kind::Output {
+                        node: me.0,
+                        output: format!("{o:?}"),
+                    },
+                );
+                if outputs.send(o).await.is_err() {
+                    warn!(node = me.0, "application dropped the output channel");
+                }
+            }
+            let Some(msg) = local.pop_front() else { break };
+            record(
+                &mut trace,
+                Kind::Deliver {
+                    from: me.0,
+                    to: me.0,
+                    msg: format!("{msg:?}"),
+                    sent_at: now_ms(),
+                },
+            );
+            node.on_message(me, msg, &mut fx);
+        }
+    }
+    info!(node = me.0, "stopped");
+    trace
+}
+
+async fn accept_loop<M>(
+    listener: TcpListener,
+    private: Vec<u8>,
+    keys: BTreeMap<Vec<u8>, NodeId>,
+    inbound: mpsc::Sender<Inbound<M>>,
+    mut stop: watch::Receiver<bool>,
+) where
+    M: for<'de> Deserialize<'de> + Send + 'static,
+{
+    loop {
+        let accepted = tokio::select! {
+            _ = stop.changed() => return,
+            a = listener.accept() => a,
+        };
+        let (stream, addr) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                warn!(error = %e, "accept failed");
+                continue;
+            }
+        };
+        let (private, keys, inbound, stop) =
+            (private.clone(), keys.clone(), inbound.clone(), stop.clone());
+        tokio::spawn(async move {
+            match serve_inbound(stream, private, keys, inbound, stop).await {
+                Ok(()) => {}
+                Err(reason) => warn!(%addr, %reason, "connection dropped"),
+            }
+        });
+    }
+}
+
+fn framed(stream: TcpStream) -> Framed<TcpStream, LengthDelimitedCodec> {
+    let _ = stream.set_nodelay(true);
+    Framed::new(
+        stream,
+        LengthDelimitedCodec::builder()
+            .max_frame_length(MAX_FRAME)
+            .new_codec(),
+    )
+}
+
+async fn next_frame(f: &mut Framed<TcpStream, LengthDelimitedCodec>) -> Result<Vec<u8>, String> {
+    match f.next().await {
+        Some(Ok(b)) => Ok(b.to_vec()),
+        Some(Err(e)) => Err(format!("bad frame: {e}")),
+        None => Err("closed".into()),
+    }
+}
+
+/// Handshake as responder, identify the peer by its key, then read.
+async fn serve_inbound<M>(
+    stream: TcpStream,
+    private: Vec<u8>,
+    keys: BTreeMap<Vec<u8>, NodeId>,
+    inbound: mpsc::Sender<Inbound<M>>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), String>
+where
+    M: for<'de> Deserialize<'de>,
+{
+    let mut f = framed(stream);
+    let mut hs = builder()
+        .and_then(|b| b.local_private_key(&private))
+        .and_then(|b| b.build_responder())
+        .map_err(|e| format!("noise setup: {e}"))?;
+    let mut buf = vec![0u8; MAX_FRAME];
+    let handshake = async {
+        let m1 = next_frame(&mut f).await?;
+        hs.read_message(&m1, &mut buf)
+            .map_err(|e| format!("handshake: {e}"))?;
+        let len = hs
+            .write_message(&[], &mut buf)
+            .map_err(|e| format!("handshake: {e}"))?;
+        f.send(tokio_util::bytes::Bytes::copy_from_slice(
+            buf.get(..len).unwrap_or_default(),
+        ))
+        .await
+        .map_err(|e| e.to_string())?;
+        let m3 = next_frame(&mut f).await?;
+        hs.read_message(&m3, &mut buf)
+            .map_err(|e| format!("handshake: {e}"))?;
+        Ok::<(), String>(())
+    };
+    tokio::time::timeout(Duration::from_secs(5), handshake)
+        .await
+        .map_err(|_| "handshake timed out".to_string())??;
+    let remote = hs
+        .get_remote_static()
+        .map(<[u8]>::to_vec)
+        .unwrap_or_default();
+    let Some(peer) = keys.get(&remote).copied() else {
+        return Err(format!("unknown peer key {}", hex::encode(&remote)));
+    };
+    let mut transport = hs
+        .into_transport_mode()
+        .map_err(|e| format!("noise: {e}"))?;
+    info!(peer = peer.0, "peer connected");
+    loop {
+        let frame = tokio::select! {
+            _ = stop.changed() => return Ok(()),
+            fr = next_frame(&mut f) => fr,
+        };
+        let frame = match frame {
+            Ok(fr) => fr,
+            Err(e) if e == "closed" => return Ok(()),
+            Err(e) => return Err(format!("from peer {}: {e}", peer.0)),
+        };
+        let len = transport
+            .read_message(&frame, &mut buf)
+            .map_err(|e| format!("from peer {}: cannot decrypt: {e}", peer.0))?;
+        let (sent_at, msg): (u64, M) = postcard::from_bytes(buf.get(..len).unwrap_or_default())
+            .map_err(|e| format!("from peer {}: malformed message: {e}", peer.0))?;
+        if inbound.send((peer, sent_at, msg)).await.is_err() {
+            return Ok(());
+        }
+    }
+}
+
+/// Dials one peer forever: connect, handshake as initiator, check the
+/// peer's key, then send queued messages; reconnect with backoff on failure.
+async fn dial_loop(
+    addr: String,
+    peer: NodeId,
+    key: Vec<u8>,
+    private: Vec<u8>,
+    mut queue: mpsc::Receiver<Vec<u8>>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut backoff = Duration::from_millis(50);
+    let mut buf = vec![0u8; MAX_FRAME];
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let conn = tokio::select! {
+            _ = stop.changed() => return,
+            c = connect(&addr, &private, &mut buf) => c,
+        };
+        let (mut f, mut transport, remote) = match conn {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::debug!(peer = peer.0, %addr, error = %e, "cannot connect; retrying");
+                tokio::select! {
+                    _ = stop.changed() => return,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(2));
+                continue;
+            }
+        };
+        if remote != key {
+            warn!(peer = peer.0, %addr, "the node at this address presented another key: possible impersonation; not sending");
+            tokio::select! {
+                _ = stop.changed() => return,
+                _ = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(2));
+            continue;
+        }
+        backoff = Duration::from_millis(50);
+        loop {
+            let bytes = tokio::select! {
+                _ = stop.changed() => return,
+                b = queue.recv() => b,
+            };
+            let Some(bytes) = bytes else { return };
+            let sent = match transport.write_message(&bytes, &mut buf) {
+                Ok(len) => f
+                    .send(tokio_util::bytes::Bytes::copy_from_slice(
+                        buf.get(..len).unwrap_or_default(),
+                    ))
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = sent {
+                warn!(peer = peer.0, error = %e, "send failed; reconnecting");
+                break;
+            }
+        }
+    }
+}
+
+type Conn = (
+    Framed<TcpStream, LengthDelimitedCodec>,
+    snow::TransportState,
+    Vec<u8>,
+);
+
+async fn connect(addr: &str, private: &[u8], buf: &mut [u8]) -> Result<Conn, std::io::Error> {
+    let stream = tokio::time::timeout(Duration::from_secs(2), TcpStream::connect(addr))
+        .await
+        .map_err(|_| std::io::Error::other("connect timed out"))??;
+    let mut f = framed(stream);
+    let mut hs = builder()
+        .and_then(|b| b.local_private_key(private))
+        .and_then(|b| b.build_initiator())
+        .map_err(noise_err)?;
+    let handshake = async {
+        let len = hs.write_message(&[], buf).map_err(noise_err)?;
+        f.send(tokio_util::bytes::Bytes::copy_from_slice(
+            buf.get(..len).unwrap_or_default(),
+        ))
+        .await?;
+        let m2 = next_frame(&mut f).await.map_err(std::io::Error::other)?;
+        hs.read_message(&m2, buf).map_err(noise_err)?;
+        let len = hs.write_message(&[], buf).map_err(noise_err)?;
+        f.send(tokio_util::bytes::Bytes::copy_from_slice(
+            buf.get(..len).unwrap_or_default(),
+        ))
+        .await?;
+        Ok::<(), std::io::Error>(())
+    };
+    tokio::time::timeout(Duration::from_secs(5), handshake)
+        .await
+        .map_err(|_| std::io::Error::other("handshake timed out"))??;
+    let remote = hs
+        .get_remote_static()
+        .map(<[u8]>::to_vec)
+        .unwrap_or_default();
+    let transport = hs.into_transport_mode().map_err(noise_err)?;
+    Ok((f, transport, remote))
+}
+
+/// Merges the traces of a cluster's nodes into one, ordered by time, with
+/// times relative to the first event and steps renumbered: the same format
+/// as the simulator's, for the same diagrams and after-the-fact checks.
+pub fn merge_traces(traces: Vec<Vec<TraceEvent>>) -> Vec<TraceEvent> {
+    let mut all: Vec<TraceEvent> = traces.into_iter().flatten().collect();
+    all.sort_by_key(|e| e.t);
+    let t0 = all.first().map_or(0, |e| e.t);
+    for (k, e) in all.iter_mut().enumerate() {
+        e.step = k as u64 + 1;
+        e.t -= t0;
+        if let Kind::Deliver { sent_at, .. } = &mut e.kind {
+            *sent_at = sent_at.saturating_sub(t0);
+        }
+    }
+    all
+}
+
+/// Parses a trace written as JSON lines by a node.
+pub fn parse_trace(text: &str) -> Result<Vec<TraceEvent>, String> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).map_err(|e| e.to_string()))
+        .collect()
+}
