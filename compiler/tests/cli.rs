@@ -75,3 +75,36 @@ fn missing_file_is_an_error_not_a_panic() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
 }
+
+#[test]
+fn builder_reports_errors_with_file_and_code_and_writes_nothing() {
+    let dir = std::env::temp_dir().join(format!("rio-builder-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let bad = dir.join("bad.rio");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(root("lang/tests/data/err/two_producers.rio")).expect("read"),
+    )
+    .expect("write");
+    let err = rio_compiler::Builder::new()
+        .file(&bad)
+        .out_dir(&dir)
+        .compile()
+        .expect_err("errors fail the build");
+    assert!(err.message.contains("E0201"), "{}", err.message);
+    assert!(err.message.contains("bad.rio"), "{}", err.message);
+    assert!(!dir.join("bad.rs").exists());
+    let good = dir.join("good.rio");
+    std::fs::write(
+        &good,
+        std::fs::read_to_string(root("spec/examples/bracha.rio")).expect("read"),
+    )
+    .expect("write");
+    rio_compiler::Builder::new()
+        .file(&good)
+        .out_dir(&dir)
+        .compile()
+        .expect("compiles");
+    let code = std::fs::read_to_string(dir.join("good.rs")).expect("generated");
+    assert!(code.contains("pub mod bracha"));
+}

@@ -486,8 +486,8 @@ where
         let len = transport
             .read_message(&frame, &mut buf)
             .map_err(|e| format!("from peer {}: cannot decrypt: {e}", peer.0))?;
-        let (sent_at, msg): (u64, M) = postcard::from_bytes(buf.get(..len).unwrap_or_default())
-            .map_err(|e| format!("from peer {}: malformed message: {e}", peer.0))?;
+        let (sent_at, msg): (u64, M) = decode_envelope(buf.get(..len).unwrap_or_default())
+            .map_err(|e| format!("from peer {}: {e}", peer.0))?;
         if inbound.send((peer, sent_at, msg)).await.is_err() {
             return Ok(());
         }
@@ -600,6 +600,16 @@ async fn connect(addr: &str, private: &[u8], buf: &mut [u8]) -> Result<Conn, std
     Ok((f, transport, remote))
 }
 
+/// Decodes a decrypted frame: `(sent_at, message)`. Untrusted input: never
+/// panics, and rejects trailing bytes.
+pub fn decode_envelope<M: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<(u64, M), String> {
+    match postcard::take_from_bytes::<(u64, M)>(bytes) {
+        Ok((v, [])) => Ok(v),
+        Ok((_, rest)) => Err(format!("malformed message: {} trailing bytes", rest.len())),
+        Err(e) => Err(format!("malformed message: {e}")),
+    }
+}
+
 /// Merges the traces of a cluster's nodes into one, ordered by time, with
 /// times relative to the first event and steps renumbered: the same format
 /// as the simulator's, for the same diagrams and after-the-fact checks.
@@ -623,4 +633,75 @@ pub fn parse_trace(text: &str) -> Result<Vec<TraceEvent>, String> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).map_err(|e| e.to_string()))
         .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> NetConfig {
+        let (p0, _) = keypair().expect("keys");
+        let (_, q1) = keypair().expect("keys");
+        NetConfig {
+            id: 0,
+            listen: "127.0.0.1:0".into(),
+            private_key: p0,
+            trace: None,
+            peers: vec![PeerConfig {
+                id: 1,
+                addr: "127.0.0.1:1".into(),
+                public_key: q1,
+            }],
+        }
+    }
+
+    #[test]
+    fn config_round_trips_through_toml() {
+        let c = cfg();
+        assert_eq!(NetConfig::from_toml(&c.to_toml()).expect("parses"), c);
+    }
+
+    #[test]
+    fn bad_configs_are_clear_errors() {
+        let mut c = cfg();
+        c.peers[0].id = 5;
+        let e = NetConfig::from_toml(&c.to_toml()).expect_err("ids");
+        assert!(e.to_string().contains("node ids must be 0..2"), "{e}");
+        let mut c = cfg();
+        c.private_key = "zz".into();
+        assert!(NetConfig::from_toml(&c.to_toml())
+            .expect_err("hex")
+            .to_string()
+            .contains("private_key"));
+        let mut c = cfg();
+        c.peers[0].public_key = "abcd".into();
+        assert!(NetConfig::from_toml(&c.to_toml())
+            .expect_err("len")
+            .to_string()
+            .contains("expected 32 bytes"));
+        assert!(NetConfig::from_toml("id = ").is_err());
+    }
+
+    #[test]
+    fn random_bytes_never_panic_the_decoder() {
+        use rand::{Rng as _, SeedableRng};
+        let mut rng = crate::forge::Rng::seed_from_u64(7);
+        for _ in 0..20_000 {
+            let len = rng.gen_range(0..64);
+            let bytes: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
+            let _ = decode_envelope::<(u64, Option<Vec<u8>>)>(&bytes);
+        }
+        let ok = postcard::to_stdvec(&(5u64, (1u64, Some(vec![1u8])))).expect("encode");
+        assert_eq!(
+            decode_envelope::<(u64, Option<Vec<u8>>)>(&ok),
+            Ok((5, (1, Some(vec![1]))))
+        );
+        let mut long = ok.clone();
+        long.push(0);
+        assert!(
+            decode_envelope::<(u64, Option<Vec<u8>>)>(&long).is_err(),
+            "trailing bytes rejected"
+        );
+    }
 }
