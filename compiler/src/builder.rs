@@ -99,17 +99,7 @@ impl Builder {
             })?;
             match crate::generate(&src, &runtime) {
                 Ok(compiled) => {
-                    for d in &compiled.warnings {
-                        let lc = line_col(&src, d.label.span.start);
-                        println!(
-                            "cargo:warning={name}:{}:{}: {} {}: {}",
-                            lc.line,
-                            lc.column,
-                            d.code.as_str(),
-                            d.code.title(),
-                            d.message
-                        );
-                    }
+                    print_cargo_lines(&name, &src, &compiled.warnings);
                     let stem = file
                         .file_stem()
                         .map_or_else(|| "protocol".into(), |s| s.to_string_lossy().to_string());
@@ -119,17 +109,7 @@ impl Builder {
                     })?;
                 }
                 Err(diags) => {
-                    for d in &diags {
-                        let lc = line_col(&src, d.label.span.start);
-                        println!(
-                            "cargo:warning={name}:{}:{}: {} {}: {}",
-                            lc.line,
-                            lc.column,
-                            d.code.as_str(),
-                            d.code.title(),
-                            d.message
-                        );
-                    }
+                    print_cargo_lines(&name, &src, &diags);
                     failures.push_str(&render(&name, &src, &diags));
                 }
             }
@@ -139,5 +119,21 @@ impl Builder {
         } else {
             Err(BuildError { message: failures })
         }
+    }
+}
+
+/// One `cargo:warning=FILE:LINE:COL: CODE title: message` line per
+/// diagnostic, so cargo shows where each one is.
+fn print_cargo_lines(name: &str, src: &str, diags: &[rio_lang::Diagnostic]) {
+    for d in diags {
+        let lc = line_col(src, d.label.span.start);
+        println!(
+            "cargo:warning={name}:{}:{}: {} {}: {}",
+            lc.line,
+            lc.column,
+            d.code.as_str(),
+            d.code.title(),
+            d.message
+        );
     }
 }

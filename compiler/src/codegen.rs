@@ -194,13 +194,18 @@ impl Gen<'_> {
     }
 
     fn bounds(&self) -> TokenStream {
+        self.bounds_with(quote!())
+    }
+
+    /// `<T: Clone + Eq + Hash + Debug + Serialize + DeserializeOwned + extra, ..>`.
+    fn bounds_with(&self, extra: TokenStream) -> TokenStream {
         let rt = self.rt;
         let gs: Vec<syn::Ident> = self.p.generics.iter().map(|g| ident(g)).collect();
         if gs.is_empty() {
             quote!()
         } else {
             quote!(<#(#gs: ::core::clone::Clone + ::core::cmp::Eq + ::core::hash::Hash + ::core::fmt::Debug
-                + #rt::serde::Serialize + #rt::serde::de::DeserializeOwned),*>)
+                + #rt::serde::Serialize + #rt::serde::de::DeserializeOwned #extra),*>)
         }
     }
 
@@ -235,13 +240,7 @@ impl Gen<'_> {
         let rt = self.rt;
         let p = self.p;
         let gen = self.generics();
-        let gs: Vec<syn::Ident> = p.generics.iter().map(|g| ident(g)).collect();
-        let bounds = if gs.is_empty() {
-            quote!()
-        } else {
-            quote!(<#(#gs: ::core::clone::Clone + ::core::cmp::Eq + ::core::hash::Hash + ::core::fmt::Debug
-                + #rt::serde::Serialize + #rt::serde::de::DeserializeOwned + #rt::Forge),*>)
-        };
+        let bounds = self.bounds_with(quote!(+ #rt::Forge));
         let mut any_arms = Vec::new();
         let mut like_arms = Vec::new();
         let mut seen = BTreeSet::new();

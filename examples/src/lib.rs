@@ -5,6 +5,7 @@
 //! the same runtime trait: the baselines generated nodes are measured against.
 
 pub mod handwritten;
+pub mod properties;
 
 /// Nodes generated from `.rio` files by `build.rs`.
 pub mod generated {

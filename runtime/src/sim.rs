@@ -695,13 +695,17 @@ where
         self.flush(node);
     }
 
-    fn violation(&self) -> Option<(String, String)> {
-        let view = View {
+    fn view(&self) -> View<'_, N> {
+        View {
             now: self.now,
             nodes: &self.nodes,
             outputs: &self.outputs,
             faulty: &self.faulty,
-        };
+        }
+    }
+
+    fn violation(&self) -> Option<(String, String)> {
+        let view = self.view();
         self.safety
             .iter()
             .find_map(|(name, p)| p(&view).err().map(|d| (name.clone(), d)))
@@ -760,12 +764,7 @@ where
             }
         }
         if violation.is_none() {
-            let view = View {
-                now: self.now,
-                nodes: &self.nodes,
-                outputs: &self.outputs,
-                faulty: &self.faulty,
-            };
+            let view = self.view();
             violation = self
                 .eventually
                 .iter()

@@ -30,7 +30,8 @@ fn write(dir: &Path, name: &str, title: &str, report: &Report) {
     }
 }
 
-fn bracha(seed: u64, dir: &Path) {
+/// Bracha among 4 nodes with `fault` on `faulty`, described by `what`.
+fn bracha(seed: u64, dir: &Path, name: &str, faulty: NodeId, fault: Fault, what: &str) {
     let n = 4;
     let params = Params {
         n,
@@ -40,23 +41,16 @@ fn bracha(seed: u64, dir: &Path) {
     let cfg = Config::new(seed)
         .latency(1, 20)
         .duplicate(0.1)
-        .fault(NodeId(0), Fault::Byzantine(Byzantine::Equivocate));
+        .fault(faulty, fault);
     let mut sim = Sim::new(n, cfg, move |id| {
         Node::<u64>::new(id, params.clone()).expect("valid parameters")
     });
     sim.input_at(0, NodeId(0), Input::Bc(42));
-    sim.safety("agreement", |v| {
-        let values: std::collections::BTreeSet<String> =
-            v.correct_outputs().map(|(_, o)| format!("{o:?}")).collect();
-        if values.len() <= 1 {
-            Ok(())
-        } else {
-            Err(format!("correct nodes delivered {values:?}"))
-        }
-    });
+    sim.safety("agreement", rio_examples::properties::agreement);
+    sim.eventually("totality", rio_examples::properties::totality);
     let report = sim.run();
     println!("Bracha's reliable broadcast, n = 4, f = 1, seed {seed}");
-    println!("  node 0 (the sender) is Byzantine: it equivocates, sending each node a different forged value");
+    println!("  {what}");
     println!("  latency 1-20 ms, 10% of messages duplicated");
     println!(
         "  {} steps, {} ms simulated, {} messages delivered, {} dropped",
@@ -67,8 +61,8 @@ fn bracha(seed: u64, dir: &Path) {
         .iter()
         .filter(|e| matches!(e.kind, rio_runtime::sim::Kind::Evidence { .. }))
         .count();
-    println!("  evidence of equivocation recorded by correct nodes: {evidence}");
-    for k in 1..n {
+    println!("  evidence of faulty peers recorded by correct nodes: {evidence}");
+    for k in (0..n).filter(|k| NodeId(*k as u32) != faulty) {
         let outs: Vec<String> = report
             .trace
             .iter()
@@ -89,7 +83,9 @@ fn bracha(seed: u64, dir: &Path) {
         );
     }
     match &report.violation {
-        None => println!("  agreement: holds (no two correct nodes delivered different values)"),
+        None => println!(
+            "  agreement and totality hold: correct nodes deliver the same value, all or none"
+        ),
         Some(v) => println!(
             "  VIOLATION of {}: {} (replay: {})",
             v.property,
@@ -100,8 +96,8 @@ fn bracha(seed: u64, dir: &Path) {
     let _ = Output::<u64>::Dlvr;
     write(
         dir,
-        "bracha",
-        &format!("Bracha, n = 4, equivocating sender, seed {seed}"),
+        name,
+        &format!("Bracha, n = 4, {what}, seed {seed}"),
         &report,
     );
 }
@@ -166,7 +162,23 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1);
     let dir = Path::new("target").join("rio-demo");
-    bracha(seed, &dir);
+    bracha(
+        seed,
+        &dir,
+        "bracha-equivocating",
+        NodeId(0),
+        Fault::Byzantine(Byzantine::Equivocate),
+        "node 0 (the sender) is Byzantine: it equivocates, sending each node a different forged value",
+    );
+    println!();
+    bracha(
+        seed,
+        &dir,
+        "bracha-crash",
+        NodeId(3),
+        Fault::Crash { at: 5 },
+        "node 3 crashes at 5 ms; the sender is correct",
+    );
     println!();
     slots_crashed_leader(seed, &dir);
 }

@@ -29,24 +29,8 @@ fn main() {
             Node::<u64>::new(id, params.clone()).expect("valid parameters")
         });
         sim.input_at(0, NodeId(0), Input::Bc(42));
-        sim.safety("agreement", |v| {
-            let values: std::collections::BTreeSet<String> =
-                v.correct_outputs().map(|(_, o)| format!("{o:?}")).collect();
-            if values.len() <= 1 {
-                Ok(())
-            } else {
-                Err(format!("correct nodes delivered {values:?}"))
-            }
-        });
-        sim.eventually("totality", |v| {
-            let delivered = v.correct_outputs().count();
-            let correct = v.correct_nodes().count();
-            if delivered == 0 || delivered == correct {
-                Ok(())
-            } else {
-                Err(format!("{delivered} of {correct} correct nodes delivered"))
-            }
-        });
+        sim.safety("agreement", rio_examples::properties::agreement);
+        sim.eventually("totality", rio_examples::properties::totality);
         sim.run()
     });
     println!("Bracha, n = 4, equivocating sender, {seeds} seeds");

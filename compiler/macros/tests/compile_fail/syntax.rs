@@ -1,3 +1,4 @@
+//! Compile-fail: a missing = : E0001 points at the unexpected token.
 rio_macros::protocol! {
     protocol P(nodes n, node s) {
         in  v: u64 at s

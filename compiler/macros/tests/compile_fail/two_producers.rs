@@ -1,3 +1,4 @@
+//! Compile-fail: a line produced twice: E0201 points at the second producer.
 rio_macros::protocol! {
     protocol P(nodes n, node s) {
         in  v: u64 at s

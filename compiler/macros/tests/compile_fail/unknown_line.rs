@@ -1,3 +1,4 @@
+//! Compile-fail: a misspelt line: E0101 points at it, with a did-you-mean.
 rio_macros::protocol! {
     protocol P(nodes n, node s) {
         in  v: u64 at s
