@@ -264,17 +264,26 @@ impl Gen<'_> {
         }
         let count = any_arms.len();
         if count == 0 {
-            return quote!();
+            return quote! {
+                impl #bounds #rt::ForgeMessage for Message #gen {
+                    fn forge_any(_rng: &mut #rt::forge::Rng) -> ::core::option::Option<Self> {
+                        ::core::option::Option::None
+                    }
+                    fn forge_like(&self, _rng: &mut #rt::forge::Rng) -> Self {
+                        ::core::clone::Clone::clone(self)
+                    }
+                }
+            };
         }
         let last = any_arms.pop();
         let idx: Vec<usize> = (0..any_arms.len()).collect();
         quote! {
             impl #bounds #rt::ForgeMessage for Message #gen {
-                fn forge_any(rng: &mut #rt::forge::Rng) -> Self {
-                    match #rt::rand::Rng::gen_range(rng, 0..#count) {
+                fn forge_any(rng: &mut #rt::forge::Rng) -> ::core::option::Option<Self> {
+                    ::core::option::Option::Some(match #rt::rand::Rng::gen_range(rng, 0..#count) {
                         #(#idx => #any_arms,)*
                         _ => #last,
-                    }
+                    })
                 }
                 fn forge_like(&self, rng: &mut #rt::forge::Rng) -> Self {
                     #[allow(unreachable_patterns)]

@@ -18,8 +18,9 @@ pub trait Forge: Sized {
 
 /// Forgeries of a protocol's messages (generated for every `Message` enum).
 pub trait ForgeMessage: Sized {
-    /// Any well-typed message: a random variant, instance key and value.
-    fn forge_any(rng: &mut Rng) -> Self;
+    /// Any well-typed message: a random variant, instance key and value
+    /// (`None` for a protocol that sends no messages).
+    fn forge_any(rng: &mut Rng) -> Option<Self>;
     /// The same message (variant and instance key) with a forged value: an
     /// equivocation.
     fn forge_like(&self, rng: &mut Rng) -> Self;

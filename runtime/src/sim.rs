@@ -892,7 +892,7 @@ where
                 let to = NodeId(u32::try_from(self.adversary.gen_range(0..n.max(1))).unwrap_or(0));
                 let (msg, every) = match self.byzantine.get(node.index()).cloned().flatten() {
                     Some(Byzantine::Random { every }) => {
-                        (Some(N::Message::forge_any(&mut self.adversary)), every)
+                        (N::Message::forge_any(&mut self.adversary), every)
                     }
                     Some(Byzantine::Replay { every }) => {
                         let r = self.received.get(node.index()).map_or(0, Vec::len);
