@@ -815,7 +815,7 @@ impl Gen<'_> {
                     quote!(self.#w(#key, value, from, out);)
                 }
             };
-            let mask = pre_readers.get(r.target).copied().unwrap_or(0);
+            let mask = mask_lit(pre_readers.get(r.target).copied().unwrap_or(0));
             msg_arms.push(quote!(#pat => { #auth #store #mask }));
         }
         let msg_phantom = self.phantom(&msg_types, true);
@@ -864,6 +864,7 @@ impl Gen<'_> {
                     .and_then(|k| pre_readers.get(k))
                     .copied()
                     .unwrap_or(0);
+                let mask = mask_lit(mask);
                 in_arms.push(quote!(#pat => { if #here { let me = self.me; self.#w(#key, value, me, out); } #mask }));
             } else {
                 out_types.push(l.ty.as_str());
@@ -1034,7 +1035,7 @@ impl Gen<'_> {
                     1 => quote!([packed]),
                     _ => quote!([packed >> 24, packed & 0xff_ffff]),
                 };
-                let rule_bit = bit(k);
+                let rule_bit = mask_lit(bit(k));
                 timer_arms.push(quote!(#idu => {
                     let key: #key_ty = #unpack;
                     if let ::core::option::Option::Some(i) = #inst_mut {
@@ -1071,9 +1072,19 @@ impl Gen<'_> {
         }
         for (k, r) in p.rules.iter().enumerate() {
             let task = format_ident!("task_{}", k);
-            let dirty = line_readers.get(r.target).copied().unwrap_or(0);
+            let dirty = mask_lit(line_readers.get(r.target).copied().unwrap_or(0));
             let ku = k as u32;
-            task_arms.push(quote!(#ku => { if self.#task(out) { dirty |= #dirty; } }));
+            // A fired rule of the arity-0 instance (which is never freed) never
+            // needs to run again.
+            let done = if r.key_vars().is_empty() {
+                let b = mask_lit(bit(k));
+                quote!(self.done0 |= #b;)
+            } else {
+                quote!()
+            };
+            task_arms.push(
+                quote!(#ku => { if self.#task(out) { dirty |= #dirty; fired = true; #done } }),
+            );
         }
         for id in 0..p.timers {
             let task = format_ident!("task_{}", nrules + id);
@@ -1085,10 +1096,20 @@ impl Gen<'_> {
         } else {
             (1u128 << ntasks) - 1
         };
+        let all_lit = mask_lit(all_tasks);
+        // Dirty bits fit a u64 for all but very large protocols.
+        let mask_ty = if ntasks <= 64 {
+            quote!(u64)
+        } else {
+            quote!(u128)
+        };
         let created_arms: Vec<TokenStream> = arity_tasks
             .iter()
             .enumerate()
-            .map(|(a, m)| quote!(if self.created & (1 << #a) != 0 { dirty |= #m; }))
+            .map(|(a, m)| {
+                let m = mask_lit(*m);
+                quote!(if self.created & (1 << #a) != 0 { dirty |= #m; })
+            })
             .collect();
         let _ = &timer_rule;
 
@@ -1212,6 +1233,8 @@ impl Gen<'_> {
                     started: bool,
                     /// Arities whose instances were created during this step.
                     created: u8,
+                    /// Rules of the arity-0 instance that fired (task bits).
+                    done0: #mask_ty,
                     #(#node_fields,)*
                 }
 
@@ -1223,7 +1246,7 @@ impl Gen<'_> {
                             return ::core::result::Result::Err(#rt::ParamError { protocol: #pname, constraint: "me < n" });
                         }
                         let n = params.#nf;
-                        ::core::result::Result::Ok(Node { me, params, started: false, created: 0, #(#node_init,)* })
+                        ::core::result::Result::Ok(Node { me, params, started: false, created: 0, done0: 0, #(#node_init,)* })
                     }
 
                     /// Live instances of number families (for memory checks).
@@ -1246,25 +1269,30 @@ impl Gen<'_> {
                     /// Runs the dirty tasks until none is left (a task that
                     /// fires dirties the tasks reading its line), then frees
                     /// finished instances.
-                    fn step(&mut self, mut dirty: u128, out: &mut #rt::Effects<Message #gen, Output #gen>) {
+                    #[inline]
+                    fn step(&mut self, mut dirty: #mask_ty, out: &mut #rt::Effects<Message #gen, Output #gen>) {
                         if !self.started {
                             self.started = true;
-                            dirty = #all_tasks;
+                            dirty = #all_lit;
                         }
+                        let mut fired = false;
                         loop {
                             if self.created != 0 {
                                 #(#created_arms)*
                                 self.created = 0;
                             }
+                            dirty &= !self.done0;
                             if dirty == 0 { break; }
                             let t = dirty.trailing_zeros();
-                            dirty &= !(1u128 << t);
+                            dirty &= dirty - 1;
                             match t {
                                 #(#task_arms)*
                                 _ => {}
                             }
                         }
-                        #(#gc)*
+                        if fired {
+                            #(#gc)*
+                        }
                     }
                 }
 
@@ -1276,7 +1304,7 @@ impl Gen<'_> {
                     fn id(&self) -> #rt::NodeId { self.me }
 
                     fn on_input(&mut self, input: Input #gen, out: &mut #rt::Effects<Message #gen, Output #gen>) {
-                        let dirty: u128 = match input {
+                        let dirty: #mask_ty = match input {
                             #(#in_arms)*
                             #in_phantom_arm
                         };
@@ -1285,7 +1313,7 @@ impl Gen<'_> {
 
                     fn on_message(&mut self, from: #rt::NodeId, msg: Message #gen, out: &mut #rt::Effects<Message #gen, Output #gen>) {
                         if from.index() >= self.params.#nf { return; }
-                        let dirty: u128 = match msg {
+                        let dirty: #mask_ty = match msg {
                             #(#msg_arms)*
                             #[allow(unreachable_patterns)]
                             _ => 0,
@@ -1294,13 +1322,19 @@ impl Gen<'_> {
                     }
 
                     fn on_timer(&mut self, timer: #rt::TimerId, out: &mut #rt::Effects<Message #gen, Output #gen>) {
-                        let dirty: u128 = { #timer_match };
+                        let dirty: #mask_ty = { #timer_match };
                         self.step(dirty, out);
                     }
                 }
             }
         }
     }
+}
+
+/// A task bit set as an unsuffixed literal (its type is `u64` or `u128`).
+fn mask_lit(m: u128) -> TokenStream {
+    let l = proc_macro2::Literal::u128_unsuffixed(m);
+    quote!(#l)
 }
 
 /// The lines an expression reads.
