@@ -357,31 +357,92 @@ enum Ev<N: Node> {
     Adversary(NodeId),
 }
 
-/// A pending event, ordered by (time, sequence number), earliest first.
-struct Queued<N: Node> {
-    t: u64,
-    seq: u64,
-    ev: Ev<N>,
+/// A calendar queue: a ring of FIFO buckets for the next [`WINDOW`] ms (a
+/// bitmap finds the next non-empty one) and an ordered map beyond. Pops in
+/// (time, scheduling order), like a heap keyed by (time, sequence number),
+/// without moving events around.
+struct Calendar<E> {
+    ring: Vec<std::collections::VecDeque<E>>,
+    /// Bit `k` set: bucket `k` is non-empty.
+    bits: u64,
+    /// The ring covers times `[base, base + WINDOW)`.
+    base: u64,
+    far: BTreeMap<u64, std::collections::VecDeque<E>>,
 }
 
-impl<N: Node> PartialEq for Queued<N> {
-    fn eq(&self, other: &Self) -> bool {
-        (self.t, self.seq) == (other.t, other.seq)
+const WINDOW: u64 = 64;
+
+impl<E> Calendar<E> {
+    fn new() -> Self {
+        Calendar {
+            ring: (0..WINDOW)
+                .map(|_| std::collections::VecDeque::new())
+                .collect(),
+            bits: 0,
+            base: 0,
+            far: BTreeMap::new(),
+        }
     }
-}
 
-impl<N: Node> Eq for Queued<N> {}
-
-impl<N: Node> PartialOrd for Queued<N> {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
+    fn slot(t: u64) -> usize {
+        (t % WINDOW) as usize
     }
-}
 
-impl<N: Node> Ord for Queued<N> {
-    /// Reversed, so the max-heap pops the earliest event.
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (other.t, other.seq).cmp(&(self.t, self.seq))
+    fn push(&mut self, t: u64, e: E) {
+        let t = t.max(self.base);
+        if t < self.base + WINDOW {
+            let k = Self::slot(t);
+            if let Some(b) = self.ring.get_mut(k) {
+                b.push_back(e);
+                self.bits |= 1 << k;
+            }
+        } else {
+            self.far.entry(t).or_default().push_back(e);
+        }
+    }
+
+    /// Moves `base` to `t` and pulls the far events that entered the window
+    /// (they were scheduled before any ring event of the same time).
+    fn advance(&mut self, t: u64) {
+        self.base = t;
+        while let Some(entry) = self.far.first_entry() {
+            if *entry.key() >= self.base + WINDOW {
+                break;
+            }
+            let k = Self::slot(*entry.key());
+            let events = entry.remove();
+            if let Some(b) = self.ring.get_mut(k) {
+                b.extend(events);
+                self.bits |= 1 << k;
+            }
+        }
+    }
+
+    /// The earliest pending time.
+    fn next_time(&mut self) -> Option<u64> {
+        if self.bits == 0 {
+            let t = *self.far.keys().next()?;
+            self.advance(t);
+        }
+        let offset = self
+            .bits
+            .rotate_right((self.base % WINDOW) as u32)
+            .trailing_zeros();
+        Some(self.base + u64::from(offset))
+    }
+
+    fn pop(&mut self) -> Option<E> {
+        let t = self.next_time()?;
+        if t != self.base {
+            self.advance(t);
+        }
+        let k = Self::slot(t);
+        let b = self.ring.get_mut(k)?;
+        let e = b.pop_front();
+        if b.is_empty() {
+            self.bits &= !(1 << k);
+        }
+        e
     }
 }
 
@@ -422,8 +483,8 @@ pub struct Sim<N: Node> {
     received: Vec<Vec<N::Message>>,
     net: Rng,
     adversary: Rng,
-    queue: std::collections::BinaryHeap<Queued<N>>,
-    seq: u64,
+    /// Pending events, earliest first; within one time, in scheduling order.
+    queue: Calendar<Ev<N>>,
     now: u64,
     step: u64,
     effects: Effects<N::Message, N::Output>,
@@ -475,8 +536,7 @@ where
             faulty,
             byzantine,
             received: vec![Vec::new(); n],
-            queue: std::collections::BinaryHeap::new(),
-            seq: 0,
+            queue: Calendar::new(),
             now: 0,
             step: 0,
             effects,
@@ -531,12 +591,7 @@ where
     }
 
     fn schedule(&mut self, t: u64, ev: Ev<N>) {
-        self.seq += 1;
-        self.queue.push(Queued {
-            t,
-            seq: self.seq,
-            ev,
-        });
+        self.queue.push(t, ev);
     }
 
     fn record(&mut self, kind: Kind) {
@@ -741,11 +796,11 @@ where
             }
         }
         let mut violation = None;
-        while let Some(top) = self.queue.peek() {
-            if top.t > self.cfg.max_time || self.step >= self.cfg.max_steps {
+        while let Some(t) = self.queue.next_time() {
+            if t > self.cfg.max_time || self.step >= self.cfg.max_steps {
                 break;
             }
-            let Some(Queued { t, ev, .. }) = self.queue.pop() else {
+            let Some(ev) = self.queue.pop() else {
                 break;
             };
             self.now = t;
