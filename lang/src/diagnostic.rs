@@ -54,6 +54,7 @@ codes! {
     BadTarget = "E0107", Error, "invalid definition target";
     CannotInfer = "E0108", Error, "cannot infer the type of a line";
     NonLinear = "E0109", Error, "non-linear arithmetic";
+    ComponentName = "E0110", Error, "component name must start with an uppercase letter";
     TwoProducers = "E0201", Error, "line has two producers";
     NeverProduced = "E0202", Error, "line read but never produced";
     NeverConsumed = "W0203", Warning, "line produced but never consumed";

@@ -103,6 +103,10 @@ fn rule_name(r: Rule) -> String {
         Rule::nodes_range => "`nodes`".into(),
         Rule::number_range => "`0..`".into(),
         Rule::EOI => "end of input".into(),
+        Rule::call_or_ref => "a name".into(),
+        Rule::call_args => "`(`".into(),
+        Rule::ref_rest => "`[` or `.`".into(),
+        Rule::component_name => "a component name".into(),
         Rule::index => "`[`".into(),
         Rule::type_annot => "`:` or `=`".into(),
         Rule::block => "`{`".into(),
@@ -332,6 +336,7 @@ impl Lower<'_> {
                 let mut inner = pair.into_inner();
                 let name = inner.next().map(ident).unwrap_or_else(|| missing(span));
                 let component = inner.next().map(ident).unwrap_or_else(|| missing(span));
+                // (`component_name` is lowered like any name.)
                 let mut args = Vec::new();
                 let mut bindings = Vec::new();
                 for p in inner {
@@ -481,22 +486,26 @@ impl Lower<'_> {
                     span,
                 }
             }
-            Rule::call => {
+            Rule::call_or_ref => {
+                // The span ends at the last token (pest may have skipped
+                // whitespace looking for indices).
+                let span = Span::new(span.start, span.start + pair.as_str().trim_end().len());
                 let mut inner = pair.into_inner();
                 let name = inner.next().map(ident).unwrap_or_else(|| missing(span));
-                let args = inner.map(|a| self.expr(a)).collect();
-                Expr {
-                    kind: ExprKind::Call { name, args },
-                    span,
+                let Some(rest) = inner.next() else {
+                    return missing_expr(span);
+                };
+                if rest.as_rule() == Rule::call_args {
+                    let args = rest.into_inner().map(|a| self.expr(a)).collect();
+                    return Expr {
+                        kind: ExprKind::Call { name, args },
+                        span,
+                    };
                 }
-            }
-            Rule::reference => {
-                let mut name = None;
                 let mut field = None;
                 let mut indices = Vec::new();
-                for p in pair.into_inner() {
+                for p in rest.into_inner() {
                     match p.as_rule() {
-                        Rule::ident if name.is_none() => name = Some(ident(p)),
                         Rule::ident => field = Some(ident(p)),
                         Rule::index => indices.push(self.index(p)),
                         _ => {}
@@ -504,7 +513,7 @@ impl Lower<'_> {
                 }
                 Expr {
                     kind: ExprKind::Ref {
-                        name: name.unwrap_or_else(|| missing(span)),
+                        name,
                         field,
                         indices,
                     },

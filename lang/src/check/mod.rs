@@ -57,6 +57,19 @@ pub fn check_file(file: &File) -> (graph::Program, Diagnostics) {
             continue;
         }
         seen.insert(&name.name, name.span);
+        if let Item::Component(c) = item {
+            if !c.name.name.starts_with(|ch: char| ch.is_ascii_uppercase()) {
+                let mut fixed = c.name.name.clone();
+                if let Some(first) = fixed.get_mut(..1) {
+                    first.make_ascii_uppercase();
+                }
+                diags.push(
+                    Diagnostic::new(Code::ComponentName, c.name.span, format!("`{}` must start with an uppercase letter", c.name.name))
+                        .label("lowercase component name")
+                        .help(format!("rename it `{fixed}`: instances are written `x = {fixed}(..) {{ .. }}`, which is how they differ from function calls")),
+                );
+            }
+        }
         match item {
             Item::Fn(f) => {
                 items.fns.insert(&f.name.name, f);
