@@ -429,14 +429,20 @@ impl Gen<'_> {
                 let f = ident(&field_name(l.map_or("", |l| l.name.as_str())));
                 let key = self.ref_key(*line, idx);
                 let inst = Self::inst_ref(la, quote!(key));
-                match self.stores.get(*line) {
-                    Some(Store::Tracker { dim }) => match idx.get(*dim) {
+                // The always-live instance needs no key: straight-line code.
+                match (self.stores.get(*line), la) {
+                    (Some(Store::Tracker { dim }), _) => match idx.get(*dim) {
+                        Some(Idx::Node(t)) if la == 0 => {
+                            let node = self.node(t);
+                            quote!(self.g0.#f.get(#node).cloned())
+                        }
                         Some(Idx::Node(t)) => {
                             let node = self.node(t);
                             quote!(#key.and_then(|key| #inst).and_then(|i| i.#f.get(#node).cloned()))
                         }
                         _ => quote!(::core::option::Option::None),
                     },
+                    (_, 0) => quote!(self.g0.#f.clone()),
                     _ => quote!(#key.and_then(|key| #inst).and_then(|i| i.#f.clone())),
                 }
             }
@@ -470,6 +476,9 @@ impl Gen<'_> {
                 let key = self.ref_key(*line, idx);
                 let inst = Self::inst_ref(la, quote!(key));
                 let k = self.lin(k);
+                if la == 0 {
+                    return quote!(usize::try_from(#k).ok().and_then(|k| self.g0.#f.reached(k).cloned()));
+                }
                 quote!(#key.and_then(|key| #inst).and_then(|i| usize::try_from(#k).ok().and_then(|k| i.#f.reached(k).cloned())))
             }
             Ex::SelectFamily { of } => {
@@ -575,6 +584,11 @@ impl Gen<'_> {
         let tname = target.map_or("", |l| l.name.as_str());
         let value = self.ex(&r.value, tname, arity);
         let inst = Self::inst_ref(arity, quote!(key));
+        let not_live = if arity == 0 {
+            quote!(self.g0.fired & #bit != 0)
+        } else {
+            quote!(#inst.is_none_or(|i| i.fired & #bit != 0))
+        };
         let inst_mut = if arity == 0 {
             quote!(::core::option::Option::Some(&mut self.g0))
         } else {
@@ -611,7 +625,7 @@ impl Gen<'_> {
             #[inline]
             fn #name(&mut self, key: #key_ty, out: &mut #rt::Effects<Message #gen, Output #gen>) -> bool {
                 #bind
-                if !(#runs) || #inst.is_none_or(|i| i.fired & #bit != 0) {
+                if !(#runs) || #not_live {
                     return false;
                 }
                 let value = #value;
@@ -1269,7 +1283,7 @@ impl Gen<'_> {
                     /// Runs the dirty tasks until none is left (a task that
                     /// fires dirties the tasks reading its line), then frees
                     /// finished instances.
-                    #[inline]
+                    #[inline(always)]
                     fn step(&mut self, mut dirty: #mask_ty, out: &mut #rt::Effects<Message #gen, Output #gen>) {
                         if !self.started {
                             self.started = true;
