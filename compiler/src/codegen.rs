@@ -1097,7 +1097,7 @@ impl Gen<'_> {
                 quote!()
             };
             task_arms.push(
-                quote!(#ku => { if self.#task(out) { dirty |= #dirty; fired = true; #done } }),
+                quote!(#ku => { if self.#task(out) { #done dirty |= #dirty & !self.done0; fired = true; } }),
             );
         }
         for id in 0..p.timers {
@@ -1126,6 +1126,18 @@ impl Gen<'_> {
             })
             .collect();
         let _ = &timer_rule;
+        // Instances are only created in number families.
+        let created_check = if self.max_arity == 0 {
+            quote!()
+        } else {
+            quote! {
+                if self.created != 0 {
+                    #(#created_arms)*
+                    self.created = 0;
+                    dirty &= !self.done0;
+                }
+            }
+        };
 
         // Garbage collection of finished instances.
         let mut gc = Vec::new();
@@ -1290,12 +1302,9 @@ impl Gen<'_> {
                             dirty = #all_lit;
                         }
                         let mut fired = false;
+                        dirty &= !self.done0;
                         loop {
-                            if self.created != 0 {
-                                #(#created_arms)*
-                                self.created = 0;
-                            }
-                            dirty &= !self.done0;
+                            #created_check
                             if dirty == 0 { break; }
                             let t = dirty.trailing_zeros();
                             dirty &= dirty - 1;
