@@ -18,6 +18,9 @@
 
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
+// pest without its `std` feature (see parse.rs) generates `::alloc` paths.
+extern crate alloc;
+
 pub mod arith;
 pub mod ast;
 mod check;

@@ -17,6 +17,10 @@ struct RioParser;
 /// invalid embedded Rust is reported but the AST is still returned.
 pub fn parse_file(src: &str) -> (Option<File>, Diagnostics) {
     let mut diags = Diagnostics::default();
+    if let Some(d) = too_deep(src) {
+        diags.push(d);
+        return (None, diags);
+    }
     let pairs = match RioParser::parse(Rule::file, src) {
         Ok(p) => p,
         Err(e) => {
@@ -37,6 +41,55 @@ pub fn parse_file(src: &str) -> (Option<File>, Diagnostics) {
         }
     }
     (Some(File { items }), diags)
+}
+
+/// Brackets may nest at most this deep.
+pub const MAX_NESTING: usize = 64;
+
+/// Rejects input nested deeper than [`MAX_NESTING`] before parsing. pest is
+/// used without its `std` feature, which also removes its per-rule stack
+/// probe (a third of the parse time); this bound is what keeps deep input
+/// from exhausting the stack in the parser, the lowering and the checker.
+fn too_deep(src: &str) -> Option<Diagnostic> {
+    let bytes = src.as_bytes();
+    let mut depth = 0usize;
+    let mut k = 0;
+    while let Some(&b) = bytes.get(k) {
+        match b {
+            b'/' if bytes.get(k + 1) == Some(&b'/') => {
+                while bytes.get(k).is_some_and(|c| *c != b'\n') {
+                    k += 1;
+                }
+            }
+            b'/' if bytes.get(k + 1) == Some(&b'*') => {
+                k += 2;
+                while bytes.get(k).is_some()
+                    && !(bytes.get(k) == Some(&b'*') && bytes.get(k + 1) == Some(&b'/'))
+                {
+                    k += 1;
+                }
+                k += 1;
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(
+                        Diagnostic::new(
+                            Code::Syntax,
+                            Span::new(k, k + 1),
+                            format!("brackets nested more than {MAX_NESTING} deep"),
+                        )
+                        .label("too deep")
+                        .help("flatten the expression: name intermediate lines"),
+                    );
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        k += 1;
+    }
+    None
 }
 
 fn syntax_error(src: &str, e: &pest::error::Error<Rule>) -> Diagnostic {

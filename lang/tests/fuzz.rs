@@ -69,6 +69,32 @@ const TOKENS: &[&str] = &[
     "\n",
 ];
 
+#[test]
+fn deep_nesting_is_a_diagnostic_not_a_stack_overflow() {
+    for (open, close) in [("(", ")"), ("[", "]"), ("{", "}")] {
+        let src = format!(
+            "protocol P(nodes n) {{ x = {}a{} }}",
+            open.repeat(100_000),
+            close.repeat(100_000)
+        );
+        let out = rio_lang::check_source(&src);
+        let d = out.diagnostics.first().expect("a diagnostic");
+        assert_eq!(d.code.as_str(), "E0001");
+        assert!(d.message.contains("nested more than"), "{}", d.message);
+    }
+    // At the bound (63 parentheses inside the protocol's braces), nesting parses,
+    // even on a 2 MiB test thread in a debug build.
+    let ok = format!(
+        "protocol P(nodes n) {{ x = {}a{} }}",
+        "(".repeat(63),
+        ")".repeat(63)
+    );
+    assert!(rio_lang::check_source(&ok)
+        .diagnostics
+        .iter()
+        .all(|d| d.code.as_str() != "E0001"));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
