@@ -226,7 +226,18 @@ where
     let trace_path = cfg.trace.clone();
     let n = cfg.n();
     let task = tokio::spawn(async move {
-        let trace = run_node(node, me, n, in_rx, input_rx, output_tx, outbound, stop_rx).await;
+        let trace = run_node(
+            node,
+            me,
+            n,
+            trace_path.is_some(),
+            in_rx,
+            input_rx,
+            output_tx,
+            outbound,
+            stop_rx,
+        )
+        .await;
         if let Some(path) = trace_path {
             let mut text = String::new();
             for e in &trace {
@@ -255,6 +266,9 @@ async fn run_node<N: Node>(
     mut node: N,
     me: NodeId,
     n: usize,
+    // Without a trace file nothing is recorded: a long-running node's
+    // memory stays bounded.
+    tracing_on: bool,
     mut inbound: mpsc::Receiver<Inbound<N::Message>>,
     mut inputs: mpsc::Receiver<N::Input>,
     outputs: mpsc::Sender<N::Output>,
@@ -267,12 +281,14 @@ async fn run_node<N: Node>(
     let mut step = 0u64;
     let mut local: VecDeque<N::Message> = VecDeque::new();
     let mut record = |trace: &mut Vec<TraceEvent>, kind: Kind| {
-        step += 1;
-        trace.push(TraceEvent {
-            step,
-            t: now_ms(),
-            kind,
-        });
+        if tracing_on {
+            step += 1;
+            trace.push(TraceEvent {
+                step,
+                t: now_ms(),
+                kind,
+            });
+        }
     };
     loop {
         fx.clear();
@@ -280,16 +296,22 @@ async fn run_node<N: Node>(
             biased;
             _ = stop.changed() => break,
             Some((from, sent_at, msg)) = inbound.recv() => {
-                record(&mut trace, Kind::Deliver { from: from.0, to: me.0, msg: format!("{msg:?}"), sent_at });
+                if tracing_on {
+                    record(&mut trace, Kind::Deliver { from: from.0, to: me.0, msg: format!("{msg:?}"), sent_at });
+                }
                 node.on_message(from, msg, &mut fx);
             }
             Some(input) = inputs.recv() => {
-                record(&mut trace, Kind::Input { node: me.0, input: format!("{input:?}") });
+                if tracing_on {
+                    record(&mut trace, Kind::Input { node: me.0, input: format!("{input:?}") });
+                }
                 node.on_input(input, &mut fx);
             }
             Some(expired) = timers.next() => {
                 let id = expired.into_inner();
-                record(&mut trace, Kind::Timer { node: me.0, id: id.0 });
+                if tracing_on {
+                    record(&mut trace, Kind::Timer { node: me.0, id: id.0 });
+                }
                 node.on_timer(id, &mut fx);
             }
             else => break,
@@ -347,27 +369,24 @@ async fn run_node<N: Node>(
                 }
             }
             for o in fx.outputs.drain(..) {
-                record(
-                    &mut trace,
-                    Kind::Output {
-                        node: me.0,
-                        output: format!("{o:?}"),
-                    },
-                );
+                if tracing_on {
+                    let output = format!("{o:?}");
+                    record(&mut trace, Kind::Output { node: me.0, output });
+                }
                 if outputs.send(o).await.is_err() {
                     warn!(node = me.0, "application dropped the output channel");
                 }
             }
             let Some(msg) = local.pop_front() else { break };
-            record(
-                &mut trace,
-                Kind::Deliver {
+            if tracing_on {
+                let kind = Kind::Deliver {
                     from: me.0,
                     to: me.0,
                     msg: format!("{msg:?}"),
                     sent_at: now_ms(),
-                },
-            );
+                };
+                record(&mut trace, kind);
+            }
             node.on_message(me, msg, &mut fx);
         }
     }
