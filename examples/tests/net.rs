@@ -14,14 +14,14 @@ use std::time::Duration;
 
 struct Cluster {
     dir: PathBuf,
-    children: Vec<Child>,
+    children: Vec<(u32, Child)>,
     lines: mpsc::Receiver<(u32, String)>,
     lines_tx: mpsc::Sender<(u32, String)>,
 }
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        for c in &mut self.children {
+        for (_, c) in &mut self.children {
             let _ = c.kill();
             let _ = c.wait();
         }
@@ -89,7 +89,16 @@ impl Cluster {
                 let _ = tx.send((k, line));
             }
         });
-        self.children.push(child);
+        self.children.push((k, child));
+    }
+
+    /// Kills node `k`'s process.
+    fn kill(&mut self, k: u32) {
+        if let Some(pos) = self.children.iter().position(|(id, _)| *id == k) {
+            let (_, mut child) = self.children.remove(pos);
+            child.kill().expect("kill");
+            let _ = child.wait();
+        }
     }
 
     /// Waits for `count` lines `delivered VALUE`; returns (node, value).
@@ -118,7 +127,7 @@ impl Cluster {
     }
 
     fn wait_all(&mut self) {
-        for c in &mut self.children {
+        for (_, c) in &mut self.children {
             let _ = c.wait();
         }
     }
@@ -176,10 +185,7 @@ fn with_one_node_killed_the_others_deliver() {
     }
     std::thread::sleep(Duration::from_millis(200));
     // Kill node 3 before the broadcast.
-    if let Some(mut child) = c.children.pop() {
-        child.kill().expect("kill");
-        let _ = child.wait();
-    }
+    c.kill(3);
     c.start(0, &["--broadcast", "7", "--exit-after", "300"]);
     let got = c.deliveries(3);
     assert!(got.iter().all(|(k, v)| v == "7" && *k != 3), "{got:?}");
@@ -285,4 +291,31 @@ fn garbage_oversized_undecodable_and_impersonating_peers_change_nothing() {
             "node 1's log lacks `{reason}`:\n{log}"
         );
     }
+}
+
+#[test]
+fn peers_reconnect_after_a_node_restarts() {
+    let mut c = cluster("restart");
+    for k in 1..4 {
+        c.start(k, &["--exit-after", "300"]);
+    }
+    // Node 0 starts and connects to everyone.
+    c.start(0, &[]);
+    std::thread::sleep(Duration::from_millis(400));
+    // Node 3 dies and comes back on the same address; node 0 too. The
+    // others notice the closed connections and reconnect with backoff.
+    c.kill(3);
+    std::thread::sleep(Duration::from_millis(300));
+    c.start(3, &["--exit-after", "300"]);
+    std::thread::sleep(Duration::from_millis(300));
+    c.kill(0);
+    std::thread::sleep(Duration::from_millis(200));
+    c.start(0, &["--broadcast", "9", "--exit-after", "300"]);
+    let got = c.deliveries(4);
+    assert!(got.iter().all(|(_, v)| v == "9"), "{got:?}");
+    let restarted: Vec<u32> = got.iter().map(|(k, _)| *k).collect();
+    assert!(
+        restarted.contains(&3),
+        "the restarted node delivered: {got:?}"
+    );
 }

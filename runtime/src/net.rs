@@ -525,6 +525,7 @@ async fn dial_loop(
 ) {
     let mut backoff = Duration::from_millis(50);
     let mut buf = vec![0u8; MAX_FRAME];
+    let mut pending: Option<Vec<u8>> = None;
     loop {
         if *stop.borrow() {
             return;
@@ -556,9 +557,21 @@ async fn dial_loop(
         }
         backoff = Duration::from_millis(50);
         loop {
-            let bytes = tokio::select! {
-                _ = stop.changed() => return,
-                b = queue.recv() => b,
+            // A message whose send failed goes first on the next connection
+            // (a duplicate is harmless: receivers count each sender once).
+            // The peer never writes after the handshake, so anything on the
+            // read side means the connection is gone: reconnect before a
+            // message is written into a dead socket.
+            let bytes = match pending.take() {
+                Some(b) => Some(b),
+                None => tokio::select! {
+                    _ = stop.changed() => return,
+                    b = queue.recv() => b,
+                    _ = f.next() => {
+                        warn!(peer = peer.0, "connection closed by peer; reconnecting");
+                        break;
+                    }
+                },
             };
             let Some(bytes) = bytes else { return };
             let sent = match transport.write_message(&bytes, &mut buf) {
@@ -572,6 +585,7 @@ async fn dial_loop(
             };
             if let Err(e) = sent {
                 warn!(peer = peer.0, error = %e, "send failed; reconnecting");
+                pending = Some(bytes);
                 break;
             }
         }
