@@ -238,19 +238,11 @@ impl Gen<'_> {
     /// message types.
     fn forge_impl(&self) -> TokenStream {
         let rt = self.rt;
-        let p = self.p;
         let gen = self.generics();
         let bounds = self.bounds_with(quote!(+ #rt::Forge));
         let mut any_arms = Vec::new();
         let mut like_arms = Vec::new();
-        let mut seen = BTreeSet::new();
-        for r in p.rules.iter().filter(|r| r.cross != Cross::Local) {
-            if !seen.insert(r.target) {
-                continue;
-            }
-            let Some(l) = p.lines.get(r.target) else {
-                continue;
-            };
+        for (_, l) in self.message_lines() {
             let v = ident(&variant_name(&l.name));
             let k = any_arms.len();
             let _ = k;
@@ -294,6 +286,18 @@ impl Gen<'_> {
                 }
             }
         }
+    }
+
+    /// The lines produced by a `broadcast` or `link` (one message variant
+    /// each), with the first rule producing each.
+    fn message_lines(&self) -> Vec<(&Rule, &crate::ir::Line)> {
+        let mut seen = BTreeSet::new();
+        self.p
+            .rules
+            .iter()
+            .filter(|r| r.cross != Cross::Local && seen.insert(r.target))
+            .filter_map(|r| self.p.lines.get(r.target).map(|l| (r, l)))
+            .collect()
     }
 
     fn key_ty(arity: usize) -> TokenStream {
@@ -762,14 +766,7 @@ impl Gen<'_> {
         let mut msg_variants = Vec::new();
         let mut msg_arms = Vec::new();
         let mut msg_types: Vec<&str> = Vec::new();
-        let mut seen = BTreeSet::new();
-        for r in p.rules.iter().filter(|r| r.cross != Cross::Local) {
-            if !seen.insert(r.target) {
-                continue;
-            }
-            let Some(l) = p.lines.get(r.target) else {
-                continue;
-            };
+        for (r, l) in self.message_lines() {
             msg_types.push(&l.ty);
             let v = ident(&variant_name(&l.name));
             let t = ty(&l.ty);
