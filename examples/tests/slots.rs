@@ -59,6 +59,15 @@ fn run(c: &mut Cluster<Node>, slots: u64, every: u64, sample: &mut dyn FnMut(&Cl
     }
 }
 
+/// Every node's decision for slot `s`.
+fn decisions(c: &Cluster<Node>, s: u64) -> Vec<&Output> {
+    c.outputs
+        .iter()
+        .filter(|(_, o)| matches!(o, Output::Decided { key: [k], .. } if *k == s))
+        .map(|(_, o)| o)
+        .collect()
+}
+
 #[test]
 fn every_slot_decides_its_leaders_value() {
     let n = 4;
@@ -66,12 +75,7 @@ fn every_slot_decides_its_leaders_value() {
     run(&mut c, 50, 1_000, &mut |_| {});
     for s in 0..50u64 {
         let leader = NodeId((s % n as u64) as u32);
-        let decided: Vec<&Output> = c
-            .outputs
-            .iter()
-            .filter(|(_, o)| matches!(o, Output::Decided { key: [k], .. } if *k == s))
-            .map(|(_, o)| o)
-            .collect();
+        let decided = decisions(&c, s);
         assert_eq!(
             decided.len(),
             n,
@@ -101,12 +105,7 @@ fn a_crashed_leaders_slots_are_skipped_by_the_timeout() {
         } else {
             Some(value(s, leader))
         };
-        let decided: Vec<&Output> = c
-            .outputs
-            .iter()
-            .filter(|(_, o)| matches!(o, Output::Decided { key: [k], .. } if *k == s))
-            .map(|(_, o)| o)
-            .collect();
+        let decided = decisions(&c, s);
         assert_eq!(decided.len(), n - 1, "slot {s}: every live node decides");
         assert!(
             decided.iter().all(|o| **o

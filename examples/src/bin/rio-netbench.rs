@@ -36,6 +36,13 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted.get(k).copied().unwrap_or_default()
 }
 
+/// Time between consecutive decisions: the per-slot latency.
+fn gaps(at: &[Instant]) -> Vec<Duration> {
+    at.windows(2)
+        .map(|w| w[1].saturating_duration_since(w[0]))
+        .collect()
+}
+
 fn report(name: &str, slots: u64, elapsed: Duration, mut lat: Vec<Duration>) -> f64 {
     lat.sort();
     let rate = slots as f64 / elapsed.as_secs_f64();
@@ -127,11 +134,7 @@ async fn rio(slots: u64) -> (Duration, Vec<Duration>) {
     for t in tasks {
         let _ = t.await;
     }
-    let lat = at
-        .windows(2)
-        .map(|w| w[1].saturating_duration_since(w[0]))
-        .collect();
-    (elapsed, lat)
+    (elapsed, gaps(&at))
 }
 
 /// The baseline: per slot, the leader sends one frame to every other node;
@@ -249,11 +252,7 @@ async fn baseline(slots: u64) -> (Duration, Vec<Duration>) {
     for t in nodes {
         let _ = t.await;
     }
-    let lat = at
-        .windows(2)
-        .map(|w| w[1].saturating_duration_since(w[0]))
-        .collect();
-    (elapsed, lat)
+    (elapsed, gaps(&at))
 }
 
 fn main() {
