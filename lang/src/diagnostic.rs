@@ -75,6 +75,8 @@ codes! {
     StrayUnspecified = "E0602", Error, "`?` used outside a choice";
     MissingBinding = "E0701", Error, "component input not bound";
     Unsupported = "E0801", Error, "not supported by code generation";
+    NameClash = "E0802", Error, "two lines map to the same Rust name";
+    CompilerBug = "E0900", Error, "internal compiler error";
 }
 
 /// A labelled span.
