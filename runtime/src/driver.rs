@@ -36,6 +36,9 @@ pub struct Cluster<N: Node> {
     pub delivered: u64,
     /// Timers fired so far.
     pub fired: u64,
+    /// Whether every node got its start event (before the first input or
+    /// delivery).
+    started: bool,
 }
 
 impl<N: Node> Cluster<N> {
@@ -52,6 +55,7 @@ impl<N: Node> Cluster<N> {
             keep_outputs: true,
             delivered: 0,
             fired: 0,
+            started: false,
         }
     }
 
@@ -77,6 +81,7 @@ impl<N: Node> Cluster<N> {
         tamper: &mut Tamper<'_, N::Message>,
         react: &mut React<'_, N::Output, N::Input>,
     ) {
+        self.start(tamper, react);
         if self.crashed.contains(&to) {
             return;
         }
@@ -146,6 +151,7 @@ impl<N: Node> Cluster<N> {
         tamper: &mut Tamper<'_, N::Message>,
         react: &mut React<'_, N::Output, N::Input>,
     ) -> u64 {
+        self.start(tamper, react);
         let mut count = 0;
         while count < limit {
             if let Some((from, to, msg)) = self.queue.pop_front() {
@@ -177,6 +183,29 @@ impl<N: Node> Cluster<N> {
             self.flush(node, tamper, react);
         }
         count
+    }
+
+    /// Delivers the start event to every node that is not crashed, once.
+    fn start(
+        &mut self,
+        tamper: &mut Tamper<'_, N::Message>,
+        react: &mut React<'_, N::Output, N::Input>,
+    ) {
+        if self.started {
+            return;
+        }
+        self.started = true;
+        for k in 0..self.nodes.len() {
+            let id = NodeId(u32::try_from(k).unwrap_or(u32::MAX));
+            if self.crashed.contains(&id) {
+                continue;
+            }
+            self.effects.clear();
+            if let Some(node) = self.nodes.get_mut(k) {
+                node.on_start(&mut self.effects);
+            }
+            self.flush(id, tamper, react);
+        }
     }
 
     /// Pending timers (for tests of memory bounds).

@@ -13,8 +13,10 @@
 
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
+pub mod bits;
 pub mod diagram;
 pub mod driver;
+pub mod family;
 pub mod forge;
 pub mod net;
 pub mod quorum;
@@ -25,6 +27,8 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::fmt::Debug;
 use std::hash::Hash;
 
+pub use bits::Bits;
+pub use family::{Family, Instance, TimerState, Timers, Wakes};
 pub use forge::{Forge, ForgeMessage};
 pub use quorum::{Insert, QuorumTracker};
 /// Re-exported for generated code (`#[serde(crate = "...")]`, forgeries).
@@ -196,6 +200,12 @@ pub trait Node: Clone + Eq + Hash + Debug {
     type Output: Clone + Debug + Eq;
 
     fn id(&self) -> NodeId;
+    /// Called once by every driver before any other event (and again after
+    /// a restart, on the fresh node): rules that wait on no message or input
+    /// — constants, timers on constants — fire here.
+    fn on_start(&mut self, out: &mut Effects<Self::Message, Self::Output>) {
+        let _ = out;
+    }
     fn on_input(&mut self, input: Self::Input, out: &mut Effects<Self::Message, Self::Output>);
     fn on_message(
         &mut self,

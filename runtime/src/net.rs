@@ -290,31 +290,38 @@ async fn run_node<N: Node>(
             });
         }
     };
+    // The start event, routed like any other step's effects below.
+    let mut starting = true;
     loop {
         fx.clear();
-        tokio::select! {
-            biased;
-            _ = stop.changed() => break,
-            Some((from, sent_at, msg)) = inbound.recv() => {
-                if tracing_on {
-                    record(&mut trace, Kind::Deliver { from: from.0, to: me.0, msg: format!("{msg:?}"), sent_at });
+        if starting {
+            starting = false;
+            node.on_start(&mut fx);
+        } else {
+            tokio::select! {
+                biased;
+                _ = stop.changed() => break,
+                Some((from, sent_at, msg)) = inbound.recv() => {
+                    if tracing_on {
+                        record(&mut trace, Kind::Deliver { from: from.0, to: me.0, msg: format!("{msg:?}"), sent_at });
+                    }
+                    node.on_message(from, msg, &mut fx);
                 }
-                node.on_message(from, msg, &mut fx);
-            }
-            Some(input) = inputs.recv() => {
-                if tracing_on {
-                    record(&mut trace, Kind::Input { node: me.0, input: format!("{input:?}") });
+                Some(input) = inputs.recv() => {
+                    if tracing_on {
+                        record(&mut trace, Kind::Input { node: me.0, input: format!("{input:?}") });
+                    }
+                    node.on_input(input, &mut fx);
                 }
-                node.on_input(input, &mut fx);
-            }
-            Some(expired) = timers.next() => {
-                let id = expired.into_inner();
-                if tracing_on {
-                    record(&mut trace, Kind::Timer { node: me.0, id: id.0 });
+                Some(expired) = timers.next() => {
+                    let id = expired.into_inner();
+                    if tracing_on {
+                        record(&mut trace, Kind::Timer { node: me.0, id: id.0 });
+                    }
+                    node.on_timer(id, &mut fx);
                 }
-                node.on_timer(id, &mut fx);
+                else => break,
             }
-            else => break,
         }
         // Route effects; messages to self are handled here, in order.
         loop {

@@ -352,6 +352,8 @@ enum Ev<N: Node> {
         node: NodeId,
         input: N::Input,
     },
+    /// The start event of a node (at time 0, before anything else).
+    Start(NodeId),
     Crash(NodeId),
     Restart(NodeId),
     Adversary(NodeId),
@@ -525,7 +527,7 @@ where
             })
             .collect();
         let faulty = (0..n).map(|k| cfg.faults.contains_key(&id(k))).collect();
-        Sim {
+        let mut sim = Sim {
             net: Rng::seed_from_u64(cfg.seed),
             adversary: Rng::seed_from_u64(cfg.seed ^ 0xAD7E_5A41),
             cfg,
@@ -547,7 +549,33 @@ where
             react: None,
             delivered: 0,
             dropped: 0,
+        };
+        // Every node's start event comes first (queued before any input).
+        for k in 0..n {
+            sim.schedule(0, Ev::Start(id(k)));
         }
+        sim
+    }
+
+    /// Runs a node's start event (at time 0, and again after a restart). A
+    /// node that crashes at time 0 is dead from the start: it does not run
+    /// its start event (until it restarts).
+    fn start_node(&mut self, node: NodeId, restart: bool) {
+        if !self.up.get(node.index()).copied().unwrap_or(false) {
+            return;
+        }
+        let dead_at_start = matches!(
+            self.cfg.faults.get(&node),
+            Some(Fault::Crash { at: 0 } | Fault::CrashRestart { at: 0, .. })
+        );
+        if dead_at_start && !restart {
+            return;
+        }
+        self.effects.clear();
+        if let Some(x) = self.nodes.get_mut(node.index()) {
+            x.on_start(&mut self.effects);
+        }
+        self.flush(node);
     }
 
     /// Gives `input` to `node` at time `t`.
@@ -917,6 +945,7 @@ where
                 self.flush(node);
             }
             Ev::Input { node, input } => self.deliver_input(node, input),
+            Ev::Start(node) => self.start_node(node, false),
             Ev::Crash(node) => {
                 if let Some(u) = self.up.get_mut(node.index()) {
                     *u = false;
@@ -941,6 +970,7 @@ where
                     node: node.0,
                     fault: "restart".into(),
                 });
+                self.start_node(node, true);
             }
             Ev::Adversary(node) => {
                 let n = self.nodes.len();

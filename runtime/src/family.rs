@@ -1,0 +1,383 @@
+//! The mechanics of generated nodes, kept here and tested once: instances
+//! of number families (heights, rounds, slots) with their garbage
+//! collection, the queue of instances to wake, timer keys, and checked key
+//! arithmetic. Generated code holds only declarations and rule bodies.
+
+use crate::bits::Bits;
+use crate::{NodeId, TimerId};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// The lines of one instance plus its tasks (rules and timer starters):
+/// which run at this node, which have fired, and which must fire before
+/// the instance is finished.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Instance<L, const W: usize> {
+    pub lines: L,
+    pub fired: Bits<W>,
+    /// Tasks that run at this node for this instance's key.
+    pub here: Bits<W>,
+    /// The rules among them: the instance is finished once they fired.
+    pub need: Bits<W>,
+}
+
+impl<L, const W: usize> Instance<L, W> {
+    /// `here` is the set of tasks running here, `rules` the set of all
+    /// rule tasks (timer starters are not needed for completion).
+    pub fn new(lines: L, here: Bits<W>, rules: &Bits<W>) -> Self {
+        let mut need = here;
+        need.intersect_with(rules);
+        Instance {
+            lines,
+            fired: Bits::EMPTY,
+            here,
+            need,
+        }
+    }
+    /// The tasks of `tasks` that run here and have not fired yet.
+    #[inline]
+    pub fn pending(&self, tasks: &Bits<W>) -> Bits<W> {
+        let mut t = *tasks;
+        t.intersect_with(&self.here);
+        t.subtract(&self.fired);
+        t
+    }
+    /// Every rule that runs here has fired: nothing can change any more.
+    #[inline]
+    pub fn is_finished(&self) -> bool {
+        self.fired.is_superset(&self.need)
+    }
+}
+
+/// The live instances of the families with `A` number indices, keyed by
+/// their index tuple, and the keys already finished.
+///
+/// A finished instance is dropped and its key remembered, so late messages
+/// for it are ignored rather than re-creating it. For one index the
+/// finished keys are compacted into a low-water mark: every key below
+/// `low` is finished, so memory stays flat when a protocol runs forever.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Family<const A: usize, I> {
+    live: BTreeMap<[u64; A], I>,
+    done: BTreeSet<[u64; A]>,
+    low: u64,
+}
+
+impl<const A: usize, I> Default for Family<A, I> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const A: usize, I> Family<A, I> {
+    pub fn new() -> Self {
+        Family {
+            live: BTreeMap::new(),
+            done: BTreeSet::new(),
+            low: 0,
+        }
+    }
+
+    #[inline]
+    pub fn get(&self, key: &[u64; A]) -> Option<&I> {
+        self.live.get(key)
+    }
+
+    #[inline]
+    pub fn get_mut(&mut self, key: &[u64; A]) -> Option<&mut I> {
+        self.live.get_mut(key)
+    }
+
+    /// Whether the instance at `key` was finished (and dropped).
+    pub fn is_finished(&self, key: &[u64; A]) -> bool {
+        (A == 1 && key.first().is_some_and(|k| *k < self.low)) || self.done.contains(key)
+    }
+
+    /// The live instance at `key`, created by `make` if there is none yet;
+    /// `None` if that instance is finished. The flag says whether it was
+    /// created now.
+    #[inline]
+    pub fn open(&mut self, key: [u64; A], make: impl FnOnce() -> I) -> Option<(&mut I, bool)> {
+        if self.live.contains_key(&key) {
+            return self.live.get_mut(&key).map(|i| (i, false));
+        }
+        if self.is_finished(&key) {
+            return None;
+        }
+        Some((self.live.entry(key).or_insert_with(make), true))
+    }
+
+    /// Drops the instance at `key` and remembers that it is finished.
+    pub fn finish(&mut self, key: [u64; A]) {
+        self.live.remove(&key);
+        if self.is_finished(&key) {
+            return;
+        }
+        self.done.insert(key);
+        if A == 1 {
+            let mut probe = [0u64; A];
+            loop {
+                if let Some(first) = probe.first_mut() {
+                    *first = self.low;
+                }
+                if !self.done.remove(&probe) {
+                    break;
+                }
+                self.low = self.low.saturating_add(1);
+            }
+        }
+    }
+
+    /// Appends to `buf` the live keys whose index `pos` equals `value` for
+    /// every `(pos, value)` in `fixed` (all live keys if `fixed` is empty).
+    pub fn keys_matching(&self, fixed: &[(usize, u64)], buf: &mut Vec<[u64; A]>) {
+        let matches = |k: &[u64; A]| fixed.iter().all(|(p, v)| k.get(*p) == Some(v));
+        match fixed.first() {
+            // A fixed first index is a range of the ordered map.
+            Some((0, v)) => {
+                let mut lo = [0u64; A];
+                let mut hi = [u64::MAX; A];
+                if let (Some(l), Some(h)) = (lo.first_mut(), hi.first_mut()) {
+                    *l = *v;
+                    *h = *v;
+                }
+                buf.extend(
+                    self.live
+                        .range(lo..=hi)
+                        .map(|(k, _)| *k)
+                        .filter(|k| matches(k)),
+                );
+            }
+            _ => buf.extend(self.live.keys().copied().filter(|k| matches(k))),
+        }
+    }
+
+    /// Live instances in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u64; A], &I)> {
+        self.live.iter()
+    }
+
+    /// The number of live instances.
+    pub fn live(&self) -> usize {
+        self.live.len()
+    }
+
+    /// Keys held in memory: live instances plus finished keys above the
+    /// low-water mark.
+    pub fn retained(&self) -> usize {
+        self.live.len() + self.done.len()
+    }
+}
+
+/// Instances to wake, each with the rules to re-run there, in the order
+/// they were woken (deterministic).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Wakes<const A: usize, const W: usize> {
+    queue: VecDeque<([u64; A], Bits<W>)>,
+}
+
+impl<const A: usize, const W: usize> Default for Wakes<A, W> {
+    fn default() -> Self {
+        Wakes {
+            queue: VecDeque::new(),
+        }
+    }
+}
+
+impl<const A: usize, const W: usize> Wakes<A, W> {
+    /// Marks `rules` dirty at `key` (merged with the last entry if it is
+    /// for the same key).
+    #[inline]
+    pub fn push(&mut self, key: [u64; A], rules: Bits<W>) {
+        if let Some((k, b)) = self.queue.back_mut() {
+            if *k == key {
+                b.union_with(&rules);
+                return;
+            }
+        }
+        self.queue.push_back((key, rules));
+    }
+
+    #[inline]
+    pub fn pop(&mut self) -> Option<([u64; A], Bits<W>)> {
+        self.queue.pop_front()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+}
+
+/// The state of one timer of one instance.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum TimerState {
+    /// Not started: its argument is not available yet.
+    #[default]
+    Idle,
+    /// Started; waiting for the driver.
+    Armed,
+    /// Fired: the timer's line has its value.
+    Fired,
+}
+
+/// Armed timers: which timer of which instance each [`TimerId`] stands for.
+/// Ids are a sequence, so any key fits (no packing of indices into bits).
+/// Keys shorter than `A` are padded with zeros; the timer's number says
+/// which family it belongs to.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Timers<const A: usize> {
+    next: u64,
+    armed: BTreeMap<u64, (u32, [u64; A])>,
+}
+
+impl<const A: usize> Timers<A> {
+    /// Records timer `timer` of the instance at `key`; returns the id to
+    /// give the driver.
+    pub fn arm(&mut self, timer: u32, key: &[u64]) -> TimerId {
+        let mut k = [0u64; A];
+        for (d, s) in k.iter_mut().zip(key) {
+            *d = *s;
+        }
+        let id = self.next;
+        self.next = self.next.wrapping_add(1);
+        self.armed.insert(id, (timer, k));
+        TimerId(id)
+    }
+
+    /// The timer and instance key `id` stands for, once (`None` for an id
+    /// this node did not arm, or one already fired).
+    pub fn fire(&mut self, id: TimerId) -> Option<(u32, [u64; A])> {
+        self.armed.remove(&id.0)
+    }
+
+    /// Timers armed and not fired yet.
+    pub fn pending(&self) -> usize {
+        self.armed.len()
+    }
+}
+
+/// The first `N` indices of a padded timer key.
+#[inline]
+pub fn prefix<const N: usize, const A: usize>(key: &[u64; A]) -> [u64; N] {
+    let mut out = [0u64; N];
+    for (d, s) in out.iter_mut().zip(key.iter()) {
+        *d = *s;
+    }
+    out
+}
+
+/// An instance index computed by key arithmetic (`s + 1`, `r - 1`): `None`
+/// when it falls outside `0..=u64::MAX` (such an instance does not exist).
+#[inline]
+pub fn index(x: i128) -> Option<u64> {
+    u64::try_from(x).ok()
+}
+
+/// A quorum threshold computed from parameters: `None` if negative or too
+/// large (such a quorum is never reached).
+#[inline]
+pub fn threshold(x: i128) -> Option<usize> {
+    usize::try_from(x).ok()
+}
+
+/// The node `leader(x)` names: `x mod n`. `None` only if `n` is zero (which
+/// the parameter check refuses).
+#[inline]
+pub fn leader(x: i128, n: usize) -> Option<NodeId> {
+    let n = i128::try_from(n).ok()?;
+    let k = x.checked_rem_euclid(n)?;
+    u32::try_from(k).ok().map(NodeId)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn finished_keys_are_not_reopened_and_compact() {
+        let mut f: Family<1, u32> = Family::new();
+        for k in 0..1000u64 {
+            let (i, created) = f.open([k], || 7).expect("open");
+            assert!(created);
+            *i += 1;
+            assert!(!f.open([k], || 0).expect("again").1);
+            f.finish([k]);
+            assert!(f.open([k], || 0).is_none(), "finished stays finished");
+        }
+        assert_eq!(f.retained(), 0, "compacted into the low-water mark");
+        // Out of order: retained until the gap closes.
+        f.open([1001], || 0);
+        f.finish([1001]);
+        assert_eq!(f.retained(), 1);
+        f.open([1000], || 0);
+        f.finish([1000]);
+        assert_eq!(f.retained(), 0);
+    }
+
+    #[test]
+    fn keys_matching_uses_fixed_positions() {
+        let mut f: Family<2, ()> = Family::new();
+        for h in 0..3u64 {
+            for r in 0..3u64 {
+                f.open([h, r], || ());
+            }
+        }
+        let mut buf = Vec::new();
+        f.keys_matching(&[(0, 1)], &mut buf);
+        assert_eq!(buf, [[1, 0], [1, 1], [1, 2]]);
+        buf.clear();
+        f.keys_matching(&[(1, 2)], &mut buf);
+        assert_eq!(buf, [[0, 2], [1, 2], [2, 2]]);
+        buf.clear();
+        f.keys_matching(&[(0, u64::MAX)], &mut buf);
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn timer_keys_round_trip_at_any_width() {
+        let mut t: Timers<2> = Timers::default();
+        let a = t.arm(0, &[1, 0]);
+        let b = t.arm(1, &[u64::MAX, 1 << 40]);
+        let c = t.arm(2, &[5]);
+        assert_eq!(t.fire(b), Some((1, [u64::MAX, 1 << 40])));
+        assert_eq!(t.fire(a), Some((0, [1, 0])));
+        assert_eq!(t.fire(a), None, "once");
+        assert_eq!(t.fire(c).map(|(_, k)| prefix::<1, 2>(&k)), Some([5]));
+        assert_eq!(t.fire(TimerId(999)), None);
+    }
+
+    #[test]
+    fn key_arithmetic_is_checked() {
+        assert_eq!(index(i128::from(u64::MAX) + 1), None);
+        assert_eq!(index(-1), None);
+        assert_eq!(threshold(-1), None);
+        assert_eq!(leader(i128::from(u64::MAX) * 2, 4), Some(NodeId(2)));
+        assert_eq!(leader(-1, 4), Some(NodeId(3)));
+        assert_eq!(leader(5, 0), None);
+    }
+
+    proptest! {
+        #[test]
+        fn family_matches_a_model(ops in proptest::collection::vec((0u64..20, any::<bool>()), 0..200)) {
+            let mut f: Family<1, u64> = Family::new();
+            let mut live = std::collections::BTreeMap::new();
+            let mut done = std::collections::BTreeSet::new();
+            for (k, finish) in ops {
+                if finish {
+                    f.finish([k]);
+                    live.remove(&k);
+                    done.insert(k);
+                } else {
+                    let got = f.open([k], || k).map(|(i, c)| (*i, c));
+                    let want = if done.contains(&k) { None } else {
+                        let created = !live.contains_key(&k);
+                        live.insert(k, k);
+                        Some((k, created))
+                    };
+                    prop_assert_eq!(got, want);
+                }
+                prop_assert_eq!(f.live(), live.len());
+            }
+        }
+    }
+}
