@@ -6,6 +6,7 @@
 //! Fourier–Motzkin elimination, tightened for integers after each step
 //! (divide by the gcd of the coefficients and round the constant down).
 
+use crate::ast::{BinOp, Expr, ExprKind, Ident, Span};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -31,6 +32,8 @@ impl Lin {
             constant: 0,
         }
     }
+    /// `self + other`, saturating on overflow.
+    #[deprecated(note = "use checked_add: saturation can make the prover unsound")]
     pub fn add(&self, other: &Lin) -> Lin {
         let mut out = self.clone();
         for (v, c) in &other.coeffs {
@@ -41,6 +44,8 @@ impl Lin {
         out.constant = out.constant.saturating_add(other.constant);
         out
     }
+    /// `k · self`, saturating on overflow.
+    #[deprecated(note = "use checked_scale: saturation can make the prover unsound")]
     pub fn scale(&self, k: i64) -> Lin {
         let mut out = Lin {
             coeffs: self
@@ -53,8 +58,48 @@ impl Lin {
         out.coeffs.retain(|_, c| *c != 0);
         out
     }
+    /// `self - other`, saturating on overflow.
+    #[deprecated(note = "use checked_sub: saturation can make the prover unsound")]
+    #[allow(deprecated)]
     pub fn sub(&self, other: &Lin) -> Lin {
         self.add(&other.scale(-1))
+    }
+    /// `self + other`, or `None` if a coefficient or the constant overflows
+    /// `i64`.
+    pub fn checked_add(&self, other: &Lin) -> Option<Lin> {
+        let mut out = self.clone();
+        for (v, c) in &other.coeffs {
+            let e = out.coeffs.entry(v.clone()).or_insert(0);
+            *e = e.checked_add(*c)?;
+        }
+        out.coeffs.retain(|_, c| *c != 0);
+        out.constant = out.constant.checked_add(other.constant)?;
+        Some(out)
+    }
+    /// `self - other`, or `None` on overflow.
+    pub fn checked_sub(&self, other: &Lin) -> Option<Lin> {
+        let mut out = self.clone();
+        for (v, c) in &other.coeffs {
+            let e = out.coeffs.entry(v.clone()).or_insert(0);
+            *e = e.checked_sub(*c)?;
+        }
+        out.coeffs.retain(|_, c| *c != 0);
+        out.constant = out.constant.checked_sub(other.constant)?;
+        Some(out)
+    }
+    /// `k · self`, or `None` on overflow.
+    pub fn checked_scale(&self, k: i64) -> Option<Lin> {
+        let mut coeffs = BTreeMap::new();
+        for (v, c) in &self.coeffs {
+            let c = c.checked_mul(k)?;
+            if c != 0 {
+                coeffs.insert(v.clone(), c);
+            }
+        }
+        Some(Lin {
+            coeffs,
+            constant: self.constant.checked_mul(k)?,
+        })
     }
     pub fn is_constant(&self) -> bool {
         self.coeffs.is_empty()
@@ -62,13 +107,23 @@ impl Lin {
     pub fn coeff(&self, var: &str) -> i64 {
         self.coeffs.get(var).copied().unwrap_or(0)
     }
-    /// Evaluates with every variable bound by `env` (missing ones are 0).
+    /// Evaluates with every variable bound by `env` (missing ones are 0),
+    /// saturating on overflow.
+    #[deprecated(note = "use checked_eval: saturation gives wrong values silently")]
     pub fn eval(&self, env: &dyn Fn(&str) -> i64) -> i64 {
         self.coeffs.iter().fold(self.constant, |acc, (v, c)| {
             acc.saturating_add(c.saturating_mul(env(v)))
         })
     }
-    /// Replaces variables by linear expressions.
+    /// Evaluates with every variable bound by `env`, or `None` on overflow.
+    pub fn checked_eval(&self, env: &dyn Fn(&str) -> i64) -> Option<i64> {
+        self.coeffs.iter().try_fold(self.constant, |acc, (v, c)| {
+            acc.checked_add(c.checked_mul(env(v))?)
+        })
+    }
+    /// Replaces variables by linear expressions, saturating on overflow.
+    #[deprecated(note = "use checked_subst: saturation can make the prover unsound")]
+    #[allow(deprecated)]
     pub fn subst(&self, map: &dyn Fn(&str) -> Option<Lin>) -> Lin {
         let mut out = Lin::constant(self.constant);
         for (v, c) in &self.coeffs {
@@ -76,6 +131,138 @@ impl Lin {
             out = out.add(&term.scale(*c));
         }
         out
+    }
+    /// Replaces variables by linear expressions (variables `map` leaves
+    /// alone stay), or `None` on overflow.
+    pub fn checked_subst(&self, map: &dyn Fn(&str) -> Option<Lin>) -> Option<Lin> {
+        let mut out = Lin::constant(self.constant);
+        for (v, c) in &self.coeffs {
+            let term = map(v).unwrap_or_else(|| Lin::var(v));
+            out = out.checked_add(&term.checked_scale(*c)?)?;
+        }
+        Some(out)
+    }
+}
+
+/// Why an expression could not be lowered to [`Lin`] (see [`lower`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LowerError {
+    /// The offending sub-expression (for [`LowerErrorKind::NotANumber`], the
+    /// name).
+    pub span: Span,
+    pub kind: LowerErrorKind,
+}
+
+/// The kinds of [`LowerError`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LowerErrorKind {
+    /// A bare name the resolver does not know as a number.
+    NotANumber(String),
+    /// A product of two non-constants, or a quotient or remainder with a
+    /// non-constant operand.
+    NonLinear,
+    /// A constant division or remainder by zero.
+    DivByZero,
+    /// A literal above `i64::MAX`, or a coefficient or constant overflowing
+    /// `i64` (including `i64::MIN / -1`).
+    Overflow,
+    /// Not arithmetic at all: a call, a `?`, a Rust block, a line reference
+    /// with indices or a field.
+    NotArithmetic,
+}
+
+impl fmt::Display for LowerErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LowerErrorKind::NotANumber(n) => write!(f, "`{n}` is not a number here"),
+            LowerErrorKind::NonLinear => write!(f, "non-linear arithmetic"),
+            LowerErrorKind::DivByZero => write!(f, "division by zero"),
+            LowerErrorKind::Overflow => write!(f, "arithmetic overflows 64 bits"),
+            LowerErrorKind::NotArithmetic => write!(f, "not arithmetic"),
+        }
+    }
+}
+
+/// Lowers arithmetic to a linear form: numbers, names, `+`, `-`, `*` by a
+/// constant, and `/`, `%` of two constants (Euclidean: `-7 / 2 = -4`,
+/// `-7 % 2 = 1`). Every operation is checked: overflow is an error, never a
+/// wrapped or saturated value.
+///
+/// `var` resolves a bare name (no field, no indices) to its linear value, or
+/// `None` if the name is not a number in this context (→
+/// [`LowerErrorKind::NotANumber`]). The checker passes parameters and loop
+/// variables; a back end may pass `|id| Some(Lin::var(&id.name))`.
+///
+/// Iterative (an explicit stack), so the depth of `e` does not matter; the
+/// first error in left-to-right order is returned.
+pub fn lower(e: &Expr, var: &mut dyn FnMut(&Ident) -> Option<Lin>) -> Result<Lin, LowerError> {
+    enum Work<'e> {
+        Visit(&'e Expr),
+        Apply(BinOp, Span),
+    }
+    let err = |span: Span, kind: LowerErrorKind| LowerError { span, kind };
+    let mut work = vec![Work::Visit(e)];
+    let mut vals: Vec<Lin> = Vec::new();
+    while let Some(w) = work.pop() {
+        match w {
+            Work::Visit(e) => match &e.kind {
+                ExprKind::Number(n) => {
+                    let c = i64::try_from(*n).map_err(|_| err(e.span, LowerErrorKind::Overflow))?;
+                    vals.push(Lin::constant(c));
+                }
+                ExprKind::Ref {
+                    name,
+                    field: None,
+                    indices,
+                } if indices.is_empty() => match var(name) {
+                    Some(l) => vals.push(l),
+                    None => {
+                        return Err(err(
+                            name.span,
+                            LowerErrorKind::NotANumber(name.name.clone()),
+                        ))
+                    }
+                },
+                ExprKind::Binary { op, lhs, rhs } => {
+                    work.push(Work::Apply(*op, e.span));
+                    work.push(Work::Visit(rhs));
+                    work.push(Work::Visit(lhs));
+                }
+                _ => return Err(err(e.span, LowerErrorKind::NotArithmetic)),
+            },
+            Work::Apply(op, span) => {
+                let (Some(r), Some(l)) = (vals.pop(), vals.pop()) else {
+                    // Unreachable: every `Apply` follows its two operands.
+                    return Err(err(span, LowerErrorKind::NotArithmetic));
+                };
+                vals.push(apply(op, &l, &r).map_err(|k| err(span, k))?);
+            }
+        }
+    }
+    vals.pop()
+        .ok_or_else(|| err(e.span, LowerErrorKind::NotArithmetic))
+}
+
+/// One checked operation of [`lower`].
+fn apply(op: BinOp, l: &Lin, r: &Lin) -> Result<Lin, LowerErrorKind> {
+    let overflow = LowerErrorKind::Overflow;
+    match op {
+        BinOp::Add => l.checked_add(r).ok_or(overflow),
+        BinOp::Sub => l.checked_sub(r).ok_or(overflow),
+        BinOp::Mul if l.is_constant() => r.checked_scale(l.constant).ok_or(overflow),
+        BinOp::Mul if r.is_constant() => l.checked_scale(r.constant).ok_or(overflow),
+        BinOp::Div | BinOp::Rem if l.is_constant() && r.is_constant() => {
+            if r.constant == 0 {
+                return Err(LowerErrorKind::DivByZero);
+            }
+            let v = if op == BinOp::Div {
+                l.constant.checked_div_euclid(r.constant)
+            } else {
+                l.constant.checked_rem_euclid(r.constant)
+            };
+            v.map(Lin::constant).ok_or(overflow)
+        }
+        _ => Err(LowerErrorKind::NonLinear),
     }
 }
 
@@ -142,19 +329,50 @@ fn tighten(e: Lin) -> Lin {
     }
 }
 
-/// Proves `e ≥ 0` from `hyps` (each meaning `h ≥ 0`) over the integers.
-pub fn prove_nonneg(hyps: &[Lin], e: &Lin) -> bool {
-    // Refute hyps ∧ (-e - 1 ≥ 0).
-    let mut system: Vec<Lin> = hyps.iter().cloned().map(tighten).collect();
-    system.push(tighten(e.scale(-1).add(&Lin::constant(-1))));
-    infeasible(system)
+/// The outcome of [`prove`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proof {
+    /// The goal follows from the hypotheses.
+    Proved,
+    /// No proof found (the goal may still be true: the prover is incomplete).
+    NotProved,
+    /// No proof found, and some step overflowed `i64` (its result was
+    /// dropped, which keeps the prover sound): the coefficients are too
+    /// large to decide.
+    Overflow,
 }
 
-fn infeasible(mut system: Vec<Lin>) -> bool {
+/// Proves `e ≥ 0` from `hyps` (each meaning `h ≥ 0`) over the integers.
+/// Sound: [`Proof::Proved`] only if it follows. All arithmetic is checked;
+/// a step that overflows is dropped (every derived constraint is implied by
+/// the hypotheses, so a refutation from fewer of them is still valid) and
+/// a failure is then reported as [`Proof::Overflow`].
+pub fn prove(hyps: &[Lin], e: &Lin) -> Proof {
+    // Refute hyps ∧ (-e - 1 ≥ 0).
+    let Some(goal) = Lin::constant(-1).checked_sub(e) else {
+        return Proof::Overflow;
+    };
+    let mut system: Vec<Lin> = hyps.iter().cloned().map(tighten).collect();
+    system.push(tighten(goal));
+    match infeasible(system) {
+        (true, _) => Proof::Proved,
+        (false, false) => Proof::NotProved,
+        (false, true) => Proof::Overflow,
+    }
+}
+
+/// Proves `e ≥ 0` from `hyps`: [`prove`] is [`Proof::Proved`].
+pub fn prove_nonneg(hyps: &[Lin], e: &Lin) -> bool {
+    prove(hyps, e) == Proof::Proved
+}
+
+/// Whether the system is infeasible, and whether a step overflowed.
+fn infeasible(mut system: Vec<Lin>) -> (bool, bool) {
     const MAX_CONSTRAINTS: usize = 4096;
+    let mut overflowed = false;
     loop {
         if system.iter().any(|c| c.is_constant() && c.constant < 0) {
-            return true;
+            return (true, overflowed);
         }
         // Pick the variable whose elimination creates the fewest constraints.
         let mut vars: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
@@ -170,10 +388,10 @@ fn infeasible(mut system: Vec<Lin>) -> bool {
         }
         let Some(var) = vars
             .iter()
-            .min_by_key(|(_, (p, n))| p * n)
+            .min_by_key(|(_, (p, n))| p.saturating_mul(*n))
             .map(|(v, _)| v.to_string())
         else {
-            return false;
+            return (false, overflowed);
         };
         let (pos, rest): (Vec<Lin>, Vec<Lin>) = system.into_iter().partition(|c| c.coeff(&var) > 0);
         let (neg, zero): (Vec<Lin>, Vec<Lin>) = rest.into_iter().partition(|c| c.coeff(&var) < 0);
@@ -181,15 +399,28 @@ fn infeasible(mut system: Vec<Lin>) -> bool {
         for p in &pos {
             for q in &neg {
                 let a = p.coeff(&var);
-                let b = -q.coeff(&var);
-                let combined = tighten(p.scale(b).add(&q.scale(a)));
+                // `q`'s coefficient is negative; its magnitude may not fit.
+                let Some(b) = q.coeff(&var).checked_neg() else {
+                    overflowed = true;
+                    continue;
+                };
+                let g = gcd(a, b).max(1);
+                let combined = p
+                    .checked_scale(b / g)
+                    .zip(q.checked_scale(a / g))
+                    .and_then(|(x, y)| x.checked_add(&y));
+                let Some(combined) = combined else {
+                    overflowed = true;
+                    continue;
+                };
+                let combined = tighten(combined);
                 if !next.contains(&combined) {
                     next.push(combined);
                 }
             }
         }
         if next.len() > MAX_CONSTRAINTS {
-            return false;
+            return (false, overflowed);
         }
         system = next;
     }
@@ -205,69 +436,223 @@ mod tests {
     fn f() -> Lin {
         Lin::var("f")
     }
+    fn c(k: i64) -> Lin {
+        Lin::constant(k)
+    }
+    /// `a + b` (test shorthand; the values are small).
+    fn add(a: &Lin, b: &Lin) -> Lin {
+        a.checked_add(b).expect("no overflow")
+    }
+    fn sub(a: &Lin, b: &Lin) -> Lin {
+        a.checked_sub(b).expect("no overflow")
+    }
+    fn scale(a: &Lin, k: i64) -> Lin {
+        a.checked_scale(k).expect("no overflow")
+    }
 
     /// Hypotheses of `n > 3f`, `f ≥ 0`.
     fn bft() -> Vec<Lin> {
-        vec![n().sub(&f().scale(3)).add(&Lin::constant(-1)), f()]
+        vec![sub(&sub(&n(), &scale(&f(), 3)), &c(1)), f()]
+    }
+
+    /// `2k - n - f - 1`: two `k`-quorums share a correct node.
+    fn unique(k: &Lin) -> Lin {
+        sub(&sub(&sub(&scale(k, 2), &n()), &f()), &c(1))
     }
 
     #[test]
     fn two_n_minus_f_quorums_intersect_in_a_correct_node() {
-        let k = n().sub(&f());
-        // 2k - n - f - 1 >= 0
-        let e = k.scale(2).sub(&n()).sub(&f()).add(&Lin::constant(-1));
-        assert!(prove_nonneg(&bft(), &e));
+        assert!(prove_nonneg(&bft(), &unique(&sub(&n(), &f()))));
     }
 
     #[test]
     fn f_plus_one_quorums_do_not_intersect() {
-        let k = f().add(&Lin::constant(1));
-        let e = k.scale(2).sub(&n()).sub(&f()).add(&Lin::constant(-1));
-        assert!(!prove_nonneg(&bft(), &e));
+        assert!(!prove_nonneg(&bft(), &unique(&add(&f(), &c(1)))));
     }
 
     #[test]
     fn f_plus_one_holds_a_correct_node() {
-        let k = f().add(&Lin::constant(1));
-        assert!(prove_nonneg(&bft(), &k.sub(&f()).add(&Lin::constant(-1))));
+        let k = add(&f(), &c(1));
+        assert!(prove_nonneg(&bft(), &sub(&sub(&k, &f()), &c(1))));
     }
 
     #[test]
     fn integer_tightening_proves_two_f_plus_one_under_n_eq_3f_plus_1() {
         // n = 3f + 1 ⊢ 2f + 1 ≥ (n + f)/2 + 1/2, i.e. 2(2f+1) - n - f - 1 ≥ 0.
         let hyps = vec![
-            n().sub(&f().scale(3)).add(&Lin::constant(-1)),
-            f().scale(3).add(&Lin::constant(1)).sub(&n()),
+            sub(&sub(&n(), &scale(&f(), 3)), &c(1)),
+            sub(&add(&scale(&f(), 3), &c(1)), &n()),
             f(),
         ];
-        let k = f().scale(2).add(&Lin::constant(1));
-        assert!(prove_nonneg(
-            &hyps,
-            &k.scale(2).sub(&n()).sub(&f()).add(&Lin::constant(-1))
-        ));
+        let k = add(&scale(&f(), 2), &c(1));
+        assert!(prove_nonneg(&hyps, &unique(&k)));
     }
 
     #[test]
     fn crash_majority() {
         // n > 2f ⊢ two n - f quorums intersect in at least one node.
-        let hyps = vec![n().sub(&f().scale(2)).add(&Lin::constant(-1)), f()];
-        let k = n().sub(&f());
-        assert!(prove_nonneg(
-            &hyps,
-            &k.scale(2).sub(&n()).add(&Lin::constant(-1))
-        ));
-        assert!(!prove_nonneg(
-            &hyps,
-            &k.scale(2).sub(&n()).sub(&f()).add(&Lin::constant(-1))
-        ));
+        let hyps = vec![sub(&sub(&n(), &scale(&f(), 2)), &c(1)), f()];
+        let k = sub(&n(), &f());
+        assert!(prove_nonneg(&hyps, &sub(&sub(&scale(&k, 2), &n()), &c(1))));
+        assert!(!prove_nonneg(&hyps, &unique(&k)));
     }
 
     #[test]
     fn display() {
         assert_eq!(
-            n().sub(&f().scale(3)).add(&Lin::constant(-1)).to_string(),
+            sub(&sub(&n(), &scale(&f(), 3)), &c(1)).to_string(),
             "n - 3*f - 1"
         );
         assert_eq!(Lin::constant(0).to_string(), "0");
+    }
+
+    #[test]
+    fn checked_operations_report_overflow() {
+        let big = scale(&n(), i64::MAX);
+        assert_eq!(big.checked_add(&n()), None);
+        assert_eq!(big.checked_scale(2), None);
+        assert_eq!(c(i64::MIN).checked_scale(-1), None);
+        assert_eq!(c(0).checked_sub(&c(i64::MIN)), None);
+        assert_eq!(
+            n().checked_subst(&|_| Some(big.clone()))
+                .map(|l| l.coeff("n")),
+            Some(i64::MAX)
+        );
+        assert_eq!(scale(&n(), 2).checked_subst(&|_| Some(big.clone())), None);
+        assert_eq!(big.checked_eval(&|_| 2), None);
+        assert_eq!(add(&scale(&n(), 3), &c(1)).checked_eval(&|_| 2), Some(7));
+        // Coefficients that cancel leave no zero entries behind.
+        assert!(sub(&n(), &n()).is_constant());
+    }
+
+    #[test]
+    #[allow(deprecated)]
+    fn saturating_operations_are_kept_for_now() {
+        assert_eq!(c(i64::MAX).add(&c(1)), c(i64::MAX));
+        assert_eq!(n().scale(2).sub(&n()), n());
+    }
+
+    #[test]
+    fn overflow_in_the_prover_is_never_a_proof() {
+        // n ≥ 2^62·f + 1 does not imply n ≥ (2^63 - 1)·f, but a saturating
+        // prover may think so.
+        let hyps = vec![sub(&sub(&n(), &scale(&f(), 1 << 62)), &c(1)), f()];
+        let goal = sub(&n(), &scale(&f(), i64::MAX));
+        assert_ne!(prove(&hyps, &goal), Proof::Proved);
+        // A goal whose negation overflows.
+        let goal = add(&scale(&f(), i64::MIN), &n());
+        assert_eq!(prove(&hyps, &goal), Proof::Overflow);
+        // Small facts still prove.
+        assert_eq!(prove(&hyps, &n()), Proof::Proved);
+    }
+
+    fn num(k: u64) -> Expr {
+        Expr {
+            kind: ExprKind::Number(k),
+            span: Span::new(0, 1),
+        }
+    }
+    fn name(s: &str) -> Expr {
+        Expr {
+            kind: ExprKind::Ref {
+                name: Ident {
+                    name: s.into(),
+                    span: Span::new(2, 3),
+                },
+                field: None,
+                indices: Vec::new(),
+            },
+            span: Span::new(2, 3),
+        }
+    }
+    fn bin(op: BinOp, l: Expr, r: Expr) -> Expr {
+        Expr {
+            span: l.span.to(r.span),
+            kind: ExprKind::Binary {
+                op,
+                lhs: Box::new(l),
+                rhs: Box::new(r),
+            },
+        }
+    }
+    fn low(e: &Expr) -> Result<Lin, LowerErrorKind> {
+        lower(e, &mut |id| (id.name == "n").then(|| Lin::var("n"))).map_err(|e| e.kind)
+    }
+
+    #[test]
+    fn lower_folds_constants_and_reports_every_error_kind() {
+        use BinOp::*;
+        // 2 * n + 7 / 2 - -7 % 3 is not writable (no unary minus); use 7 % 3.
+        let e = bin(
+            Sub,
+            bin(Add, bin(Mul, num(2), name("n")), bin(Div, num(7), num(2))),
+            bin(Rem, num(7), num(3)),
+        );
+        assert_eq!(low(&e), Ok(add(&scale(&n(), 2), &c(2))));
+        assert_eq!(
+            low(&bin(Div, num(1), num(0))),
+            Err(LowerErrorKind::DivByZero)
+        );
+        assert_eq!(
+            low(&bin(Rem, num(1), num(0))),
+            Err(LowerErrorKind::DivByZero)
+        );
+        assert_eq!(
+            low(&bin(Mul, name("n"), name("n"))),
+            Err(LowerErrorKind::NonLinear)
+        );
+        assert_eq!(
+            low(&bin(Div, name("n"), num(2))),
+            Err(LowerErrorKind::NonLinear)
+        );
+        assert_eq!(low(&name("x")), Err(LowerErrorKind::NotANumber("x".into())));
+        assert_eq!(low(&num(u64::MAX)), Err(LowerErrorKind::Overflow));
+        let max = num(i64::MAX as u64);
+        assert_eq!(
+            low(&bin(Add, max.clone(), num(1))),
+            Err(LowerErrorKind::Overflow)
+        );
+        assert_eq!(
+            low(&bin(Mul, max.clone(), name("n"))).map(|l| l.coeff("n")),
+            Ok(i64::MAX)
+        );
+        // i64::MIN / -1 = (0 - MAX - 1) / (0 - 1).
+        let min = bin(Sub, bin(Sub, num(0), max), num(1));
+        let minus_one = bin(Sub, num(0), num(1));
+        assert_eq!(
+            low(&bin(Div, min.clone(), minus_one.clone())),
+            Err(LowerErrorKind::Overflow)
+        );
+        assert_eq!(
+            low(&bin(Rem, min, minus_one)),
+            Err(LowerErrorKind::Overflow)
+        );
+        let rust = Expr {
+            kind: ExprKind::Rust("1".into()),
+            span: Span::new(0, 5),
+        };
+        let err = lower(&rust, &mut |_| None).expect_err("not arithmetic");
+        assert_eq!(
+            (err.kind, err.span),
+            (LowerErrorKind::NotArithmetic, Span::new(0, 5))
+        );
+    }
+
+    #[test]
+    fn lower_is_iterative() {
+        // A left-nested chain far deeper than any stack would allow.
+        let mut e = num(1);
+        for _ in 0..200_000 {
+            e = bin(BinOp::Add, e, num(1));
+        }
+        assert_eq!(low(&e), Ok(c(200_001)));
+        // Drop it without recursion.
+        let mut stack = vec![e];
+        while let Some(e) = stack.pop() {
+            if let ExprKind::Binary { lhs, rhs, .. } = e.kind {
+                stack.push(*lhs);
+                stack.push(*rhs);
+            }
+        }
     }
 }

@@ -45,6 +45,7 @@ codes! {
     Syntax = "E0001", Error, "syntax error";
     BadRustType = "E0002", Error, "invalid Rust type";
     BadRustExpr = "E0003", Error, "invalid Rust expression";
+    TooDeep = "E0004", Error, "input too deeply nested or too large";
     UnknownName = "E0101", Error, "unknown name";
     Duplicate = "E0102", Error, "duplicate definition";
     Arity = "E0103", Error, "wrong number of arguments";
@@ -55,6 +56,8 @@ codes! {
     CannotInfer = "E0108", Error, "cannot infer the type of a line";
     NonLinear = "E0109", Error, "non-linear arithmetic";
     ComponentName = "E0110", Error, "component name must start with an uppercase letter";
+    ReservedName = "E0111", Error, "reserved name";
+    ArithOverflow = "E0112", Error, "arithmetic overflow or division by zero";
     TwoProducers = "E0201", Error, "line has two producers";
     NeverProduced = "E0202", Error, "line read but never produced";
     NeverConsumed = "W0203", Warning, "line produced but never consumed";
@@ -168,13 +171,24 @@ impl Diagnostics {
     }
 }
 
+/// Names longer than this get no "did you mean" hint (the edit distance
+/// takes time and memory proportional to the product of the lengths).
+const MAX_HINT_LEN: usize = 64;
+
 /// The closest of `candidates` to `name`, for "did you mean" hints.
 pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    if name.len() > MAX_HINT_LEN {
+        return None;
+    }
     candidates
         .into_iter()
+        .filter(|c| {
+            c.len() <= MAX_HINT_LEN
+                && c.len().abs_diff(name.len()) <= name.len().max(c.len()) / 3 + 1
+        })
         .map(|c| (edit_distance(name, c), c))
         .filter(|(d, c)| *d <= (name.len().max(c.len()) / 3).max(1) && *d > 0)
         .min()

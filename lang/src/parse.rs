@@ -17,7 +17,7 @@ struct RioParser;
 /// invalid embedded Rust is reported but the AST is still returned.
 pub fn parse_file(src: &str) -> (Option<File>, Diagnostics) {
     let mut diags = Diagnostics::default();
-    if let Some(d) = too_deep(src) {
+    if let Some(d) = too_large(src).or_else(|| too_deep(src)) {
         diags.push(d);
         return (None, diags);
     }
@@ -46,13 +46,62 @@ pub fn parse_file(src: &str) -> (Option<File>, Diagnostics) {
 /// Brackets may nest at most this deep.
 pub const MAX_NESTING: usize = 64;
 
+/// The largest source text accepted, in bytes (16 MiB). Larger input is
+/// refused (E0004) before parsing, so time and memory stay bounded.
+pub const MAX_SOURCE_BYTES: usize = 16 << 20;
+
+/// Expressions nest at most this deep, counting every operator of a chain
+/// (`1 + 1 + 1` is 3 deep), calls and indices: later passes walk
+/// expressions recursively. Deeper input is refused (E0004).
+pub const MAX_EXPR_DEPTH: usize = 128;
+
+/// An embedded Rust type or expression may nest `<`, `(`, `[`, `{` at most
+/// this deep (E0004 beyond): `syn` parses recursively.
+pub const MAX_RUST_NESTING: usize = 12;
+
+/// An embedded Rust type or expression may hold at most this many prefix
+/// operators and keywords that open a nested type or expression (`&`, `*`,
+/// `-`, `!`, `|`, `=`, `..`, `fn`, `dyn`, `return`, ...): each is a level of
+/// recursion in `syn`.
+pub const MAX_RUST_PREFIXES: usize = 24;
+
+/// An embedded Rust type or expression may be at most this many tokens long
+/// (`syn` nests binary operator chains).
+pub const MAX_RUST_TOKENS: usize = 256;
+
+fn too_large(src: &str) -> Option<Diagnostic> {
+    if src.len() <= MAX_SOURCE_BYTES {
+        return None;
+    }
+    let mut at = MAX_SOURCE_BYTES;
+    while !src.is_char_boundary(at) {
+        at -= 1;
+    }
+    Some(
+        Diagnostic::new(
+            Code::TooDeep,
+            Span::new(at, at),
+            format!(
+                "the input is {} bytes, more than the limit of {MAX_SOURCE_BYTES}",
+                src.len()
+            ),
+        )
+        .label("the input is cut off here")
+        .help("split the protocol into several files or components"),
+    )
+}
+
 /// Rejects input nested deeper than [`MAX_NESTING`] before parsing. pest is
 /// used without its `std` feature, which also removes its per-rule stack
 /// probe (a third of the parse time); this bound is what keeps deep input
 /// from exhausting the stack in the parser, the lowering and the checker.
+/// Angle brackets (generic arguments of embedded Rust types, which the
+/// grammar nests) count too, from a `<` to its `>`, and are forgotten at
+/// `{`, `}` and `;` (where a `<` is a comparison); they are E0004.
 fn too_deep(src: &str) -> Option<Diagnostic> {
     let bytes = src.as_bytes();
     let mut depth = 0usize;
+    let mut angles = 0usize;
     let mut k = 0;
     while let Some(&b) = bytes.get(k) {
         match b {
@@ -85,11 +134,98 @@ fn too_deep(src: &str) -> Option<Diagnostic> {
                 }
             }
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'<' => {
+                angles += 1;
+                if depth + angles > MAX_NESTING {
+                    return Some(
+                        Diagnostic::new(
+                            Code::TooDeep,
+                            Span::new(k, k + 1),
+                            format!("brackets and `<` nested more than {MAX_NESTING} deep"),
+                        )
+                        .label("too deep")
+                        .help("simplify the type: name it with a Rust `type` alias"),
+                    );
+                }
+            }
+            b'>' if k > 0 && !matches!(bytes.get(k - 1), Some(b'-' | b'=')) => {
+                angles = angles.saturating_sub(1)
+            }
+            b';' => angles = 0,
             _ => {}
+        }
+        if matches!(b, b'{' | b'}') {
+            angles = 0;
         }
         k += 1;
     }
     None
+}
+
+/// Refuses embedded Rust that `syn` would parse with deep recursion: more
+/// than [`MAX_RUST_TOKENS`] tokens, brackets (`<` included) nested more than
+/// [`MAX_RUST_NESTING`] deep, or more than [`MAX_RUST_PREFIXES`] prefix
+/// operators and keywords. Conservative: string contents are not special.
+fn rust_too_deep(text: &str, span: Span, what: &str) -> Option<Diagnostic> {
+    const PREFIX_KEYWORDS: &[&str] = &[
+        "fn", "impl", "dyn", "return", "break", "continue", "move", "let", "if", "else", "for",
+        "while", "loop", "match", "unsafe", "async", "await", "const", "static", "mut", "box",
+        "yield", "where", "ref", "in", "as",
+    ];
+    let bytes = text.as_bytes();
+    let (mut depth, mut max_depth, mut prefixes, mut tokens) = (0usize, 0usize, 0usize, 0usize);
+    let mut k = 0;
+    while let Some(&b) = bytes.get(k) {
+        let start = k;
+        k += 1;
+        if b.is_ascii_whitespace() {
+            continue;
+        }
+        tokens += 1;
+        if b.is_ascii_alphanumeric() || b == b'_' {
+            while bytes
+                .get(k)
+                .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+            {
+                k += 1;
+            }
+            let word = text.get(start..k).unwrap_or("");
+            prefixes += usize::from(PREFIX_KEYWORDS.contains(&word));
+            continue;
+        }
+        match b {
+            b'(' | b'[' | b'{' | b'<' => {
+                depth += 1;
+                max_depth = max_depth.max(depth);
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'>' if !matches!(bytes.get(start.wrapping_sub(1)), Some(b'-' | b'=')) => {
+                depth = depth.saturating_sub(1)
+            }
+            b'&' | b'*' | b'-' | b'!' | b'|' | b'=' | b'#' | b'.' | b'?' => prefixes += 1,
+            _ => {}
+        }
+    }
+    let problem = if tokens > MAX_RUST_TOKENS {
+        format!("is {tokens} tokens long, more than {MAX_RUST_TOKENS}")
+    } else if max_depth > MAX_RUST_NESTING {
+        format!("nests brackets {max_depth} deep, more than {MAX_RUST_NESTING}")
+    } else if prefixes > MAX_RUST_PREFIXES {
+        format!("has {prefixes} operators and keywords, more than {MAX_RUST_PREFIXES}")
+    } else {
+        return None;
+    };
+    Some(
+        Diagnostic::new(
+            Code::TooDeep,
+            span,
+            format!("this embedded Rust {what} {problem}"),
+        )
+        .label("too complex to embed")
+        .help(
+            "define it in Rust (a `type` alias, a `const` or a function) and refer to it by name",
+        ),
+    )
 }
 
 fn syntax_error(src: &str, e: &pest::error::Error<Rule>) -> Diagnostic {
@@ -201,6 +337,13 @@ impl Lower<'_> {
         if let Some(text) = self.types.get(trimmed) {
             return RustType {
                 text: text.clone(),
+                span,
+            };
+        }
+        if let Some(d) = rust_too_deep(trimmed, span, "type") {
+            self.diags.push(d);
+            return RustType {
+                text: "()".into(),
                 span,
             };
         }
@@ -425,7 +568,7 @@ impl Lower<'_> {
                 for p in pair.into_inner() {
                     match p.as_rule() {
                         Rule::ident => target = ident(p),
-                        Rule::index => indices.push(self.index(p)),
+                        Rule::index => indices.push(self.index(p).0),
                         Rule::type_annot => ty = p.into_inner().next().map(|t| self.rust_type(t)),
                         Rule::expr => value = Some(self.expr(p)),
                         Rule::annotation => {
@@ -455,23 +598,50 @@ impl Lower<'_> {
         }
     }
 
-    fn index(&mut self, pair: Pair<'_, Rule>) -> Index {
+    /// An index and its depth.
+    fn index(&mut self, pair: Pair<'_, Rule>) -> (Index, usize) {
         let span = span_of(&pair);
         match pair.into_inner().next() {
-            Some(p) if p.as_rule() == Rule::star => Index::Star(span_of(&p)),
-            Some(p) => Index::Expr(self.expr(p)),
-            None => Index::Star(span),
+            Some(p) if p.as_rule() == Rule::star => (Index::Star(span_of(&p)), 0),
+            Some(p) => {
+                let (e, d) = self.expr_d(p);
+                (Index::Expr(e), d)
+            }
+            None => (Index::Star(span), 0),
         }
     }
 
+    /// An expression whose depth is at most [`MAX_EXPR_DEPTH`], or an E0004
+    /// and a placeholder.
     fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        self.expr_d(pair).0
+    }
+
+    /// Reports an expression deeper than [`MAX_EXPR_DEPTH`].
+    fn too_deep_expr(&mut self, span: Span) -> (Expr, usize) {
+        self.diags.push(
+            Diagnostic::new(
+                Code::TooDeep,
+                span,
+                format!("this expression nests more than {MAX_EXPR_DEPTH} operators, calls and indices deep"),
+            )
+            .label("too deep")
+            .help("split it: name intermediate lines, or sum fewer terms per expression (each operator of a chain counts)"),
+        );
+        (missing_expr(span), 1)
+    }
+
+    /// An expression and its depth (a leaf is 1). Binary chains, which pest
+    /// gives flat, are folded in a loop; the fold stops at the depth bound,
+    /// so no deep tree is ever built (or dropped).
+    fn expr_d(&mut self, pair: Pair<'_, Rule>) -> (Expr, usize) {
         let span = span_of(&pair);
         match pair.as_rule() {
             Rule::expr | Rule::term => {
                 let mut inner = pair.into_inner();
-                let mut acc = match inner.next() {
-                    Some(first) => self.expr(first),
-                    None => return missing_expr(span),
+                let (mut acc, mut depth) = match inner.next() {
+                    Some(first) => self.expr_d(first),
+                    None => return (missing_expr(span), 1),
                 };
                 while let (Some(op), Some(rhs)) = (inner.next(), inner.next()) {
                     let op = match op.as_str() {
@@ -481,7 +651,14 @@ impl Lower<'_> {
                         "/" => BinOp::Div,
                         _ => BinOp::Rem,
                     };
-                    let rhs = self.expr(rhs);
+                    if depth >= MAX_EXPR_DEPTH {
+                        return self.too_deep_expr(span);
+                    }
+                    let (rhs, rd) = self.expr_d(rhs);
+                    depth = depth.max(rd) + 1;
+                    if depth > MAX_EXPR_DEPTH {
+                        return self.too_deep_expr(span);
+                    }
                     let s = acc.span.to(rhs.span);
                     acc = Expr {
                         kind: ExprKind::Binary {
@@ -492,11 +669,11 @@ impl Lower<'_> {
                         span: s,
                     };
                 }
-                acc
+                (acc, depth)
             }
             Rule::paren => match pair.into_inner().next() {
-                Some(e) => self.expr(e),
-                None => missing_expr(span),
+                Some(e) => self.expr_d(e),
+                None => (missing_expr(span), 1),
             },
             Rule::number => {
                 let kind = match pair.as_str().parse::<u64>() {
@@ -510,12 +687,15 @@ impl Lower<'_> {
                         ExprKind::Number(0)
                     }
                 };
-                Expr { kind, span }
+                (Expr { kind, span }, 1)
             }
-            Rule::unspecified => Expr {
-                kind: ExprKind::Unspecified,
-                span,
-            },
+            Rule::unspecified => (
+                Expr {
+                    kind: ExprKind::Unspecified,
+                    span,
+                },
+                1,
+            ),
             Rule::rust_block => {
                 let text = pair
                     .into_inner()
@@ -523,6 +703,10 @@ impl Lower<'_> {
                     .map_or("", |p| p.as_str())
                     .trim()
                     .to_string();
+                if let Some(d) = rust_too_deep(&text, span, "expression") {
+                    self.diags.push(d);
+                    return (missing_expr(span), 1);
+                }
                 let text = match syn::parse_str::<syn::Expr>(&text) {
                     Ok(e) => normalize_tokens(&e),
                     Err(e) => {
@@ -534,10 +718,13 @@ impl Lower<'_> {
                         text
                     }
                 };
-                Expr {
-                    kind: ExprKind::Rust(text),
-                    span,
-                }
+                (
+                    Expr {
+                        kind: ExprKind::Rust(text),
+                        span,
+                    },
+                    1,
+                )
             }
             Rule::call_or_ref => {
                 // The span ends at the last token (pest may have skipped
@@ -546,34 +733,56 @@ impl Lower<'_> {
                 let mut inner = pair.into_inner();
                 let name = inner.next().map(ident).unwrap_or_else(|| missing(span));
                 let Some(rest) = inner.next() else {
-                    return missing_expr(span);
+                    return (missing_expr(span), 1);
                 };
+                let mut depth = 0;
                 if rest.as_rule() == Rule::call_args {
-                    let args = rest.into_inner().map(|a| self.expr(a)).collect();
-                    return Expr {
-                        kind: ExprKind::Call { name, args },
-                        span,
-                    };
+                    let mut args = Vec::new();
+                    for a in rest.into_inner() {
+                        let (a, d) = self.expr_d(a);
+                        depth = depth.max(d);
+                        args.push(a);
+                    }
+                    if depth >= MAX_EXPR_DEPTH {
+                        return self.too_deep_expr(span);
+                    }
+                    return (
+                        Expr {
+                            kind: ExprKind::Call { name, args },
+                            span,
+                        },
+                        depth + 1,
+                    );
                 }
                 let mut field = None;
                 let mut indices = Vec::new();
                 for p in rest.into_inner() {
                     match p.as_rule() {
                         Rule::ident => field = Some(ident(p)),
-                        Rule::index => indices.push(self.index(p)),
+                        Rule::index => {
+                            let (ix, d) = self.index(p);
+                            depth = depth.max(d);
+                            indices.push(ix);
+                        }
                         _ => {}
                     }
                 }
-                Expr {
-                    kind: ExprKind::Ref {
-                        name,
-                        field,
-                        indices,
-                    },
-                    span,
+                if depth >= MAX_EXPR_DEPTH {
+                    return self.too_deep_expr(span);
                 }
+                (
+                    Expr {
+                        kind: ExprKind::Ref {
+                            name,
+                            field,
+                            indices,
+                        },
+                        span,
+                    },
+                    depth + 1,
+                )
             }
-            _ => missing_expr(span),
+            _ => (missing_expr(span), 1),
         }
     }
 }

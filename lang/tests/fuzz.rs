@@ -95,6 +95,98 @@ fn deep_nesting_is_a_diagnostic_not_a_stack_overflow() {
         .all(|d| d.code.as_str() != "E0001"));
 }
 
+fn codes(src: &str) -> Vec<&'static str> {
+    rio_lang::check_source(src)
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect()
+}
+
+#[test]
+fn long_chains_and_deep_embedded_rust_are_diagnostics_not_stack_overflows() {
+    let sum = vec!["1"; 30_000].join(" + ");
+    let rust_sum = vec!["x"; 50_000].join(" + ");
+    let cases = [
+        format!(
+            "protocol P(nodes n, faults f) {{ for i in nodes {{ x = quorum({sum}, v) at i }} }}"
+        ),
+        format!("protocol P(nodes n) {{ for r in 0.. {{ x[r] = y[{sum}] }} }}"),
+        format!("protocol P(nodes n) where n > {sum} {{ }}"),
+        format!(
+            "fn f(v: {}u8{}) -> u64;",
+            "Vec<".repeat(1000),
+            ">".repeat(1000)
+        ),
+        format!("fn f(v: {}u8{}) -> u64;", "Vec<".repeat(40), ">".repeat(40)),
+        format!("fn f(v: {}u8) -> u64;", "&".repeat(100_000)),
+        format!("fn f(v: {}u8) -> u64;", "*const ".repeat(10_000)),
+        format!(
+            "protocol P(nodes n) {{ for i in nodes {{ x: i64 = {{ {}1 }} at i }} }}",
+            "-".repeat(100_000)
+        ),
+        format!(
+            "protocol P(nodes n) {{ for i in nodes {{ x: bool = {{ {}true }} at i }} }}",
+            "!".repeat(100_000)
+        ),
+        format!("protocol P(nodes n) {{ for i in nodes {{ x: u64 = {{ {rust_sum} }} at i }} }}"),
+        format!(
+            "protocol P(nodes n) {{ for i in nodes {{ x: u64 = {{ {}x }} at i }} }}",
+            "|a| ".repeat(10_000)
+        ),
+    ];
+    for src in &cases {
+        let found = codes(src);
+        assert!(
+            found.contains(&"E0004"),
+            "{}...: {found:?}",
+            src.get(..80).unwrap_or(src)
+        );
+    }
+}
+
+#[test]
+fn at_the_bounds_everything_parses_on_a_small_stack() {
+    // The bounds hold with room to spare on a 2 MiB thread in a debug build.
+    let sum = vec!["1"; 128].join(" + ");
+    let prefixes = "& ".repeat(12);
+    let angles = "Vec<".repeat(11);
+    let closes = ">".repeat(11);
+    let cases = [
+        format!("protocol P(nodes n, faults f) where n > {sum} {{ }}"),
+        format!("fn f(v: {prefixes}{angles}u8{closes}) -> u64;"),
+        format!(
+            "protocol P(nodes n) {{ for i in nodes {{ x: u64 = {{ {} {}x{} }} at i }} }}",
+            "- ! * ".repeat(8),
+            "(".repeat(11),
+            ")".repeat(11)
+        ),
+        format!(
+            "protocol P(nodes n) {{ for i in nodes {{ x: u64 = {{ {} }} at i }} }}",
+            vec!["x"; 128].join(" + ")
+        ),
+    ];
+    for src in cases {
+        let found = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || codes(&src))
+            .expect("spawn")
+            .join()
+            .expect("no panic");
+        assert!(!found.contains(&"E0004"), "{found:?}");
+        assert!(
+            !found.contains(&"E0002") && !found.contains(&"E0003"),
+            "{found:?}"
+        );
+    }
+}
+
+#[test]
+fn oversized_input_is_refused() {
+    let src = format!("// {}\n", "x".repeat(rio_lang::parse::MAX_SOURCE_BYTES));
+    assert_eq!(codes(&src), ["E0004"]);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 

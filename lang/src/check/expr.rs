@@ -144,14 +144,21 @@ fn to_line_domain(at: &At, pattern: &[IdxPat]) -> Option<LineDomain> {
             .iter()
             .position(|p| matches!(p, IdxPat::Var { name, .. } if name == v))
             .map(LineDomain::Dim),
-        At::Node(NodeTerm::Leader(l)) => Some(LineDomain::Leader(l.subst(&|v| {
-            pattern.iter().enumerate().find_map(|(k, p)| match p {
-                IdxPat::Var { name, offset } if name == v => {
-                    Some(Lin::var(&format!("#{k}")).add(&Lin::constant(-offset)))
-                }
-                _ => None,
-            })
-        }))),
+        At::Node(NodeTerm::Leader(l)) => {
+            // `#k - offset`; an offset of `i64::MIN` has no negation.
+            let overflow = std::cell::Cell::new(false);
+            let sub = l.checked_subst(&|v| {
+                pattern.iter().enumerate().find_map(|(k, p)| match p {
+                    IdxPat::Var { name, offset } if name == v => {
+                        let r = Lin::var(&format!("#{k}")).checked_sub(&Lin::constant(*offset));
+                        overflow.set(overflow.get() || r.is_none());
+                        r
+                    }
+                    _ => None,
+                })
+            });
+            sub.filter(|_| !overflow.get()).map(LineDomain::Leader)
+        }
         At::Spread(k) => Some(LineDomain::Dim(pattern.len() + k)),
     }
 }
@@ -230,6 +237,9 @@ fn eval_def<'a>(cx: &mut Ctx<'a>, site: &DefSite<'a>) {
         k
     };
     let Some(domain) = to_line_domain(&v.at, &site.pattern) else {
+        if matches!(v.at, At::Node(NodeTerm::Leader(_))) {
+            cx.report(super::scope::overflow(d.span, "the leader of this line"));
+        }
         return;
     };
     let reporting = cx.reporting;
@@ -676,7 +686,7 @@ fn eval_ref<'a>(
         },
         LineDomain::Leader(l) => {
             let missing = std::cell::Cell::new(false);
-            let sub = l.subst(&|v| {
+            let sub = l.checked_subst(&|v| {
                 let k: usize = v.strip_prefix('#')?.parse().ok()?;
                 match idx.get(k) {
                     Some(IdxVal::Num(x)) => Some(x.clone()),
@@ -686,6 +696,13 @@ fn eval_ref<'a>(
                     }
                 }
             });
+            let Some(sub) = sub else {
+                cx.report(super::scope::overflow(
+                    e.span,
+                    "the leader of this reference",
+                ));
+                return None;
+            };
             if missing.get() {
                 cx.report(
                     Diagnostic::new(
@@ -1123,7 +1140,8 @@ fn eval_quorum<'a>(
         At::Node(t) => t,
     };
     if cx.reporting {
-        quorum::check(cx, &threshold, k.span, marked, e.span);
+        // Its failures are reported; the quorum's value is still known.
+        let _ = quorum::check(cx, &threshold, k.span, marked, e.span);
     }
     Some(LVal {
         ty: v.ty,
@@ -1360,8 +1378,23 @@ fn eval_instance<'a>(cx: &mut Ctx<'a>, site: &InstanceSite<'a>) {
             )
             .zip(&callee.constraints)
         {
-            let goal = h.subst(&|v| nums.get(v).cloned());
-            if !crate::arith::prove_nonneg(&cx.scope.hyps, &goal) {
+            let Some(goal) = h.checked_subst(&|v| nums.get(v).cloned()) else {
+                cx.report(
+                    super::scope::overflow(inst.span, "the callee's resilience constraint")
+                        .also(c.span, "required here"),
+                );
+                continue;
+            };
+            let proof = crate::arith::prove(&cx.scope.hyps, &goal);
+            if proof == crate::arith::Proof::Overflow {
+                cx.report(
+                    super::scope::overflow(
+                        inst.span,
+                        "checking the callee's resilience constraint",
+                    )
+                    .also(c.span, "required here"),
+                );
+            } else if proof != crate::arith::Proof::Proved {
                 cx.report(
                     Diagnostic::new(Code::ConstraintNotImplied, inst.span, format!("this instance may break `{}`'s resilience constraint", callee.name.name))
                         .label(format!("cannot prove {goal} >= 0 here"))

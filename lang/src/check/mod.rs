@@ -24,6 +24,24 @@ use std::collections::{BTreeMap, HashMap};
 
 pub(crate) use scope::Scope;
 
+/// Names that generated Rust cannot use, even as raw identifiers (`r#self`
+/// is invalid): they may not name anything in Rio (E0111). Other Rust
+/// keywords are fine; the back end emits raw identifiers for them.
+pub const RESERVED_NAMES: &[&str] = &["self", "Self", "crate", "super", "_"];
+
+/// E0111 when `name` is one of [`RESERVED_NAMES`].
+pub(crate) fn reserved(name: &Ident, what: &str) -> Option<Diagnostic> {
+    RESERVED_NAMES.contains(&name.name.as_str()).then(|| {
+        Diagnostic::new(
+            Code::ReservedName,
+            name.span,
+            format!("`{}` cannot name a {what}", name.name),
+        )
+        .label("reserved in generated Rust")
+        .help("rename it: `self`, `Self`, `crate`, `super` and `_` cannot be used as names, even as raw identifiers")
+    })
+}
+
 /// Top-level declarations visible to every component.
 pub(crate) struct Items<'a> {
     pub fns: HashMap<&'a str, &'a FnDecl>,
@@ -43,6 +61,15 @@ pub fn check_file(file: &File) -> (graph::Program, Diagnostics) {
             Item::Fn(f) => &f.name,
             Item::Component(c) => &c.name,
         };
+        match item {
+            Item::Fn(f) => {
+                diags.extend(reserved(&f.name, "function"));
+                for p in &f.params {
+                    diags.extend(reserved(&p.name, "function parameter"));
+                }
+            }
+            Item::Component(c) => diags.extend(reserved(&c.name, "component")),
+        }
         if let Some(prev) = seen.get(name.name.as_str()) {
             diags.push(
                 Diagnostic::new(
@@ -200,6 +227,9 @@ fn declare<'a>(cx: &mut Ctx<'a>, body: &'a [Stmt], loops: &mut Vec<&'a ForLoop>)
         match stmt {
             Stmt::Port(p) => declare_port(cx, p, loops),
             Stmt::For(f) => {
+                if let Some(d) = reserved(&f.var, "loop variable") {
+                    cx.report(d);
+                }
                 if let Some(clash) = cx.scope.name_span(&f.var.name, loops) {
                     cx.report(
                         Diagnostic::new(
@@ -235,6 +265,12 @@ fn declare_port<'a>(cx: &mut Ctx<'a>, p: &'a Port, loops: &[&'a ForLoop]) {
             .help("declare the port before the loops, with its indices: `out dlvr[i]: T at i`"),
         );
         return;
+    }
+    for d in reserved(&p.name, "port")
+        .into_iter()
+        .chain(p.indices.iter().filter_map(|i| reserved(i, "port index")))
+    {
+        cx.report(d);
     }
     if check_fresh(cx, &p.name) {
         return;
@@ -349,6 +385,9 @@ fn check_fresh(cx: &mut Ctx<'_>, name: &Ident) -> bool {
 }
 
 fn declare_def<'a>(cx: &mut Ctx<'a>, d: &'a Def, loops: &[&'a ForLoop]) {
+    if let Some(diag) = reserved(&d.target, "line") {
+        cx.report(diag);
+    }
     let name = &d.target.name;
     if let Some((_, pspan)) = cx.scope.param(name) {
         cx.report(
@@ -498,8 +537,8 @@ pub(crate) fn index_var(e: &Expr) -> Option<(&str, i64)> {
             };
             let k = i64::try_from(k).ok()?;
             match op {
-                BinOp::Add => Some((v, off + k)),
-                BinOp::Sub => Some((v, off - k)),
+                BinOp::Add => Some((v, off.checked_add(k)?)),
+                BinOp::Sub => Some((v, off.checked_sub(k)?)),
                 _ => None,
             }
         }
@@ -508,6 +547,9 @@ pub(crate) fn index_var(e: &Expr) -> Option<(&str, i64)> {
 }
 
 fn declare_instance<'a>(cx: &mut Ctx<'a>, inst: &'a Instance, loops: &[&'a ForLoop]) {
+    if let Some(d) = reserved(&inst.name, "component instance") {
+        cx.report(d);
+    }
     if check_fresh(cx, &inst.name) {
         return;
     }

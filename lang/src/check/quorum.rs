@@ -12,11 +12,18 @@
 //!   faulty nodes are silent.
 
 use super::Ctx;
-use crate::arith::{prove_nonneg, Lin};
+use crate::arith::{prove, Lin, Proof};
 use crate::ast::Span;
 use crate::diagnostic::{Code, Diagnostic};
 
-pub(super) fn check(cx: &mut Ctx<'_>, k: &Lin, k_span: Span, marked: bool, call: Span) {
+/// Reports on the threshold `k`; `None` when a check stopped early.
+pub(super) fn check(
+    cx: &mut Ctx<'_>,
+    k: &Lin,
+    k_span: Span,
+    marked: bool,
+    call: Span,
+) -> Option<()> {
     let Some(n) = cx.scope.nodes else {
         cx.report(
             Diagnostic::new(
@@ -27,13 +34,36 @@ pub(super) fn check(cx: &mut Ctx<'_>, k: &Lin, k_span: Span, marked: bool, call:
             .label("quorum without nodes")
             .help("declare the parameters: `(nodes n, faults f)`"),
         );
-        return;
+        return None;
     };
     let n = Lin::var(n);
     let f = cx.scope.faults.map_or_else(|| Lin::constant(0), Lin::var);
     let hyps = cx.scope.hyps.clone();
     let one = Lin::constant(1);
-    if !prove_nonneg(&hyps, &k.sub(&one)) {
+    let n_minus_f = n
+        .checked_sub(&f)
+        .map_or_else(|| "n - f".into(), |l| l.to_string());
+    // Each check is `Some(proved)`, or `None` when the arithmetic overflowed
+    // (reported once, never taken as a proof).
+    let decide = |cx: &mut Ctx<'_>, goal: Option<Lin>| -> Option<bool> {
+        match goal.map_or(Proof::Overflow, |g| prove(&hyps, &g)) {
+            Proof::Proved => Some(true),
+            Proof::NotProved => Some(false),
+            Proof::Overflow => {
+                cx.report(
+                    Diagnostic::new(
+                        Code::ArithOverflow,
+                        k_span,
+                        format!("cannot check the threshold `{k}`: the proof overflows 64-bit integers"),
+                    )
+                    .label("coefficients too large to decide")
+                    .help("use smaller coefficients in the threshold and the `where` clause; a quorum that cannot be checked is refused"),
+                );
+                None
+            }
+        }
+    };
+    if !decide(cx, k.checked_sub(&one))? {
         cx.report(
             Diagnostic::new(
                 Code::QuorumNotPositive,
@@ -43,9 +73,9 @@ pub(super) fn check(cx: &mut Ctx<'_>, k: &Lin, k_span: Span, marked: bool, call:
             .label("may be zero or negative")
             .help("a quorum needs at least one vote; check the threshold and the `where` clause"),
         );
-        return;
+        return None;
     }
-    if !prove_nonneg(&hyps, &n.sub(k)) {
+    if !decide(cx, n.checked_sub(k))? {
         cx.report(
             Diagnostic::new(
                 Code::QuorumTooLarge,
@@ -53,15 +83,17 @@ pub(super) fn check(cx: &mut Ctx<'_>, k: &Lin, k_span: Span, marked: bool, call:
                 format!("the threshold `{k}` may exceed the number of nodes `{n}`"),
             )
             .label("may never be reached")
-            .help(format!(
-                "use at most `{n}` votes, typically `{}`",
-                n.sub(&f)
-            )),
+            .help(format!("use at most `{n}` votes, typically `{n_minus_f}`")),
         );
-        return;
+        return None;
     }
     // 2k - n - f - 1 >= 0: two quorums share a correct node.
-    let unique = prove_nonneg(&hyps, &k.scale(2).sub(&n).sub(&f).sub(&one));
+    let goal = k
+        .checked_scale(2)
+        .and_then(|g| g.checked_sub(&n))
+        .and_then(|g| g.checked_sub(&f))
+        .and_then(|g| g.checked_sub(&one));
+    let unique = decide(cx, goal)?;
     if !unique && !marked {
         let constraint = if cx.comp.constraints.is_empty() {
             "no `where` clause".to_string()
@@ -71,7 +103,7 @@ pub(super) fn check(cx: &mut Ctx<'_>, k: &Lin, k_span: Span, marked: bool, call:
         cx.report(
             Diagnostic::new(Code::QuorumNotUnique, k_span, format!("two sets of `{k}` votes may not share a correct node under {constraint}, so different values may reach the threshold"))
                 .label("uniqueness not provable")
-                .help(format!("mark the choice with `quorum(?, {k}, ..)`, or use a threshold `k` with 2k > n + f, e.g. `{}` under `n > 3 * f`", n.sub(&f))),
+                .help(format!("mark the choice with `quorum(?, {k}, ..)`, or use a threshold `k` with 2k > n + f, e.g. `{n_minus_f}` under `n > 3 * f`")),
         );
     } else if unique && marked {
         cx.report(
@@ -80,7 +112,8 @@ pub(super) fn check(cx: &mut Ctx<'_>, k: &Lin, k_span: Span, marked: bool, call:
                 .help(format!("write `quorum({k}, ..)`")),
         );
     }
-    if !prove_nonneg(&hyps, &n.sub(&f).sub(k)) {
+    let live = n.checked_sub(&f).and_then(|g| g.checked_sub(k));
+    if !decide(cx, live)? {
         cx.report(
             Diagnostic::new(
                 Code::QuorumNotLive,
@@ -89,9 +122,9 @@ pub(super) fn check(cx: &mut Ctx<'_>, k: &Lin, k_span: Span, marked: bool, call:
             )
             .label("may wait forever")
             .help(format!(
-                "use at most `{}` votes, or strengthen the `where` clause",
-                n.sub(&f)
+                "use at most `{n_minus_f}` votes, or strengthen the `where` clause"
             )),
         );
     }
+    Some(())
 }

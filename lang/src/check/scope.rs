@@ -1,7 +1,7 @@
 //! Parameters, generics and the resilience constraint of a component, and
 //! arithmetic over them.
 
-use crate::arith::Lin;
+use crate::arith::{lower, Lin, LowerError, LowerErrorKind};
 use crate::ast::*;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use std::collections::HashMap;
@@ -27,6 +27,7 @@ impl<'a> Scope<'a> {
             hyps: Vec::new(),
         };
         for g in &comp.generics {
+            diags.extend(super::reserved(g, "type parameter"));
             if s.generics.contains(&g.name.as_str()) {
                 diags.push(
                     Diagnostic::new(
@@ -41,6 +42,7 @@ impl<'a> Scope<'a> {
             s.generics.push(&g.name);
         }
         for p in &comp.params {
+            diags.extend(super::reserved(&p.name, "parameter"));
             if let Some((_, prev)) = s.params.get(p.name.name.as_str()) {
                 diags.push(
                     Diagnostic::new(
@@ -77,7 +79,10 @@ impl<'a> Scope<'a> {
             s.params.insert(&p.name.name, (p.kind, p.name.span));
         }
         if let Some(n) = s.nodes {
-            s.hyps.push(Lin::var(n).add(&Lin::constant(-1)));
+            s.hyps.push(Lin {
+                constant: -1,
+                ..Lin::var(n)
+            });
         }
         if let Some(f) = s.faults {
             s.hyps.push(Lin::var(f));
@@ -86,16 +91,26 @@ impl<'a> Scope<'a> {
             let (Some(l), Some(r)) = (s.lin(&c.lhs, diags), s.lin(&c.rhs, diags)) else {
                 continue;
             };
-            let d = l.sub(&r);
-            match c.op {
-                CmpOp::Ge => s.hyps.push(d),
-                CmpOp::Gt => s.hyps.push(d.add(&Lin::constant(-1))),
-                CmpOp::Le => s.hyps.push(d.scale(-1)),
-                CmpOp::Lt => s.hyps.push(d.scale(-1).add(&Lin::constant(-1))),
-                CmpOp::Eq => {
-                    s.hyps.push(d.clone());
-                    s.hyps.push(d.scale(-1));
-                }
+            let one = Lin::constant(1);
+            let facts = match c.op {
+                CmpOp::Ge => l.checked_sub(&r).map(|d| vec![d]),
+                CmpOp::Gt => l
+                    .checked_sub(&r)
+                    .and_then(|d| d.checked_sub(&one))
+                    .map(|d| vec![d]),
+                CmpOp::Le => r.checked_sub(&l).map(|d| vec![d]),
+                CmpOp::Lt => r
+                    .checked_sub(&l)
+                    .and_then(|d| d.checked_sub(&one))
+                    .map(|d| vec![d]),
+                CmpOp::Eq => l
+                    .checked_sub(&r)
+                    .zip(r.checked_sub(&l))
+                    .map(|(a, b)| vec![a, b]),
+            };
+            match facts {
+                Some(facts) => s.hyps.extend(facts),
+                None => diags.push(overflow(c.span, "this constraint")),
             }
         }
         s
@@ -131,85 +146,87 @@ impl<'a> Scope<'a> {
     }
 
     /// Arithmetic over parameters, numbers and the named variables (kept by
-    /// name if `idx` maps them to `usize::MAX`, else renamed to `#k`).
+    /// name if `idx` maps them to `usize::MAX`, else renamed to `#k`): a thin
+    /// wrapper over [`crate::arith::lower`] that turns its errors into
+    /// diagnostics.
     pub fn lin_with(
         &self,
         e: &Expr,
         idx: &[(String, usize)],
         diags: &mut Diagnostics,
     ) -> Option<Lin> {
-        match &e.kind {
-            ExprKind::Number(n) => Some(Lin::constant(i64::try_from(*n).unwrap_or(i64::MAX))),
-            ExprKind::Ref {
-                name,
-                field: None,
-                indices,
-            } if indices.is_empty() => {
-                if let Some((_, k)) = idx.iter().find(|(v, _)| *v == name.name) {
-                    return Some(if *k == usize::MAX {
-                        Lin::var(&name.name)
-                    } else {
-                        Lin::var(&format!("#{k}"))
-                    });
-                }
-                match self.params.get(name.name.as_str()) {
-                    Some((ParamKind::Nodes | ParamKind::Faults, _)) => Some(Lin::var(&name.name)),
-                    _ => {
-                        diags.push(
-                            Diagnostic::new(Code::UnknownName, name.span, format!("`{}` is not a number here", name.name))
-                                .label("expected a `nodes` or `faults` parameter or a number")
-                                .help(match (self.nodes, self.faults) {
-                                    (Some(n), Some(f)) => format!("arithmetic may use `{n}`, `{f}` and numbers"),
-                                    _ => "declare `nodes n` and `faults f` parameters to use them in arithmetic".into(),
-                                }),
-                        );
-                        None
-                    }
-                }
+        let mut var = |name: &Ident| {
+            if let Some((_, k)) = idx.iter().find(|(v, _)| *v == name.name) {
+                return Some(if *k == usize::MAX {
+                    Lin::var(&name.name)
+                } else {
+                    Lin::var(&format!("#{k}"))
+                });
             }
-            ExprKind::Binary { op, lhs, rhs } => {
-                let l = self.lin_with(lhs, idx, diags)?;
-                let r = self.lin_with(rhs, idx, diags)?;
-                match op {
-                    BinOp::Add => Some(l.add(&r)),
-                    BinOp::Sub => Some(l.sub(&r)),
-                    BinOp::Mul if l.is_constant() => Some(r.scale(l.constant)),
-                    BinOp::Mul if r.is_constant() => Some(l.scale(r.constant)),
-                    BinOp::Div | BinOp::Rem
-                        if l.is_constant() && r.is_constant() && r.constant != 0 =>
-                    {
-                        Some(Lin::constant(if *op == BinOp::Div {
-                            l.constant.div_euclid(r.constant)
-                        } else {
-                            l.constant.rem_euclid(r.constant)
-                        }))
-                    }
-                    _ => {
-                        diags.push(
-                            Diagnostic::new(
-                                Code::NonLinear,
-                                e.span,
-                                "thresholds and constraints must be linear",
-                            )
-                            .label("a product, quotient or remainder of parameters")
-                            .help("multiply parameters only by constants, e.g. `2 * f + 1`"),
-                        );
-                        None
-                    }
-                }
+            match self.params.get(name.name.as_str()) {
+                Some((ParamKind::Nodes | ParamKind::Faults, _)) => Some(Lin::var(&name.name)),
+                _ => None,
             }
-            _ => {
-                diags.push(
-                    Diagnostic::new(
-                        Code::WrongKind,
-                        e.span,
-                        "expected arithmetic over parameters",
-                    )
-                    .label("not a number")
-                    .help("write a linear expression such as `n - f` or `2 * f + 1`"),
-                );
+        };
+        match lower(e, &mut var) {
+            Ok(l) => Some(l),
+            Err(err) => {
+                diags.push(self.lower_error(err));
                 None
             }
         }
     }
+
+    fn lower_error(&self, err: LowerError) -> Diagnostic {
+        match err.kind {
+            LowerErrorKind::NotANumber(name) => {
+                Diagnostic::new(Code::UnknownName, err.span, format!("`{name}` is not a number here"))
+                    .label("expected a `nodes` or `faults` parameter or a number")
+                    .help(match (self.nodes, self.faults) {
+                        (Some(n), Some(f)) => format!("arithmetic may use `{n}`, `{f}` and numbers"),
+                        _ => "declare `nodes n` and `faults f` parameters to use them in arithmetic".into(),
+                    })
+            }
+            LowerErrorKind::NonLinear => Diagnostic::new(
+                Code::NonLinear,
+                err.span,
+                "thresholds and constraints must be linear",
+            )
+            .label("a product, quotient or remainder of parameters")
+            .help("multiply parameters only by constants, e.g. `2 * f + 1`"),
+            LowerErrorKind::DivByZero => Diagnostic::new(
+                Code::ArithOverflow,
+                err.span,
+                "division by zero",
+            )
+            .label("the divisor is zero")
+            .help("divide only by a non-zero constant"),
+            LowerErrorKind::Overflow => Diagnostic::new(
+                Code::ArithOverflow,
+                err.span,
+                "this arithmetic overflows 64-bit integers",
+            )
+            .label("a number, coefficient or constant outside the range of `i64`")
+            .help("use smaller numbers: every number, coefficient and constant must fit in a signed 64-bit integer"),
+            LowerErrorKind::NotArithmetic => Diagnostic::new(
+                Code::WrongKind,
+                err.span,
+                "expected arithmetic over parameters",
+            )
+            .label("not a number")
+            .help("write a linear expression such as `n - f` or `2 * f + 1`"),
+        }
+    }
+}
+
+/// The diagnostic for arithmetic that overflows while the checker combines
+/// linear forms (constraints, substitutions).
+pub(crate) fn overflow(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::ArithOverflow,
+        span,
+        format!("{what} overflows 64-bit integers"),
+    )
+    .label("coefficients too large")
+    .help("use smaller numbers: every coefficient and constant must fit in a signed 64-bit integer")
 }
