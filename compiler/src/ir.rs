@@ -89,6 +89,8 @@ pub struct Rule {
     /// The statement's source text and 1-based line, for doc comments.
     pub source: String,
     pub line_no: usize,
+    /// The statement, for diagnostics.
+    pub span: Span,
 }
 
 impl Rule {
@@ -139,6 +141,9 @@ struct Subst {
     prefix: String,
     nodes: HashMap<String, NodeTerm>,
     nums: HashMap<String, Lin>,
+    /// Set when a substitution overflowed: the builder reports it as an
+    /// error, so the placeholder value never reaches generated code.
+    overflow: std::cell::Cell<bool>,
 }
 
 impl Subst {
@@ -151,10 +156,14 @@ impl Subst {
     }
     fn lin(&self, l: &Lin) -> Lin {
         let p = self.prefix.replace('.', "_");
-        l.subst(&|v| {
+        l.checked_subst(&|v| {
             self.nums.get(v).cloned().or_else(|| {
                 (!v.starts_with('#') && !p.is_empty()).then(|| Lin::var(&format!("{p}{v}")))
             })
+        })
+        .unwrap_or_else(|| {
+            self.overflow.set(true);
+            Lin::constant(0)
         })
     }
     fn var(&self, v: &str) -> String {
@@ -241,6 +250,31 @@ fn hyp_texts(decl: &ComponentDecl, src: &str) -> Vec<String> {
 }
 
 impl Builder<'_> {
+    /// An inconsistency between the checker and the IR builder: reported,
+    /// never skipped.
+    fn bug(&mut self, span: Span, what: &str) {
+        self.diags.push(
+            Diagnostic::new(Code::CompilerBug, span, format!("internal compiler error: {what}"))
+                .label("the compiler lost track of this")
+                .help("this is a bug in rio-compiler, not in your protocol; please report it with this file"),
+        );
+    }
+
+    /// Linear arithmetic over parameters and loop variables, or a diagnostic.
+    fn lin(&mut self, e: &ast::Expr) -> Option<Lin> {
+        match lin(e) {
+            Ok(l) => Some(l),
+            Err((span, why)) => {
+                self.diags.push(
+                    Diagnostic::new(Code::NonLinear, span, format!("code generation cannot evaluate this: {why}"))
+                        .label("here")
+                        .help("write a linear expression over parameters and loop variables, e.g. `n - f`, `s + 1`"),
+                );
+                None
+            }
+        }
+    }
+
     fn unsupported(&mut self, span: Span, what: &str) {
         self.diags.push(
             Diagnostic::new(Code::Unsupported, span, format!("code generation does not support {what} yet"))
@@ -250,7 +284,6 @@ impl Builder<'_> {
     }
 
     fn component(&mut self, comp: &Component, s: &Subst) {
-        let first_line = self.lines.len();
         for line in comp.lines.values() {
             if line.kind == LineKind::InstanceOutput {
                 continue;
@@ -284,7 +317,6 @@ impl Builder<'_> {
                 kind,
             });
         }
-        let _ = first_line;
         self.body(comp, &comp.decl.body, s, &mut Vec::new());
     }
 
@@ -314,6 +346,15 @@ impl Builder<'_> {
     }
 
     fn def(&mut self, comp: &Component, d: &ast::Def, s: &Subst, loops: &[(String, Range)]) {
+        let before = self.diags.len();
+        let rules = self.rules.len();
+        self.def_inner(comp, d, s, loops);
+        if self.rules.len() == rules && self.diags.len() == before {
+            self.bug(d.span, "a checked statement produced no rule");
+        }
+    }
+
+    fn def_inner(&mut self, comp: &Component, d: &ast::Def, s: &Subst, loops: &[(String, Range)]) {
         let Some(target) = self.line_id(&format!("{}{}", s.prefix, d.target.name)) else {
             return;
         };
@@ -392,10 +433,26 @@ impl Builder<'_> {
             cross: cross.unwrap_or(Cross::Local),
             source,
             line_no,
+            span: d.span,
         });
     }
 
     fn instance(
+        &mut self,
+        comp: &Component,
+        inst: &ast::Instance,
+        s: &Subst,
+        loops: &[(String, Range)],
+    ) {
+        let before = self.diags.len();
+        let rules = self.rules.len();
+        self.instance_inner(comp, inst, s, loops);
+        if self.rules.len() == rules && self.diags.len() == before && !inst.bindings.is_empty() {
+            self.bug(inst.span, "a checked component instance produced no rule");
+        }
+    }
+
+    fn instance_inner(
         &mut self,
         comp: &Component,
         inst: &ast::Instance,
@@ -424,13 +481,24 @@ impl Builder<'_> {
                     }
                 }
                 ParamKind::Nodes | ParamKind::Faults => {
-                    if let Some(l) = lin(a) {
+                    if let Some(l) = self.lin(a) {
                         sub.nums.insert(p.name.name.clone(), s.lin(&l));
                     }
                 }
             }
         }
         self.component(callee, &sub);
+        if sub.overflow.get() {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::NonLinear,
+                    inst.span,
+                    "the component's arithmetic overflows 64 bits with these arguments",
+                )
+                .label("in this instance")
+                .help("use smaller constants in the arguments or in the component's thresholds"),
+            );
+        }
         // Each bound input becomes a local copy of the caller's value.
         for b in &inst.bindings {
             let Some(target) = self.line_id(&format!("{}{}", sub.prefix, b.port.name)) else {
@@ -465,6 +533,7 @@ impl Builder<'_> {
                     .src
                     .get(..b.port.span.start)
                     .map_or(1, |x| x.matches('\n').count() + 1),
+                span: b.value.span,
             });
         }
     }
@@ -485,14 +554,31 @@ impl Builder<'_> {
                 }
             }
             ExprKind::Call { name, args } if name.name == "leader" => {
-                let l = args.first().and_then(lin)?;
+                let l = self.lin(args.first()?)?;
                 Some(NodeTerm::Leader(s.lin(&l)))
             }
             _ => None,
         }
     }
 
+    /// Lowers a checked expression; every failure is a diagnostic (a
+    /// construct code generation does not support, or a compiler bug).
     fn expr(
+        &mut self,
+        comp: &Component,
+        e: &ast::Expr,
+        s: &Subst,
+        expect: Option<String>,
+    ) -> Option<Ex> {
+        let before = self.diags.len();
+        let out = self.expr_inner(comp, e, s, expect);
+        if out.is_none() && self.diags.len() == before {
+            self.bug(e.span, "a checked expression could not be lowered");
+        }
+        out
+    }
+
+    fn expr_inner(
         &mut self,
         comp: &Component,
         e: &ast::Expr,
@@ -536,7 +622,7 @@ impl Builder<'_> {
                 match name.name.as_str() {
                     "def" => self.expr(comp, lines.first()?, s, expect),
                     "quorum" => {
-                        let k = lines.first().and_then(|k| lin(k))?;
+                        let k = self.lin(lines.first()?)?;
                         Some(Ex::Quorum {
                             k: s.lin(&k),
                             votes: boxed(self, lines.get(1)?)?,
@@ -562,7 +648,7 @@ impl Builder<'_> {
                     )),
                     "some" => Some(Ex::Some(boxed(self, lines.first()?)?)),
                     "timer" | "delay" => {
-                        let ms = lines.get(1).and_then(|m| lin(m))?;
+                        let ms = self.lin(lines.get(1)?)?;
                         let id = self.timers;
                         self.timers += 1;
                         Some(Ex::Timer {
@@ -607,27 +693,74 @@ impl Builder<'_> {
     }
 }
 
-/// Arithmetic over parameters and loop variables, by name.
-fn lin(e: &ast::Expr) -> Option<Lin> {
-    match &e.kind {
-        ExprKind::Number(n) => Some(Lin::constant(i64::try_from(*n).ok()?)),
-        ExprKind::Ref {
-            name,
-            field: None,
-            indices,
-        } if indices.is_empty() => Some(Lin::var(&name.name)),
-        ExprKind::Binary { op, lhs, rhs } => {
-            let (l, r) = (lin(lhs)?, lin(rhs)?);
-            match op {
-                ast::BinOp::Add => Some(l.add(&r)),
-                ast::BinOp::Sub => Some(l.sub(&r)),
-                ast::BinOp::Mul if l.is_constant() => Some(r.scale(l.constant)),
-                ast::BinOp::Mul if r.is_constant() => Some(l.scale(r.constant)),
-                _ => None,
+/// Arithmetic over parameters and loop variables, by name, with the
+/// checker's rules: `+`, `-`, multiplication by a constant, `/` and `%` of
+/// constants; overflow is an error, never a wrapped or saturated value.
+fn lin(e: &ast::Expr) -> Result<Lin, (Span, &'static str)> {
+    // Iterative over the tree (no recursion that grows with the input): a
+    // post-order walk with an explicit stack.
+    enum Step<'a> {
+        Visit(&'a ast::Expr),
+        Apply(&'a ast::Expr),
+    }
+    let mut work = vec![Step::Visit(e)];
+    let mut vals: Vec<Lin> = Vec::new();
+    while let Some(step) = work.pop() {
+        match step {
+            Step::Visit(x) => match &x.kind {
+                ExprKind::Number(n) => vals
+                    .push(Lin::constant(i64::try_from(*n).map_err(|_| {
+                        (x.span, "the number does not fit in 64 bits")
+                    })?)),
+                ExprKind::Ref {
+                    name,
+                    field: None,
+                    indices,
+                } if indices.is_empty() => vals.push(Lin::var(&name.name)),
+                ExprKind::Binary { lhs, rhs, .. } => {
+                    work.push(Step::Apply(x));
+                    work.push(Step::Visit(rhs));
+                    work.push(Step::Visit(lhs));
+                }
+                _ => return Err((x.span, "not arithmetic")),
+            },
+            Step::Apply(x) => {
+                let ExprKind::Binary { op, .. } = &x.kind else {
+                    return Err((x.span, "not arithmetic"));
+                };
+                let (Some(r), Some(l)) = (vals.pop(), vals.pop()) else {
+                    return Err((x.span, "malformed arithmetic"));
+                };
+                let overflow = (x.span, "the arithmetic overflows 64 bits");
+                let v = match op {
+                    ast::BinOp::Add => l.checked_add(&r).ok_or(overflow)?,
+                    ast::BinOp::Sub => l.checked_sub(&r).ok_or(overflow)?,
+                    ast::BinOp::Mul if l.is_constant() => {
+                        r.checked_scale(l.constant).ok_or(overflow)?
+                    }
+                    ast::BinOp::Mul if r.is_constant() => {
+                        l.checked_scale(r.constant).ok_or(overflow)?
+                    }
+                    ast::BinOp::Div | ast::BinOp::Rem if l.is_constant() && r.is_constant() => {
+                        if r.constant == 0 {
+                            return Err((x.span, "division by zero"));
+                        }
+                        Lin::constant(
+                            if *op == ast::BinOp::Div {
+                                l.constant.checked_div_euclid(r.constant)
+                            } else {
+                                l.constant.checked_rem_euclid(r.constant)
+                            }
+                            .ok_or(overflow)?,
+                        )
+                    }
+                    _ => return Err((x.span, "a product, quotient or remainder of variables")),
+                };
+                vals.push(v);
             }
         }
-        _ => None,
     }
+    vals.pop().ok_or((e.span, "empty arithmetic"))
 }
 
 /// Every line family's index in `lines`, by name (for codegen lookups).

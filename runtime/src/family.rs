@@ -265,6 +265,14 @@ pub fn prefix<const N: usize, const A: usize>(key: &[u64; A]) -> [u64; N] {
     out
 }
 
+/// `constant + Σ coeff·value`, exactly; `None` on overflow (for checks of
+/// parameters against a `where` clause with arbitrary coefficients).
+pub fn affine(constant: i64, terms: &[(i64, u64)]) -> Option<i128> {
+    terms.iter().try_fold(i128::from(constant), |acc, (c, x)| {
+        acc.checked_add(i128::from(*c).checked_mul(i128::from(*x))?)
+    })
+}
+
 /// An instance index computed by key arithmetic (`s + 1`, `r - 1`): `None`
 /// when it falls outside `0..=u64::MAX` (such an instance does not exist).
 #[inline]
@@ -354,6 +362,18 @@ mod tests {
         assert_eq!(leader(i128::from(u64::MAX) * 2, 4), Some(NodeId(2)));
         assert_eq!(leader(-1, 4), Some(NodeId(3)));
         assert_eq!(leader(5, 0), None);
+        assert_eq!(affine(-1, &[(1, 4), (-3, 1)]), Some(0));
+        assert_eq!(
+            affine(
+                0,
+                &[
+                    (i64::MAX, u64::MAX),
+                    (i64::MAX, u64::MAX),
+                    (i64::MAX, u64::MAX)
+                ]
+            ),
+            None
+        );
     }
 
     proptest! {

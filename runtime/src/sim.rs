@@ -832,7 +832,11 @@ where
                 break;
             };
             self.now = t;
-            self.step += 1;
+            // Start events are step 0: what a node does on start is
+            // recorded before the first numbered step.
+            if !matches!(ev, Ev::Start(_)) {
+                self.step += 1;
+            }
             self.event(ev);
             if !self.safety.is_empty() {
                 if let Some((property, detail)) = self.violation() {

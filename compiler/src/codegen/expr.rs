@@ -1,0 +1,391 @@
+//! Expressions: a rule's value as Rust code, and the arithmetic of keys,
+//! thresholds and leaders (exact `i128` arithmetic, range-checked where it
+//! becomes an index or a node, so a key sent by a peer cannot overflow).
+
+use super::names::{field_name, ident};
+use super::plan::{bug, Store};
+use super::Gen;
+use crate::ir::{Ex, Rule};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use rio_lang::arith::Lin;
+use rio_lang::ast::ParamKind;
+use rio_lang::graph::{DimKind, Idx, NodeTerm};
+
+/// Locals generated functions use; loop variables with these names are
+/// bound as `v_<name>` instead.
+const TAKEN: &[&str] = &[
+    "key", "value", "out", "from", "me", "params", "here", "inst", "i", "n", "k", "id",
+];
+
+/// Where generated code runs: a method (`self.params`) or a free function
+/// of the node's identity and parameters (`params`).
+#[derive(Clone, Copy, PartialEq)]
+pub enum Place {
+    Method,
+    Free,
+}
+
+/// The context of one rule's code.
+pub struct Cx<'r> {
+    pub rule: &'r Rule,
+    pub place: Place,
+}
+
+/// Every identifier in `ts` (iteratively).
+pub fn idents(ts: &TokenStream) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut stack = vec![ts.clone()];
+    while let Some(ts) = stack.pop() {
+        for tt in ts {
+            match tt {
+                proc_macro2::TokenTree::Ident(i) => {
+                    out.insert(i.to_string());
+                }
+                proc_macro2::TokenTree::Group(g) => stack.push(g.stream()),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The local a loop variable is bound to.
+pub fn local(var: &str) -> syn::Ident {
+    if TAKEN.contains(&var) {
+        format_ident!("v_{}", var)
+    } else {
+        ident(var)
+    }
+}
+
+impl Cx<'_> {
+    /// `let [h, r] = key;` for the rule's number loop variables that
+    /// `body` uses (`_` for the others; nothing if it uses none).
+    pub fn bind_key(&self, body: &TokenStream) -> TokenStream {
+        let used = idents(body);
+        let vars: Vec<syn::Ident> = self.rule.key_vars().iter().map(|v| local(v)).collect();
+        if !vars.iter().any(|v| used.contains(&v.to_string())) {
+            return quote!();
+        }
+        let pats = vars.iter().map(|v| {
+            if used.contains(&v.to_string()) {
+                quote!(#v)
+            } else {
+                quote!(_)
+            }
+        });
+        quote!(let [#(#pats),*] = key;)
+    }
+    fn params(&self) -> TokenStream {
+        match self.place {
+            Place::Method => quote!(self.params),
+            Place::Free => quote!(params),
+        }
+    }
+    fn me(&self) -> TokenStream {
+        match self.place {
+            Place::Method => quote!(self.me),
+            Place::Free => quote!(me),
+        }
+    }
+}
+
+impl Gen<'_> {
+    /// Linear arithmetic as an exact `i128` expression (the plan bounds
+    /// coefficients so it cannot overflow).
+    pub fn num(&self, l: &Lin, cx: &Cx<'_>) -> TokenStream {
+        let params = cx.params();
+        let keys = cx.rule.key_vars();
+        let mut terms: Vec<(i64, TokenStream)> = Vec::new();
+        for (v, c) in &l.coeffs {
+            let var = match self.p.params.iter().find(|(_, n)| n == v) {
+                Some((ParamKind::Nodes | ParamKind::Faults, _)) => {
+                    let f = ident(v);
+                    quote!((#params.#f as i128))
+                }
+                _ if keys.contains(&v.as_str()) => {
+                    let x = local(v);
+                    quote!(i128::from(#x))
+                }
+                _ => {
+                    self.report(bug(
+                        cx.rule.span,
+                        &format!("`{v}` is neither a parameter nor a loop variable here"),
+                    ));
+                    quote!(0i128)
+                }
+            };
+            terms.push((*c, var));
+        }
+        let mut out = TokenStream::new();
+        for (k, (c, var)) in terms.iter().enumerate() {
+            let mag = c.unsigned_abs();
+            let term = if mag == 1 {
+                var.clone()
+            } else {
+                let m = proc_macro2::Literal::i128_unsuffixed(i128::from(mag));
+                quote!(#m * #var)
+            };
+            out = match (k, *c < 0) {
+                (0, false) => term,
+                (0, true) => quote!(-#term),
+                (_, false) => quote!(#out + #term),
+                (_, true) => quote!(#out - #term),
+            };
+        }
+        let c = l.constant;
+        let lit = proc_macro2::Literal::i128_unsuffixed(i128::from(c.unsigned_abs()));
+        match (terms.is_empty(), c) {
+            (true, _) => {
+                let lit = proc_macro2::Literal::i128_suffixed(i128::from(c));
+                quote!(#lit)
+            }
+            (false, 0) => out,
+            (false, c) if c > 0 => quote!(#out + #lit),
+            (false, _) => quote!(#out - #lit),
+        }
+    }
+
+    /// A node term as a `NodeId` expression (may use `?`).
+    pub fn node(&self, t: &NodeTerm, cx: &Cx<'_>) -> TokenStream {
+        let rt = self.rt;
+        let params = cx.params();
+        match t {
+            NodeTerm::Param(p) => {
+                let f = ident(p);
+                quote!(#params.#f)
+            }
+            NodeTerm::Var(_) => cx.me(),
+            NodeTerm::Leader(l) => {
+                let x = self.num(l, cx);
+                let n = self.n_field();
+                quote!(#rt::family::leader(#x, #params.#n)?)
+            }
+        }
+    }
+
+    /// The instance key of `line` as read with `idx` (may use `?`): `key`
+    /// itself when the reference names the rule's own instance.
+    pub fn ref_key(&self, line: usize, idx: &[Idx], cx: &Cx<'_>) -> TokenStream {
+        let rt = self.rt;
+        let Some(l) = self.p.lines.get(line) else {
+            self.report(bug(cx.rule.span, "a reference to a missing line"));
+            return quote!([]);
+        };
+        let keys = cx.rule.key_vars();
+        let mut parts = Vec::new();
+        let mut identity = l.arity() == keys.len();
+        let mut q = 0;
+        for (d, kind) in l.dims.iter().enumerate() {
+            if *kind != DimKind::Number {
+                continue;
+            }
+            match idx.get(d) {
+                Some(Idx::Num(lin)) => {
+                    let own =
+                        lin.constant == 0
+                            && lin.coeffs.len() == 1
+                            && lin.coeffs.iter().next().is_some_and(|(v, c)| {
+                                *c == 1 && keys.get(q).is_some_and(|k| k == v)
+                            });
+                    identity &= own;
+                    let simple = lin.constant == 0
+                        && lin.coeffs.len() == 1
+                        && lin.coeffs.values().all(|c| *c == 1)
+                        && lin.coeffs.keys().all(|v| keys.contains(&v.as_str()));
+                    if simple {
+                        let v = lin
+                            .coeffs
+                            .keys()
+                            .next()
+                            .map_or_else(|| local(""), |v| local(v));
+                        parts.push(quote!(#v));
+                    } else {
+                        let x = self.num(lin, cx);
+                        parts.push(quote!(#rt::family::index(#x)?));
+                    }
+                }
+                _ => {
+                    self.report(bug(cx.rule.span, "a reference without a number index"));
+                    identity = false;
+                }
+            }
+            q += 1;
+        }
+        if identity {
+            quote!(key)
+        } else {
+            quote!([#(#parts),*])
+        }
+    }
+
+    /// The instance holding `line` as read with `idx`: an expression of the
+    /// instance's type (may use `?`).
+    fn inst(&self, line: usize, idx: &[Idx], cx: &Cx<'_>) -> TokenStream {
+        let a = self.p.lines.get(line).map_or(0, |l| l.arity());
+        if a == 0 {
+            return quote!(self.g0);
+        }
+        let key = self.ref_key(line, idx, cx);
+        let f = format_ident!("f{}", a);
+        quote!(self.#f.get(&#key)?)
+    }
+
+    fn line_field(&self, line: usize) -> syn::Ident {
+        ident(&field_name(
+            self.p.lines.get(line).map_or("", |l| l.name.as_str()),
+        ))
+    }
+
+    /// The value of `e` as an expression of its Rust type; unavailable
+    /// inputs leave the enclosing function with `None` (`?`).
+    pub fn val(&self, e: &Ex, cx: &Cx<'_>) -> TokenStream {
+        let rt = self.rt;
+        match e {
+            Ex::Ref { line, idx } => {
+                let inst = self.inst(*line, idx, cx);
+                let f = self.line_field(*line);
+                match self.plan.stores.get(*line) {
+                    Some(Store::Tracker { dim }) => match idx.get(*dim) {
+                        Some(Idx::Node(t)) => {
+                            let node = self.node(t, cx);
+                            quote!(#inst.lines.#f.get(#node)?.clone())
+                        }
+                        _ => {
+                            self.report(bug(cx.rule.span, "a bundle of votes read as one value"));
+                            quote!(None?)
+                        }
+                    },
+                    _ => quote!(#inst.lines.#f.clone()?),
+                }
+            }
+            Ex::Const { ty, code } => {
+                let t = self.ty(ty, cx.rule);
+                let code = match syn::parse_str::<syn::Expr>(code) {
+                    Ok(c) => quote!(#c),
+                    Err(_) => {
+                        self.report(bug(cx.rule.span, "a checked Rust constant does not parse"));
+                        quote!(())
+                    }
+                };
+                quote!({ let c: #t = #code; c })
+            }
+            Ex::Fn { name, args } => {
+                let f = ident(name);
+                let vals: Vec<TokenStream> = args.iter().map(|a| self.val(a, cx)).collect();
+                quote!(super::#f(#(#vals),*))
+            }
+            Ex::Quorum { k, votes } => {
+                let Ex::Ref { line, idx } = votes.as_ref() else {
+                    self.report(bug(
+                        cx.rule.span,
+                        "a quorum over something other than a line",
+                    ));
+                    return quote!(None?);
+                };
+                let inst = self.inst(*line, idx, cx);
+                let f = self.line_field(*line);
+                let k = match self.threshold_field(k) {
+                    Some(field) => quote!(self.k.#field),
+                    None => {
+                        let x = self.num(k, cx);
+                        quote!(#rt::family::threshold(#x)?)
+                    }
+                };
+                quote!(#inst.lines.#f.reached(#k)?.clone())
+            }
+            Ex::SelectFamily { of } => {
+                let Ex::Ref { line, idx } = of.as_ref() else {
+                    self.report(bug(
+                        cx.rule.span,
+                        "a family choice over something other than a line",
+                    ));
+                    return quote!(None?);
+                };
+                let Some(l) = self.p.lines.get(*line) else {
+                    return quote!(None?);
+                };
+                let fam = format_ident!("f{}", l.arity());
+                let f = self.line_field(*line);
+                let mut conds = Vec::new();
+                let mut pos = 0usize;
+                for (d, kind) in l.dims.iter().enumerate() {
+                    if *kind != DimKind::Number {
+                        continue;
+                    }
+                    if let Some(Idx::Num(lin)) = idx.get(d) {
+                        let x = self.num(lin, cx);
+                        conds.push(quote!(i128::from(k[#pos]) == #x));
+                    }
+                    pos += 1;
+                }
+                let filter = if conds.is_empty() {
+                    quote!()
+                } else {
+                    quote!(.filter(|(k, _)| #(#conds)&&*))
+                };
+                quote!(self.#fam.iter() #filter .find_map(|(_, i)| i.lines.#f.clone())?)
+            }
+            Ex::Select { options } => {
+                let names: Vec<syn::Ident> = (0..options.len())
+                    .map(|k| format_ident!("o{}", k))
+                    .collect();
+                let vals: Vec<TokenStream> = options
+                    .iter()
+                    .map(|o| {
+                        let v = self.val(o, cx);
+                        quote!((|| ::core::option::Option::Some(#v))())
+                    })
+                    .collect();
+                let idxs: Vec<proc_macro2::Literal> = (0..options.len())
+                    .map(proc_macro2::Literal::usize_unsuffixed)
+                    .collect();
+                let point = self
+                    .p
+                    .lines
+                    .get(cx.rule.target)
+                    .map_or("", |l| l.name.as_str());
+                let me = cx.me();
+                quote!({
+                    #(let #names = #vals;)*
+                    if #(#names.is_none())&&* {
+                        return ::core::option::Option::None;
+                    }
+                    match out.choose(#me, #point, &[#(#names.is_some()),*]) {
+                        #(#idxs => #names,)*
+                        _ => ::core::option::Option::None,
+                    }?
+                })
+            }
+            Ex::Sync(a, b) => {
+                let (a, b) = (self.val(a, cx), self.val(b, cx));
+                quote!({ let value = #a; let _ = #b; value })
+            }
+            Ex::Pair(a, b) => {
+                let (a, b) = (self.val(a, cx), self.val(b, cx));
+                quote!((#a, #b))
+            }
+            Ex::Some(a) => {
+                let a = self.val(a, cx);
+                quote!(#a?)
+            }
+            Ex::Timer { id, arg, delay, .. } => {
+                let state = self.timer_field(*id);
+                let own = if cx.rule.key_vars().is_empty() {
+                    quote!(self.g0)
+                } else {
+                    let f = format_ident!("f{}", cx.rule.key_vars().len());
+                    quote!(self.#f.get(&key)?)
+                };
+                let fired = quote!(if #own.lines.#state != #rt::TimerState::Fired { return ::core::option::Option::None; });
+                if *delay {
+                    let a = self.val(arg, cx);
+                    quote!({ #fired #a })
+                } else {
+                    quote!({ #fired })
+                }
+            }
+        }
+    }
+}

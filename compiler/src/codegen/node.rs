@@ -1,0 +1,1078 @@
+//! The node: per-family line structs, task tables, the `Node` struct, its
+//! writers, wakers, rules, timer starters, the step loop and the runtime
+//! trait implementation.
+
+use super::expr::{local, Cx, Place};
+use super::names::{const_name, field_name, ident, module_name, variant_name};
+use super::plan::{bug, unsupported, KeyMap, Store, Task};
+use super::Gen;
+use crate::ir::{Cross, Rule};
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+use rio_lang::graph::{IdxPat, LineDomain, LineKind, NodeTerm};
+use std::collections::BTreeMap;
+
+/// A `usize` as an unsuffixed literal (`2`, not `2usize`).
+pub(super) fn lit(n: usize) -> Literal {
+    Literal::usize_unsuffixed(n)
+}
+
+/// `Bits::from_words([..])` for a set of tasks.
+fn bits(rt: &syn::Path, words: usize, tasks: &[usize]) -> TokenStream {
+    let mut w = vec![0u64; words];
+    for t in tasks {
+        if let Some(x) = w.get_mut(t / 64) {
+            *x |= 1 << (t % 64);
+        }
+    }
+    let lits = w.iter().map(|x| Literal::u64_unsuffixed(*x));
+    quote!(#rt::Bits::from_words([#(#lits),*]))
+}
+
+impl Gen<'_> {
+    fn words(&self, arity: usize) -> usize {
+        self.plan.families.get(arity).map_or(1, |f| f.words())
+    }
+
+    fn inst_ty(&self, arity: usize) -> TokenStream {
+        let rt = self.rt;
+        let gen = self.generics();
+        let lines = format_ident!("Lines{}", arity);
+        let w = lit(self.words(arity));
+        quote!(#rt::Instance<#lines #gen, #w>)
+    }
+
+    fn rule_ident(&self, k: usize) -> syn::Ident {
+        format_ident!(
+            "rule_{}",
+            self.rule_names.get(k).map_or("x", |s| s.as_str())
+        )
+    }
+
+    fn task_const(&self, arity: usize, task: usize) -> syn::Ident {
+        match self
+            .plan
+            .families
+            .get(arity)
+            .and_then(|f| f.tasks.get(task))
+        {
+            Some(Task::Rule(k)) => format_ident!(
+                "{}",
+                const_name(self.rule_names.get(*k).map_or("x", |s| s.as_str()))
+            ),
+            Some(Task::Timer(id)) => format_ident!(
+                "{}",
+                const_name(&format!(
+                    "start_{}",
+                    self.timer_names.get(*id).map_or("t", |s| s.as_str())
+                ))
+            ),
+            None => format_ident!("TASK"),
+        }
+    }
+
+    fn task_rule(&self, arity: usize, task: usize) -> Option<&Rule> {
+        match self
+            .plan
+            .families
+            .get(arity)
+            .and_then(|f| f.tasks.get(task))
+        {
+            Some(Task::Rule(k)) => self.p.rules.get(*k),
+            Some(Task::Timer(id)) => self
+                .plan
+                .timers
+                .get(*id)
+                .and_then(|t| self.p.rules.get(t.rule)),
+            None => None,
+        }
+    }
+
+    /// The line structs and the task tables of every family.
+    fn families_decl(&self) -> TokenStream {
+        let rt = self.rt;
+        let gen = self.generics();
+        let bounds = self.bounds();
+        let mut out = Vec::new();
+        for (a, fam) in self.plan.families.iter().enumerate() {
+            let lines = format_ident!("Lines{}", a);
+            let mut fields = Vec::new();
+            let mut inits = Vec::new();
+            for (k, l) in self.p.lines.iter().enumerate() {
+                if l.arity() != a {
+                    continue;
+                }
+                let f = ident(&field_name(&l.name));
+                let t = self.line_ty(k);
+                let doc = format!(" Line `{}`.", l.name);
+                match self.plan.stores.get(k) {
+                    Some(Store::Tracker { .. }) => {
+                        fields.push(quote!(#[doc = #doc] #f: #rt::QuorumTracker<#t>));
+                        inits.push(quote!(#f: #rt::QuorumTracker::new(n)));
+                    }
+                    _ => {
+                        fields.push(quote!(#[doc = #doc] #f: ::core::option::Option<#t>));
+                        inits.push(quote!(#f: ::core::option::Option::None));
+                    }
+                }
+            }
+            for t in self.plan.timers.iter().filter(|t| t.arity == a) {
+                let Some(id) = self.plan.timers.iter().position(|x| std::ptr::eq(x, t)) else {
+                    continue;
+                };
+                let f = self.timer_field(id);
+                fields.push(quote!(#[doc = " Timer state."] #f: #rt::TimerState));
+                inits.push(quote!(#f: #rt::TimerState::Idle));
+            }
+            let doc = if a == 0 {
+                " The lines of the protocol outside number families.".to_string()
+            } else {
+                format!(" The lines of one instance of the families with {a} number indices.")
+            };
+            let uses_n = inits.iter().any(|i| super::expr::idents(i).contains("n"));
+            let n_arg = if uses_n { quote!(n) } else { quote!(_n) };
+            out.push(quote! {
+                #[doc = #doc]
+                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+                struct #lines #gen { #(#fields,)* }
+                impl #bounds #lines #gen {
+                    fn new(#n_arg: usize) -> Self {
+                        #lines { #(#inits,)* }
+                    }
+                }
+            });
+            // Task numbers and sets.
+            let w = lit(fam.words());
+            let mut consts = Vec::new();
+            for t in 0..fam.tasks.len() {
+                let c = self.task_const(a, t);
+                let doc = match fam.tasks.get(t) {
+                    Some(Task::Rule(k)) => format!(
+                        " Task: the rule of `{}`.",
+                        self.p
+                            .rules
+                            .get(*k)
+                            .and_then(|r| self.p.lines.get(r.target))
+                            .map_or("", |l| l.name.as_str())
+                    ),
+                    _ => " Task: starts a timer.".to_string(),
+                };
+                let t = lit(t);
+                consts.push(quote!(#[doc = #doc] const #c: usize = #t;));
+            }
+            let all = format_ident!("ALL{}", a);
+            let rules = format_ident!("RULES{}", a);
+            let (nt, nr) = (lit(fam.tasks.len()), lit(fam.rules));
+            out.push(quote! {
+                #(#consts)*
+                /// Every task of this family.
+                const #all: #rt::Bits<#w> = #rt::Bits::below(#nt);
+                /// The rules (an instance is finished once those running here fired).
+                const #rules: #rt::Bits<#w> = #rt::Bits::below(#nr);
+            });
+        }
+        for (id, _) in self.plan.timers.iter().enumerate() {
+            let c = format_ident!(
+                "{}",
+                const_name(&self.timer_names.get(id).cloned().unwrap_or_default())
+            );
+            let idu = u32::try_from(id).unwrap_or(u32::MAX);
+            out.push(quote!(#[doc = " Timer number (what the timer table records)."] const #c: u32 = #idu;));
+        }
+        quote!(#(#out)*)
+    }
+
+    /// Whether a task runs at this node, in the free `here` functions.
+    fn runs_here(&self, r: &Rule) -> Option<TokenStream> {
+        let rt = self.rt;
+        let cx = Cx {
+            rule: r,
+            place: Place::Free,
+        };
+        match &r.exec {
+            NodeTerm::Var(_) => None,
+            NodeTerm::Param(p) => {
+                let f = ident(p);
+                Some(quote!(me == params.#f))
+            }
+            NodeTerm::Leader(l) => {
+                let x = self.num(l, &cx);
+                let n = self.n_field();
+                Some(quote!(#rt::family::leader(#x, params.#n) == ::core::option::Option::Some(me)))
+            }
+        }
+    }
+
+    /// `here{a}`: the tasks of the instance at `key` that run at node `me`.
+    fn here_fn(&self, a: usize) -> TokenStream {
+        let al = lit(a);
+        let rt = self.rt;
+        let Some(fam) = self.plan.families.get(a) else {
+            return quote!();
+        };
+        let w = lit(fam.words());
+        let words = fam.words();
+        let name = format_ident!("here{}", a);
+        let mut always = Vec::new();
+        let mut conds = Vec::new();
+        for t in 0..fam.tasks.len() {
+            let Some(r) = self.task_rule(a, t) else {
+                self.report(bug(rio_lang::ast::Span::default(), "a task without a rule"));
+                continue;
+            };
+            match self.runs_here(r) {
+                None => always.push(t),
+                Some(c) => {
+                    let k = self.task_const(a, t);
+                    let bind = Cx {
+                        rule: r,
+                        place: Place::Free,
+                    }
+                    .bind_key(&c);
+                    conds.push(quote!({ #bind if #c { here.insert(#k); } }));
+                }
+            }
+        }
+        let base = bits(rt, words, &always);
+        let key_ty = quote!([u64; #al]);
+        let key_arg = if conds.iter().any(|c| super::expr::idents(c).contains("key")) {
+            quote!(key)
+        } else {
+            quote!(_key)
+        };
+        let (me_arg, params_arg) = if conds.is_empty() {
+            (quote!(_me), quote!(_params))
+        } else {
+            (quote!(me), quote!(params))
+        };
+        let mutability = if conds.is_empty() {
+            quote!()
+        } else {
+            quote!(mut)
+        };
+        quote! {
+            /// The tasks of the instance at `key` that run at node `me`.
+            fn #name(#me_arg: #rt::NodeId, #params_arg: &Params, #key_arg: #key_ty) -> #rt::Bits<#w> {
+                let #mutability here = #base;
+                #(#conds)*
+                here
+            }
+        }
+    }
+
+    /// The live instance at `key` (created, and all its tasks woken, if
+    /// new); `None` once finished.
+    fn open_fn(&self, a: usize) -> TokenStream {
+        let al = lit(a);
+        if a == 0 {
+            return quote!();
+        }
+        let name = format_ident!("open{}", a);
+        let f = format_ident!("f{}", a);
+        let wake = format_ident!("wake{}", a);
+        let here = format_ident!("here{}", a);
+        let lines = format_ident!("Lines{}", a);
+        let all = format_ident!("ALL{}", a);
+        let rules = format_ident!("RULES{}", a);
+        let inst = self.inst_ty(a);
+        let rt = self.rt;
+        let n = self.n_field();
+        quote! {
+            /// The live instance at `key`, created (and all its tasks woken)
+            /// if new; `None` once it is finished.
+            fn #name(&mut self, key: [u64; #al]) -> ::core::option::Option<&mut #inst> {
+                let (me, params) = (self.me, &self.params);
+                let (inst, created) = self.#f.open(key, || {
+                    #rt::Instance::new(#lines::new(params.#n), Self::#here(me, params, key), &#rules)
+                })?;
+                if created {
+                    self.#wake.push(key, #all);
+                }
+                ::core::option::Option::Some(inst)
+            }
+        }
+    }
+
+    /// `wake_<line>`: marks the tasks reading a line dirty where they read
+    /// it.
+    fn wake_fn(&self, line: usize) -> TokenStream {
+        let rt = self.rt;
+        let Some(l) = self.p.lines.get(line) else {
+            return quote!();
+        };
+        let readers = self.plan.readers.get(line).cloned().unwrap_or_default();
+        let name = format_ident!("wake_{}", field_name(&l.name));
+        let a = l.arity();
+        let al = lit(a);
+        // Group by (reader arity, key map).
+        let mut groups: BTreeMap<(usize, String), (KeyMap, Vec<usize>)> = BTreeMap::new();
+        for r in &readers {
+            groups
+                .entry((r.arity, format!("{:?}", r.map)))
+                .or_insert_with(|| (r.map.clone(), Vec::new()))
+                .1
+                .push(r.task);
+        }
+        let mut stmts = Vec::new();
+        for ((b, _), (map, tasks)) in groups {
+            let set = bits(rt, self.words(b), &tasks);
+            if b == 0 {
+                stmts.push(quote!(self.dirty0.union_with(&#set);));
+                continue;
+            }
+            let wake = format_ident!("wake{}", b);
+            let fam = format_ident!("f{}", b);
+            match map {
+                KeyMap::Exact(m) => {
+                    let parts = m.iter().map(|q| quote!(key[#q]));
+                    let k = if m.iter().copied().eq(0..a) && m.len() == a {
+                        quote!(key)
+                    } else {
+                        quote!([#(#parts),*])
+                    };
+                    stmts.push(quote!(self.#wake.push(#k, #set);));
+                }
+                KeyMap::Partial(fixed) => {
+                    let pairs = fixed.iter().map(|(p, q)| quote!((#p, key[#q])));
+                    stmts.push(quote! {
+                        let mut keys = ::std::vec::Vec::new();
+                        self.#fam.keys_matching(&[#(#pairs),*], &mut keys);
+                        for k in keys {
+                            self.#wake.push(k, #set);
+                        }
+                    });
+                }
+            }
+        }
+        let key_arg = if stmts.iter().any(|s| s.to_string().contains("key")) {
+            quote!(key)
+        } else {
+            quote!(_key)
+        };
+        let doc = format!(" Wakes the tasks that read `{}`.", l.name);
+        quote! {
+            #[doc = #doc]
+            fn #name(&mut self, #key_arg: [u64; #al]) {
+                #(#stmts)*
+            }
+        }
+    }
+
+    /// The instance holding line `line` at `key`, for writing (`let Some(inst) = ..`).
+    fn open_for_write(&self, a: usize) -> TokenStream {
+        if a == 0 {
+            quote!(let inst = &mut self.g0;)
+        } else {
+            let open = format_ident!("open{}", a);
+            quote!(let ::core::option::Option::Some(inst) = self.#open(key) else { return };)
+        }
+    }
+
+    /// `write_<line>` for one-value lines; `vote_<line>` for bundles of votes.
+    fn store_fn(&self, line: usize) -> TokenStream {
+        let rt = self.rt;
+        let Some(l) = self.p.lines.get(line) else {
+            return quote!();
+        };
+        let f = ident(&field_name(&l.name));
+        let t = self.line_ty(line);
+        let a = l.arity();
+        let al = lit(a);
+        let tag = l.name.as_str();
+        let fx = self.effects();
+        let open = self.open_for_write(a);
+        let wake = format_ident!("wake_{}", field_name(&l.name));
+        match self.plan.stores.get(line) {
+            Some(Store::Tracker { .. }) => {
+                let name = format_ident!("vote_{}", field_name(&l.name));
+                let doc = format!(" Counts `from`'s vote on `{}` at `key` (a second, different vote is evidence).", l.name);
+                quote! {
+                    #[doc = #doc]
+                    fn #name(&mut self, key: [u64; #al], from: #rt::NodeId, value: #t, out: &mut #fx) {
+                        #open
+                        match inst.lines.#f.insert(from, value) {
+                            #rt::Insert::New => self.#wake(key),
+                            #rt::Insert::Conflict => out.faulty(from, #tag),
+                            #rt::Insert::Duplicate | #rt::Insert::OutOfRange => {}
+                        }
+                    }
+                }
+            }
+            _ => {
+                let name = format_ident!("write_{}", field_name(&l.name));
+                let emit = if l.kind == LineKind::Output {
+                    let v = ident(&variant_name(&l.name));
+                    if a == 0 {
+                        quote!(out.output(Output::#v(::core::clone::Clone::clone(&value)));)
+                    } else {
+                        quote!(out.output(Output::#v { key, value: ::core::clone::Clone::clone(&value) });)
+                    }
+                } else {
+                    quote!()
+                };
+                let doc = format!(" Sets `{}` at `key`, once (a different second value is evidence against `from`).", l.name);
+                quote! {
+                    #[doc = #doc]
+                    fn #name(&mut self, key: [u64; #al], value: #t, from: #rt::NodeId, out: &mut #fx) {
+                        #open
+                        if let ::core::option::Option::Some(old) = &inst.lines.#f {
+                            if *old != value {
+                                out.faulty(from, #tag);
+                            }
+                            return;
+                        }
+                        #emit
+                        inst.lines.#f = ::core::option::Option::Some(value);
+                        self.#wake(key);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The key a rule writes (may use `?`).
+    fn target_key(&self, r: &Rule) -> TokenStream {
+        let rt = self.rt;
+        let Some(l) = self.p.lines.get(r.target) else {
+            return quote!([]);
+        };
+        let mut parts = Vec::new();
+        for (d, kind) in l.dims.iter().enumerate() {
+            if *kind != rio_lang::graph::DimKind::Number {
+                continue;
+            }
+            match r.pattern.get(d) {
+                Some(IdxPat::Var { name, offset: 0 }) => {
+                    let v = local(name);
+                    parts.push(quote!(#v));
+                }
+                Some(IdxPat::Var { name, offset }) => {
+                    let v = local(name);
+                    let o = Literal::i128_unsuffixed(i128::from(*offset));
+                    parts.push(quote!(#rt::family::index(i128::from(#v) + #o)?));
+                }
+                Some(IdxPat::Const(c)) => {
+                    let c = Literal::u64_unsuffixed(*c);
+                    parts.push(quote!(#c));
+                }
+                _ => {
+                    self.report(bug(r.span, "a definition target without its number index"));
+                }
+            }
+        }
+        quote!([#(#parts),*])
+    }
+
+    fn rule_fn(&self, k: usize, r: &Rule) -> TokenStream {
+        let rt = self.rt;
+        let cx = Cx {
+            rule: r,
+            place: Place::Method,
+        };
+        let name = self.rule_ident(k);
+        let a = r.key_vars().len();
+        let al = lit(a);
+        let fx = self.effects();
+        let Some(target) = self.p.lines.get(r.target) else {
+            self.report(bug(r.span, "a rule without its target line"));
+            return quote!();
+        };
+        let value = self.val(&r.value, &cx);
+        let tkey = self.target_key(r);
+        let variant = ident(&variant_name(&target.name));
+        let msg = if target.arity() == 0 {
+            quote!(Message::#variant(value))
+        } else {
+            quote!(Message::#variant { key: #tkey, value })
+        };
+        let effect = match &r.cross {
+            Cross::Local => {
+                let w = format_ident!("write_{}", field_name(&target.name));
+                quote!(let me = self.me; self.#w(#tkey, value, me, out);)
+            }
+            Cross::Broadcast => quote!(out.send(#rt::Dest::All, #msg);),
+            Cross::Link(to) => {
+                let to = self.node(to, &cx);
+                quote!(let to = #to; out.send(#rt::Dest::One(to), #msg);)
+            }
+        };
+        let doc = format!(
+            " `{}` (line {})",
+            r.source.lines().next().unwrap_or("").trim(),
+            r.line_no
+        );
+        let (key_param, bind) = if a == 0 {
+            (quote!(), quote!())
+        } else {
+            (
+                quote!(key: [u64; #al],),
+                cx.bind_key(&quote!(#value #effect)),
+            )
+        };
+        quote! {
+            #[doc = #doc]
+            fn #name(&mut self, #key_param out: &mut #fx) -> ::core::option::Option<()> {
+                #bind
+                let value = #value;
+                #effect
+                ::core::option::Option::Some(())
+            }
+        }
+    }
+
+    fn timer_fn(&self, id: usize) -> TokenStream {
+        let rt = self.rt;
+        let Some(t) = self.plan.timers.get(id) else {
+            return quote!();
+        };
+        let Some(r) = self.p.rules.get(t.rule) else {
+            return quote!();
+        };
+        let cx = Cx {
+            rule: r,
+            place: Place::Method,
+        };
+        let a = t.arity;
+        let al = lit(a);
+        let field = self.timer_field(id);
+        let name = format_ident!("start_{}", field);
+        let tconst = format_ident!(
+            "{}",
+            const_name(&self.timer_names.get(id).cloned().unwrap_or_default())
+        );
+        let arg = self.val(&t.arg, &cx);
+        let ms = if t.ms.is_constant() && t.ms.constant >= 0 {
+            let c = Literal::u64_unsuffixed(t.ms.constant.unsigned_abs());
+            quote!(#c)
+        } else {
+            let x = self.num(&t.ms, &cx);
+            quote!(#rt::family::index(#x)?)
+        };
+        let fx = self.effects();
+        let (key_param, bind, inst) = if a == 0 {
+            (quote!(), quote!(), quote!(let inst = &mut self.g0;))
+        } else {
+            let f = format_ident!("f{}", a);
+            (
+                quote!(key: [u64; #al],),
+                cx.bind_key(&quote!(#arg #ms)),
+                quote!(let inst = self.#f.get_mut(&key)?;),
+            )
+        };
+        let key_arg = if a == 0 { quote!(&[]) } else { quote!(&key) };
+        let doc = format!(
+            " Starts the timer of `{}` once its argument is available.",
+            r.source.lines().next().unwrap_or("").trim()
+        );
+        quote! {
+            #[doc = #doc]
+            fn #name(&mut self, #key_param out: &mut #fx) -> ::core::option::Option<()> {
+                #bind
+                let _ = #arg;
+                let ms = #ms;
+                #inst
+                inst.lines.#field = #rt::TimerState::Armed;
+                let id = self.timers.arm(#tconst, #key_arg);
+                out.set_timer(id, ms);
+                ::core::option::Option::Some(())
+            }
+        }
+    }
+
+    /// `run{a}`: runs one task; whether it fired.
+    fn run_fn(&self, a: usize) -> TokenStream {
+        let al = lit(a);
+        let Some(fam) = self.plan.families.get(a) else {
+            return quote!();
+        };
+        let fx = self.effects();
+        let name = format_ident!("run{}", a);
+        let arms: Vec<TokenStream> = (0..fam.tasks.len())
+            .map(|t| {
+                let c = self.task_const(a, t);
+                let key = if a == 0 { quote!() } else { quote!(key,) };
+                let call = match fam.tasks.get(t) {
+                    Some(Task::Rule(k)) => {
+                        let f = self.rule_ident(*k);
+                        quote!(self.#f(#key out).is_some())
+                    }
+                    Some(Task::Timer(id)) => {
+                        let f = format_ident!("start_{}", self.timer_field(*id));
+                        quote!(self.#f(#key out).is_some())
+                    }
+                    None => quote!(false),
+                };
+                quote!(#c => #call,)
+            })
+            .collect();
+        let key_param = if a == 0 {
+            quote!()
+        } else {
+            quote!(key: [u64; #al],)
+        };
+        let out_arg = if arms.is_empty() {
+            quote!(_out)
+        } else {
+            quote!(out)
+        };
+        quote! {
+            /// Runs task `task`; whether it fired.
+            fn #name(&mut self, task: usize, #key_param #out_arg: &mut #fx) -> bool {
+                match task {
+                    #(#arms)*
+                    _ => false,
+                }
+            }
+        }
+    }
+
+    /// The step loop: runs dirty tasks until none is left, freeing
+    /// finished instances.
+    fn step_fn(&self) -> TokenStream {
+        let fx = self.effects();
+        let mut branches = Vec::new();
+        for a in 1..self.plan.families.len() {
+            let f = format_ident!("f{}", a);
+            let wake = format_ident!("wake{}", a);
+            let run = format_ident!("run{}", a);
+            branches.push(quote! {
+                if let ::core::option::Option::Some((key, tasks)) = self.#wake.pop() {
+                    let ::core::option::Option::Some(inst) = self.#f.get(&key) else { continue };
+                    let mut tasks = inst.pending(&tasks);
+                    while let ::core::option::Option::Some(t) = tasks.pop_first() {
+                        if self.#run(t, key, out) {
+                            if let ::core::option::Option::Some(inst) = self.#f.get_mut(&key) {
+                                inst.fired.insert(t);
+                            }
+                        }
+                    }
+                    if self.#f.get(&key).is_some_and(|i| i.is_finished()) {
+                        self.#f.finish(key);
+                    }
+                    continue;
+                }
+            });
+        }
+        quote! {
+            /// Runs dirty tasks until none is left (a task that fires wakes
+            /// the tasks reading what it wrote), freeing finished instances.
+            fn step(&mut self, out: &mut #fx) {
+                loop {
+                    if let ::core::option::Option::Some(t) = self.dirty0.pop_first() {
+                        if self.g0.here.contains(t) && !self.g0.fired.contains(t) && self.run0(t, out) {
+                            self.g0.fired.insert(t);
+                        }
+                        continue;
+                    }
+                    #(#branches)*
+                    break;
+                }
+            }
+        }
+    }
+
+    fn handlers(&self) -> TokenStream {
+        let rt = self.rt;
+        let gen = self.generics();
+        let fx = self.effects();
+        // Inputs.
+        let mut in_arms = Vec::new();
+        for l in self.p.lines.iter().filter(|l| l.kind == LineKind::Input) {
+            let v = ident(&variant_name(&l.name));
+            let w = format_ident!("write_{}", field_name(&l.name));
+            let (pat, key) = if l.arity() == 0 {
+                (quote!(Input::#v(value)), quote!([]))
+            } else {
+                (quote!(Input::#v { key, value }), quote!(key))
+            };
+            let here = match &l.domain {
+                LineDomain::Param(pn) => {
+                    let f = ident(pn);
+                    quote!(self.me == self.params.#f)
+                }
+                LineDomain::Dim(_) => quote!(true),
+                LineDomain::Leader(_) => {
+                    self.report(unsupported(
+                        rio_lang::ast::Span::default(),
+                        format!("input `{}` at a `leader(..)` domain", l.name),
+                    ));
+                    quote!(false)
+                }
+            };
+            in_arms.push(
+                quote!(#pat => if #here { let me = self.me; self.#w(#key, value, me, out); }),
+            );
+        }
+        if !self.phantom_free(LineKind::Input) {
+            in_arms.push(quote!(Input::__Phantom(never, _) => match never {},));
+        }
+        // Messages.
+        let mut msg_arms = Vec::new();
+        for (r, l) in self.message_lines() {
+            let cx = Cx {
+                rule: r,
+                place: Place::Method,
+            };
+            let v = ident(&variant_name(&l.name));
+            let a = l.arity();
+            let (pat, key) = if a == 0 {
+                (quote!(Message::#v(value)), quote!([]))
+            } else {
+                (quote!(Message::#v { key, value }), quote!(key))
+            };
+            let tag = l.name.as_str();
+            // Only the node the rule runs at may send it.
+            let auth = match &r.exec {
+                NodeTerm::Var(_) => quote!(),
+                NodeTerm::Param(pn) => {
+                    let f = ident(pn);
+                    quote!(if from != self.params.#f { out.faulty(from, #tag); return; })
+                }
+                NodeTerm::Leader(lin) => {
+                    // The leader is computed from the message's key (the
+                    // plan refuses leader-run rules with shifted indices, so
+                    // the key is the rule's own).
+                    let x = self.num(lin, &cx);
+                    let bind = cx.bind_key(&x);
+                    let n = self.n_field();
+                    quote! {
+                        #bind
+                        if #rt::family::leader(#x, self.params.#n) != ::core::option::Option::Some(from) {
+                            out.faulty(from, #tag);
+                            return;
+                        }
+                    }
+                }
+            };
+            let store = match self.plan.stores.get(r.target) {
+                Some(Store::Tracker { .. }) => {
+                    let f = format_ident!("vote_{}", field_name(&l.name));
+                    quote!(self.#f(#key, from, value, out);)
+                }
+                _ => {
+                    let f = format_ident!("write_{}", field_name(&l.name));
+                    quote!(self.#f(#key, value, from, out);)
+                }
+            };
+            msg_arms.push(quote!(#pat => { #auth #store }));
+        }
+        if !self.phantom_free_messages() {
+            msg_arms.push(quote!(Message::__Phantom(never, _) => match never {},));
+        }
+        // Timers.
+        let mut timer_arms = Vec::new();
+        for (id, t) in self.plan.timers.iter().enumerate() {
+            let c = format_ident!(
+                "{}",
+                const_name(&self.timer_names.get(id).cloned().unwrap_or_default())
+            );
+            let field = self.timer_field(id);
+            let a = t.arity;
+            let al = lit(a);
+            let rule_task = self.plan.rule_task.get(t.rule).map_or(0, |(_, task)| *task);
+            let task = self.task_const(a, rule_task);
+            let maxal = lit(self.plan.max_arity);
+            if a == 0 {
+                timer_arms.push(quote!(#c => {
+                    let _ = key;
+                    if self.g0.lines.#field == #rt::TimerState::Armed {
+                        self.g0.lines.#field = #rt::TimerState::Fired;
+                        self.dirty0.insert(#task);
+                    }
+                }));
+            } else {
+                let f = format_ident!("f{}", a);
+                let wake = format_ident!("wake{}", a);
+                timer_arms.push(quote!(#c => {
+                    let key = #rt::family::prefix::<#al, #maxal>(&key);
+                    if let ::core::option::Option::Some(inst) = self.#f.get_mut(&key) {
+                        if inst.lines.#field == #rt::TimerState::Armed {
+                            inst.lines.#field = #rt::TimerState::Fired;
+                            self.#wake.push(key, #rt::Bits::single(#task));
+                        }
+                    }
+                }));
+            }
+        }
+        let on_timer = if timer_arms.is_empty() {
+            quote!(fn on_timer(&mut self, _timer: #rt::TimerId, _out: &mut #fx) {})
+        } else {
+            quote! {
+                fn on_timer(&mut self, timer: #rt::TimerId, out: &mut #fx) {
+                    if let ::core::option::Option::Some((t, key)) = self.timers.fire(timer) {
+                        match t {
+                            #(#timer_arms)*
+                            _ => {}
+                        }
+                    }
+                    self.step(out);
+                }
+            }
+        };
+        let nf = self.n_field();
+        let bounds = self.bounds();
+        // An enum without variants has no values: its handler is `match x {}`.
+        let on_input = if in_arms.is_empty() {
+            quote!(fn on_input(&mut self, input: Input #gen, _out: &mut #fx) { match input {} })
+        } else {
+            quote! {
+                fn on_input(&mut self, input: Input #gen, out: &mut #fx) {
+                    match input {
+                        #(#in_arms)*
+                    }
+                    self.step(out);
+                }
+            }
+        };
+        let on_message = if msg_arms.is_empty() {
+            quote!(fn on_message(&mut self, _from: #rt::NodeId, msg: Message #gen, _out: &mut #fx) { match msg {} })
+        } else {
+            quote! {
+                fn on_message(&mut self, from: #rt::NodeId, msg: Message #gen, out: &mut #fx) {
+                    if from.index() >= self.params.#nf {
+                        return;
+                    }
+                    match msg {
+                        #(#msg_arms)*
+                    }
+                    self.step(out);
+                }
+            }
+        };
+        quote! {
+            impl #bounds #rt::Node for Node #gen {
+                type Message = Message #gen;
+                type Input = Input #gen;
+                type Output = Output #gen;
+
+                fn id(&self) -> #rt::NodeId {
+                    self.me
+                }
+
+                fn on_start(&mut self, out: &mut #fx) {
+                    self.dirty0 = ALL0;
+                    self.step(out);
+                }
+
+                #on_input
+
+                #on_message
+
+                #on_timer
+            }
+        }
+    }
+
+    fn phantom_free(&self, kind: LineKind) -> bool {
+        let types: Vec<&str> = self
+            .p
+            .lines
+            .iter()
+            .filter(|l| l.kind == kind)
+            .map(|l| l.ty.as_str())
+            .collect();
+        self.generics_all_used(&types)
+    }
+
+    fn phantom_free_messages(&self) -> bool {
+        let types: Vec<&str> = self
+            .message_lines()
+            .iter()
+            .map(|(_, l)| l.ty.as_str())
+            .collect();
+        self.generics_all_used(&types)
+    }
+
+    fn generics_all_used(&self, types: &[&str]) -> bool {
+        self.p.generics.iter().all(|g| {
+            types.iter().any(|t| {
+                t.split(|c: char| !c.is_alphanumeric() && c != '_')
+                    .any(|tok| tok == g.as_str())
+            })
+        })
+    }
+
+    /// The whole module.
+    pub(super) fn module(&self) -> TokenStream {
+        let rt = self.rt;
+        let p = self.p;
+        let gen = self.generics();
+        let bounds = self.bounds();
+        let modname = ident(&module_name(&p.name));
+        let pname = p.name.as_str();
+        let params = self.params_type();
+        let enums = self.enums();
+        let families = self.families_decl();
+        let nf = self.n_field();
+
+        // Thresholds computed once.
+        let (k_struct, k_field, k_init) = if self.thresholds.is_empty() {
+            (quote!(), quote!(), quote!())
+        } else {
+            let mut fields = Vec::new();
+            let mut inits = Vec::new();
+            for (lin, name) in &self.thresholds {
+                let f = ident(name);
+                let doc = format!(" `{lin}`.");
+                fields.push(quote!(#[doc = #doc] #f: usize));
+                let c = lin.constant;
+                let terms: Vec<TokenStream> = lin
+                    .coeffs
+                    .iter()
+                    .map(|(v, k)| {
+                        let f = ident(v);
+                        quote!((#k, params.#f as u64))
+                    })
+                    .collect();
+                let text = format!("quorum threshold `{lin}` in range");
+                inits.push(quote!(#f: #rt::family::affine(#c, &[#(#terms),*])
+                    .and_then(#rt::family::threshold)
+                    .ok_or(#rt::ParamError { protocol: #pname, constraint: #text })?));
+            }
+            (
+                quote! {
+                    /// Quorum thresholds, computed once from the parameters.
+                    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+                    struct Thresholds { #(#fields,)* }
+                },
+                quote!(#[doc = " Quorum thresholds."] k: Thresholds,),
+                quote!(k: Thresholds { #(#inits,)* },),
+            )
+        };
+
+        let mut fam_fields = Vec::new();
+        let mut fam_inits = Vec::new();
+        let mut live = Vec::new();
+        let mut retained = Vec::new();
+        for a in 1..self.plan.families.len() {
+            let al = lit(a);
+            let f = format_ident!("f{}", a);
+            let wake = format_ident!("wake{}", a);
+            let inst = self.inst_ty(a);
+            let w = lit(self.words(a));
+            let doc = format!(" Live instances of the families with {a} number indices.");
+            fam_fields.push(quote!(#[doc = #doc] #f: #rt::Family<#al, #inst>));
+            fam_fields
+                .push(quote!(#[doc = " Instances with dirty tasks."] #wake: #rt::Wakes<#al, #w>));
+            fam_inits.push(quote!(#f: #rt::Family::new()));
+            fam_inits.push(quote!(#wake: #rt::Wakes::default()));
+            live.push(quote!(+ self.#f.live()));
+            retained.push(quote!(+ self.#f.retained()));
+        }
+        let (timer_field, timer_init) = if self.plan.timers.is_empty() {
+            (quote!(), quote!())
+        } else {
+            let maxal = lit(self.plan.max_arity);
+            (
+                quote!(#[doc = " Armed timers and the instance each belongs to."] timers: #rt::Timers<#maxal>,),
+                quote!(timers: #rt::Timers::default(),),
+            )
+        };
+        let w0 = lit(self.words(0));
+        let inst0 = self.inst_ty(0);
+
+        let here_fns: Vec<TokenStream> = (0..self.plan.families.len())
+            .map(|a| self.here_fn(a))
+            .collect();
+        let open_fns: Vec<TokenStream> = (0..self.plan.families.len())
+            .map(|a| self.open_fn(a))
+            .collect();
+        let mut store_fns = Vec::new();
+        for (k, l) in p.lines.iter().enumerate() {
+            let written = l.kind == LineKind::Input || p.rules.iter().any(|r| r.target == k);
+            if written {
+                store_fns.push(self.store_fn(k));
+                store_fns.push(self.wake_fn(k));
+            }
+        }
+        let rule_fns: Vec<TokenStream> = p
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(k, r)| self.rule_fn(k, r))
+            .collect();
+        let timer_fns: Vec<TokenStream> = (0..self.plan.timers.len())
+            .map(|id| self.timer_fn(id))
+            .collect();
+        let run_fns: Vec<TokenStream> = (0..self.plan.families.len())
+            .map(|a| self.run_fn(a))
+            .collect();
+        let step = self.step_fn();
+        let handlers = self.handlers();
+        let node_doc = format!(
+            " A node of `{}`, projected from the whole-system protocol.",
+            p.name
+        );
+        let mod_doc = format!(
+            " Generated by rio-compiler from protocol `{}`. Do not edit.",
+            p.name
+        );
+        quote! {
+            #[doc = #mod_doc]
+            #[allow(dead_code, unused_imports, unused_parens, non_camel_case_types, clippy::all)]
+            pub mod #modname {
+                use super::*;
+
+                #params
+                #enums
+                #families
+                #k_struct
+
+                #[doc = #node_doc]
+                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+                pub struct Node #gen {
+                    me: #rt::NodeId,
+                    params: Params,
+                    #k_field
+                    /// The lines outside number families.
+                    g0: #inst0,
+                    /// Dirty tasks of `g0`.
+                    dirty0: #rt::Bits<#w0>,
+                    #(#fam_fields,)*
+                    #timer_field
+                }
+
+                impl #bounds Node #gen {
+                    /// A node with identity `me`; fails if the parameters break the `where` clause.
+                    pub fn new(me: #rt::NodeId, params: Params) -> ::core::result::Result<Self, #rt::ParamError> {
+                        params.validate()?;
+                        if me.index() >= params.#nf {
+                            return ::core::result::Result::Err(#rt::ParamError { protocol: #pname, constraint: "me < n" });
+                        }
+                        let g0 = #rt::Instance::new(Lines0::new(params.#nf), Self::here0(me, &params, []), &RULES0);
+                        ::core::result::Result::Ok(Node {
+                            me,
+                            #k_init
+                            g0,
+                            dirty0: #rt::Bits::EMPTY,
+                            #(#fam_inits,)*
+                            #timer_init
+                            params,
+                        })
+                    }
+
+                    /// Live instances of number families (for memory checks).
+                    pub fn live_instances(&self) -> usize {
+                        0 #(#live)*
+                    }
+
+                    /// Instance keys retained: live ones plus finished ones
+                    /// above the low-water mark (for memory checks).
+                    pub fn retained(&self) -> usize {
+                        0 #(#retained)*
+                    }
+
+                    #(#here_fns)*
+                    #(#open_fns)*
+                    #(#store_fns)*
+                    #(#rule_fns)*
+                    #(#timer_fns)*
+                    #(#run_fns)*
+                    #step
+                }
+
+                #handlers
+            }
+        }
+    }
+}

@@ -1,0 +1,436 @@
+//! What code generation decides before emitting a token: how each line is
+//! stored at a node, which tasks (rules and timer starters) each family
+//! of instances has and their bit positions, which tasks read each line
+//! and how a written key maps to the reader's key, and what the back end
+//! cannot handle (diagnostics with the statement's span). Pure data.
+
+use crate::ir::{Cross, Ex, Protocol, Rule};
+use rio_lang::arith::Lin;
+use rio_lang::ast::Span;
+use rio_lang::diagnostic::{Code, Diagnostic};
+use rio_lang::graph::{DimKind, Idx, IdxPat, LineDomain, LineKind, NodeTerm};
+
+/// How a line is stored at one node.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Store {
+    /// One value per instance key.
+    Scalar,
+    /// One value per sender per instance key; the sender is dimension `dim`.
+    Tracker { dim: usize },
+}
+
+/// A unit of work of an instance: a rule, or the starter of a timer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Task {
+    Rule(usize),
+    Timer(usize),
+}
+
+/// How the key of a written line determines the keys of a reader's
+/// instances.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KeyMap {
+    /// Reader key index `p` is written key index `map[p]`: one instance.
+    Exact(Vec<usize>),
+    /// Some reader indices are fixed `(reader, written)`; the others range
+    /// over the live instances (none fixed: all of them).
+    Partial(Vec<(usize, usize)>),
+}
+
+/// A task that reads a line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reader {
+    pub arity: usize,
+    pub task: usize,
+    pub map: KeyMap,
+}
+
+/// A `timer(..)`/`delay(..)` inside a rule.
+#[derive(Clone, Debug)]
+pub struct TimerInfo {
+    pub rule: usize,
+    pub arity: usize,
+    pub task: usize,
+    pub arg: Ex,
+    pub ms: Lin,
+}
+
+/// The tasks of the families with one number of indices.
+#[derive(Clone, Debug, Default)]
+pub struct Family {
+    pub tasks: Vec<Task>,
+    pub rules: usize,
+}
+
+impl Family {
+    /// Words of the bit sets of this family's tasks.
+    pub fn words(&self) -> usize {
+        self.tasks.len().div_ceil(64).max(1)
+    }
+}
+
+pub struct Plan {
+    pub stores: Vec<Store>,
+    pub max_arity: usize,
+    pub families: Vec<Family>,
+    /// `(arity, task)` of every rule.
+    pub rule_task: Vec<(usize, usize)>,
+    pub timers: Vec<TimerInfo>,
+    pub readers: Vec<Vec<Reader>>,
+}
+
+/// Largest coefficient allowed in key and threshold arithmetic: with at
+/// most [`MAX_TERMS`] terms over 64-bit values, `i128` arithmetic cannot
+/// overflow, so generated code computes exactly and then checks the range.
+pub const MAX_COEFF: i64 = 1 << 32;
+pub const MAX_TERMS: usize = 16;
+
+pub fn unsupported(span: Span, what: String) -> Diagnostic {
+    Diagnostic::new(
+        Code::Unsupported,
+        span,
+        format!("code generation does not support {what} yet"),
+    )
+    .label("not supported by code generation")
+    .help("the checker accepts it; rewrite it with the supported subset (see spec/codegen.md)")
+}
+
+pub fn bug(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::CompilerBug,
+        span,
+        format!("internal compiler error: {what}"),
+    )
+    .label("the compiler lost track of this")
+    .help("this is a bug in rio-compiler, not in your protocol; please report it with this file")
+}
+
+/// Calls `f` on every sub-expression of `e` (pre-order), iteratively.
+pub fn walk<'a>(e: &'a Ex, f: &mut dyn FnMut(&'a Ex)) {
+    let mut stack = vec![e];
+    while let Some(x) = stack.pop() {
+        f(x);
+        match x {
+            Ex::Fn { args, .. } => stack.extend(args.iter().rev()),
+            Ex::Select { options } => stack.extend(options.iter().rev()),
+            Ex::Quorum { votes: a, .. }
+            | Ex::Some(a)
+            | Ex::SelectFamily { of: a }
+            | Ex::Timer { arg: a, .. } => stack.push(a),
+            Ex::Sync(a, b) | Ex::Pair(a, b) => {
+                stack.push(b);
+                stack.push(a);
+            }
+            Ex::Ref { .. } | Ex::Const { .. } => {}
+        }
+    }
+}
+
+/// The timers of `e`, in source order, with their arguments.
+pub fn timers_of(e: &Ex) -> Vec<(usize, &Ex, &Lin)> {
+    let mut out = Vec::new();
+    walk(e, &mut |x| {
+        if let Ex::Timer { id, arg, ms, .. } = x {
+            out.push((*id, arg.as_ref(), ms));
+        }
+    });
+    out
+}
+
+/// The references of `e`, except inside timer arguments (a timer's
+/// argument is read by its starter, not by the rule).
+fn reads_of(e: &Ex) -> Vec<(usize, &[Idx])> {
+    let mut out = Vec::new();
+    let mut stack = vec![e];
+    while let Some(x) = stack.pop() {
+        match x {
+            Ex::Ref { line, idx } => out.push((*line, idx.as_slice())),
+            Ex::Fn { args, .. } => stack.extend(args.iter()),
+            Ex::Select { options } => stack.extend(options.iter()),
+            Ex::Quorum { votes: a, .. } | Ex::Some(a) | Ex::SelectFamily { of: a } => stack.push(a),
+            Ex::Timer { arg, delay, .. } => {
+                if *delay {
+                    stack.push(arg);
+                }
+            }
+            Ex::Sync(a, b) | Ex::Pair(a, b) => {
+                stack.push(a);
+                stack.push(b);
+            }
+            Ex::Const { .. } => {}
+        }
+    }
+    out
+}
+
+fn check_lin(l: &Lin, span: Span, diags: &mut Vec<Diagnostic>) {
+    if l.coeffs.len() > MAX_TERMS
+        || l.coeffs
+            .values()
+            .any(|c| c.unsigned_abs() > MAX_COEFF as u64)
+        || l.constant.unsigned_abs() > (1u64 << 62)
+    {
+        diags.push(unsupported(
+            span,
+            format!(
+                "arithmetic `{l}` with more than {MAX_TERMS} terms or coefficients beyond 2^32"
+            ),
+        ));
+    }
+}
+
+impl Plan {
+    pub fn new(p: &Protocol) -> Result<Plan, Vec<Diagnostic>> {
+        let mut diags = Vec::new();
+        let stores = classify(p, &mut diags);
+        let max_arity = p.lines.iter().map(|l| l.arity()).max().unwrap_or(0);
+        let mut families = vec![Family::default(); max_arity + 1];
+        let mut rule_task = Vec::new();
+        for (k, r) in p.rules.iter().enumerate() {
+            let a = r.key_vars().len();
+            if a > max_arity {
+                diags.push(bug(r.span, "a rule has more number indices than any line"));
+                rule_task.push((0, 0));
+                continue;
+            }
+            let fam = families.get_mut(a);
+            let t = fam.as_ref().map_or(0, |f| f.tasks.len());
+            if let Some(f) = fam {
+                f.tasks.push(Task::Rule(k));
+                f.rules += 1;
+            }
+            rule_task.push((a, t));
+        }
+        let mut timers = Vec::new();
+        for (k, r) in p.rules.iter().enumerate() {
+            let a = r.key_vars().len();
+            for (id, arg, ms) in timers_of(&r.value) {
+                if id != timers.len() {
+                    diags.push(bug(r.span, "timers are not numbered in order"));
+                }
+                let Some(f) = families.get_mut(a) else {
+                    continue;
+                };
+                let task = f.tasks.len();
+                f.tasks.push(Task::Timer(id));
+                check_lin(ms, r.span, &mut diags);
+                timers.push(TimerInfo {
+                    rule: k,
+                    arity: a,
+                    task,
+                    arg: arg.clone(),
+                    ms: ms.clone(),
+                });
+            }
+        }
+        let mut plan = Plan {
+            stores,
+            max_arity,
+            families,
+            rule_task,
+            timers,
+            readers: vec![Vec::new(); p.lines.len()],
+        };
+        for (k, r) in p.rules.iter().enumerate() {
+            plan.check_rule(p, r, &mut diags);
+            let (a, t) = plan.rule_task.get(k).copied().unwrap_or((0, 0));
+            let reads: Vec<(usize, Vec<Idx>)> = reads_of(&r.value)
+                .into_iter()
+                .map(|(l, i)| (l, i.to_vec()))
+                .collect();
+            for (line, idx) in reads {
+                plan.add_reader(p, r, line, &idx, a, t);
+            }
+        }
+        type Reads = Vec<(usize, Vec<Idx>)>;
+        let timer_reads: Vec<(usize, usize, usize, Reads)> = plan
+            .timers
+            .iter()
+            .map(|t| {
+                let reads = reads_of(&t.arg)
+                    .into_iter()
+                    .map(|(l, i)| (l, i.to_vec()))
+                    .collect();
+                (t.rule, t.arity, t.task, reads)
+            })
+            .collect();
+        for (rule, a, task, reads) in timer_reads {
+            let Some(r) = p.rules.get(rule) else { continue };
+            for (line, idx) in reads {
+                plan.add_reader(p, r, line, &idx, a, task);
+            }
+        }
+        if diags.is_empty() {
+            Ok(plan)
+        } else {
+            Err(diags)
+        }
+    }
+
+    fn add_reader(
+        &mut self,
+        p: &Protocol,
+        r: &Rule,
+        line: usize,
+        idx: &[Idx],
+        arity: usize,
+        task: usize,
+    ) {
+        let Some(l) = p.lines.get(line) else { return };
+        let keys = r.key_vars();
+        let mut fixed = Vec::new();
+        let mut q = 0;
+        for (d, kind) in l.dims.iter().enumerate() {
+            if *kind != DimKind::Number {
+                continue;
+            }
+            if let Some(Idx::Num(lin)) = idx.get(d) {
+                if lin.constant == 0 && lin.coeffs.len() == 1 {
+                    if let Some((v, 1)) = lin.coeffs.iter().next() {
+                        if let Some(pos) = keys.iter().position(|k| k == v) {
+                            fixed.push((pos, q));
+                        }
+                    }
+                }
+            }
+            q += 1;
+        }
+        fixed.sort_unstable();
+        fixed.dedup_by_key(|(p, _)| *p);
+        let map = if fixed.len() == arity {
+            KeyMap::Exact(fixed.iter().map(|(_, q)| *q).collect())
+        } else {
+            KeyMap::Partial(fixed)
+        };
+        let reader = Reader { arity, task, map };
+        if let Some(v) = self.readers.get_mut(line) {
+            if !v.contains(&reader) {
+                v.push(reader);
+            }
+        }
+    }
+
+    fn check_rule(&self, p: &Protocol, r: &Rule, diags: &mut Vec<Diagnostic>) {
+        if let (NodeTerm::Leader(_), true) = (
+            &r.exec,
+            r.pattern
+                .iter()
+                .any(|p| matches!(p, IdxPat::Const(_) | IdxPat::Var { offset: 1.., .. })),
+        ) {
+            diags.push(unsupported(
+                r.span,
+                "a leader-run statement with shifted indices".into(),
+            ));
+        }
+        for t in [
+            &r.exec,
+            match &r.cross {
+                Cross::Link(t) => t,
+                _ => &r.exec,
+            },
+        ] {
+            if let NodeTerm::Leader(l) = t {
+                check_lin(l, r.span, diags);
+            }
+        }
+        if let Some(target) = p.lines.get(r.target) {
+            if r.cross == Cross::Local && self.stores.get(r.target) != Some(&Store::Scalar) {
+                diags.push(unsupported(
+                    r.span,
+                    format!(
+                        "a local definition of `{}`, which is bundled over senders",
+                        target.name
+                    ),
+                ));
+            }
+            if target.kind == LineKind::Input {
+                diags.push(bug(r.span, "a rule writes an input"));
+            }
+        } else {
+            diags.push(bug(r.span, "a rule's target line is missing"));
+        }
+        walk(&r.value, &mut |e| match e {
+            Ex::Ref { line, idx } => {
+                for i in idx {
+                    match i {
+                        Idx::Num(l) if l.constant != 0 || l.coeffs.len() != 1 => {
+                            diags.push(unsupported(
+                                r.span,
+                                format!(
+                                    "reading another instance (`{}[.. {l} ..]`): instances are freed once done",
+                                    p.lines.get(*line).map_or("", |l| l.name.as_str())
+                                ),
+                            ));
+                        }
+                        Idx::Num(l) => check_lin(l, r.span, diags),
+                        Idx::Node(NodeTerm::Leader(l)) => check_lin(l, r.span, diags),
+                        _ => {}
+                    }
+                }
+                if p.lines.get(*line).is_none() {
+                    diags.push(bug(r.span, "a reference to a missing line"));
+                }
+            }
+            Ex::Quorum { k, votes } => {
+                check_lin(k, r.span, diags);
+                match votes.as_ref() {
+                    Ex::Ref { line, .. }
+                        if matches!(self.stores.get(*line), Some(Store::Tracker { .. })) => {}
+                    _ => diags.push(bug(
+                        r.span,
+                        "a quorum over something other than a bundle of votes",
+                    )),
+                }
+            }
+            Ex::SelectFamily { of } if !matches!(of.as_ref(), Ex::Ref { .. }) => {
+                diags.push(bug(
+                    r.span,
+                    "a family choice over something other than a line",
+                ));
+            }
+            Ex::Timer { ms, .. } => check_lin(ms, r.span, diags),
+            _ => {}
+        });
+    }
+}
+
+fn classify(p: &Protocol, diags: &mut Vec<Diagnostic>) -> Vec<Store> {
+    let mut stores = Vec::new();
+    for l in &p.lines {
+        let domain_dim = match l.domain {
+            LineDomain::Dim(d) => Some(d),
+            _ => None,
+        };
+        let others: Vec<usize> = l
+            .dims
+            .iter()
+            .enumerate()
+            .filter(|(k, d)| **d == DimKind::Node && Some(*k) != domain_dim)
+            .map(|(k, _)| k)
+            .collect();
+        let span = p
+            .rules
+            .iter()
+            .find(|r| p.lines.get(r.target).is_some_and(|t| t.name == l.name))
+            .map_or_else(Span::default, |r| r.span);
+        let store = match others.as_slice() {
+            [] => Store::Scalar,
+            [d] => Store::Tracker { dim: *d },
+            _ => {
+                diags.push(unsupported(
+                    span,
+                    format!("line `{}` with more than one sender dimension", l.name),
+                ));
+                Store::Scalar
+            }
+        };
+        if l.kind == LineKind::Input && store != Store::Scalar {
+            diags.push(unsupported(
+                span,
+                format!("input `{}` bundled over senders", l.name),
+            ));
+        }
+        stores.push(store);
+    }
+    stores
+}

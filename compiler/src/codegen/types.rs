@@ -1,0 +1,242 @@
+//! The public types of a generated module: `Params` with its check of the
+//! `where` clause, the `Message` enum (one variant per cross-domain line),
+//! `Input` and `Output`, and the derived adversary (`ForgeMessage`).
+
+use super::names::{ident, variant_name};
+use super::Gen;
+use crate::ir::{Cross, Line, Rule};
+use proc_macro2::TokenStream;
+use quote::quote;
+use rio_lang::ast::ParamKind;
+use rio_lang::graph::LineKind;
+use std::collections::BTreeSet;
+
+impl Gen<'_> {
+    /// The lines produced by a `broadcast` or `link` (one message variant
+    /// each), with the first rule producing each.
+    pub(super) fn message_lines(&self) -> Vec<(&Rule, &Line)> {
+        let mut seen = BTreeSet::new();
+        self.p
+            .rules
+            .iter()
+            .filter(|r| r.cross != Cross::Local && seen.insert(r.target))
+            .filter_map(|r| self.p.lines.get(r.target).map(|l| (r, l)))
+            .collect()
+    }
+
+    /// A variant carrying a line's value (and its instance key, in a family).
+    fn variant(&self, l: &Line, line: usize, doc: &str) -> TokenStream {
+        let v = ident(&variant_name(&l.name));
+        let t = self.line_ty(line);
+        let a = l.arity();
+        if a == 0 {
+            quote!(#[doc = #doc] #v(#t))
+        } else {
+            quote!(#[doc = #doc] #v { key: [u64; #a], value: #t })
+        }
+    }
+
+    /// A hidden variant that mentions every type parameter, for enums that
+    /// would otherwise leave one unused.
+    fn phantom(&self, used: &[&str], serde: bool) -> TokenStream {
+        let missing: Vec<syn::Ident> = self
+            .p
+            .generics
+            .iter()
+            .filter(|g| {
+                !used.iter().any(|t| {
+                    t.split(|c: char| !c.is_alphanumeric() && c != '_')
+                        .any(|tok| tok == g.as_str())
+                })
+            })
+            .map(|g| ident(g))
+            .collect();
+        if missing.is_empty() {
+            return quote!();
+        }
+        let skip = if serde {
+            quote!(#[serde(skip)])
+        } else {
+            quote!()
+        };
+        quote!(#[doc(hidden)] #skip __Phantom(::core::convert::Infallible, ::core::marker::PhantomData<(#(#missing,)*)>),)
+    }
+
+    pub(super) fn params_type(&self) -> TokenStream {
+        let rt = self.rt;
+        let p = self.p;
+        let pname = p.name.as_str();
+        let fields: Vec<TokenStream> = p
+            .params
+            .iter()
+            .map(|(k, n)| {
+                let f = ident(n);
+                match k {
+                    ParamKind::Nodes => quote!(#[doc = " The number of nodes."] pub #f: usize),
+                    ParamKind::Faults => {
+                        quote!(#[doc = " The number of faulty nodes tolerated."] pub #f: usize)
+                    }
+                    ParamKind::Node => {
+                        quote!(#[doc = " A distinguished node."] pub #f: #rt::NodeId)
+                    }
+                }
+            })
+            .collect();
+        let checks: Vec<TokenStream> = p
+            .constraints
+            .iter()
+            .map(|(l, text)| {
+                let c = l.constant;
+                let terms: Vec<TokenStream> = l
+                    .coeffs
+                    .iter()
+                    .map(|(v, k)| {
+                        let f = ident(v);
+                        quote!((#k, self.#f as u64))
+                    })
+                    .collect();
+                quote! {
+                    if !#rt::family::affine(#c, &[#(#terms),*]).is_some_and(|x| x >= 0) {
+                        return ::core::result::Result::Err(#rt::ParamError { protocol: #pname, constraint: #text });
+                    }
+                }
+            })
+            .collect();
+        let nf = self.n_field();
+        let node_checks: Vec<TokenStream> = p
+            .params
+            .iter()
+            .filter(|(k, _)| *k == ParamKind::Node)
+            .map(|(_, n)| {
+                let f = ident(n);
+                let text = format!("{n} < {}", p.nodes_param().unwrap_or("n"));
+                quote!(if self.#f.index() >= self.#nf { return ::core::result::Result::Err(#rt::ParamError { protocol: #pname, constraint: #text }); })
+            })
+            .collect();
+        quote! {
+            /// Protocol parameters, checked against the `where` clause by [`Node::new`].
+            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+            pub struct Params { #(#fields,)* }
+
+            impl Params {
+                /// Checks the resilience constraint and the node parameters.
+                pub fn validate(&self) -> ::core::result::Result<(), #rt::ParamError> {
+                    #(#checks)*
+                    #(#node_checks)*
+                    ::core::result::Result::Ok(())
+                }
+            }
+        }
+    }
+
+    /// `Message`, `Input`, `Output` and the adversary.
+    pub(super) fn enums(&self) -> TokenStream {
+        let rt = self.rt;
+        let gen = self.generics();
+        let mut msg_variants = Vec::new();
+        let mut msg_types = Vec::new();
+        for (r, l) in self.message_lines() {
+            msg_types.push(l.ty.as_str());
+            let doc = format!(
+                " `{}` (line {}).",
+                r.source.lines().next().unwrap_or("").trim(),
+                r.line_no
+            );
+            msg_variants.push(self.variant(l, r.target, &doc));
+        }
+        let mut in_variants = Vec::new();
+        let mut out_variants = Vec::new();
+        let mut in_types = Vec::new();
+        let mut out_types = Vec::new();
+        for (k, l) in self.p.lines.iter().enumerate() {
+            let doc = format!(" Port `{}`.", l.name);
+            match l.kind {
+                LineKind::Input => {
+                    in_types.push(l.ty.as_str());
+                    in_variants.push(self.variant(l, k, &doc));
+                }
+                LineKind::Output => {
+                    out_types.push(l.ty.as_str());
+                    out_variants.push(self.variant(l, k, &doc));
+                }
+                _ => {}
+            }
+        }
+        let msg_phantom = self.phantom(&msg_types, true);
+        let in_phantom = self.phantom(&in_types, false);
+        let out_phantom = self.phantom(&out_types, false);
+        let serde_path = format!("{}::serde", quote!(#rt).to_string().replace(' ', ""));
+        let forge = self.forge_impl();
+        quote! {
+            /// Messages: one variant per cross-domain component, named after the line it produces.
+            #[derive(Clone, Debug, PartialEq, Eq, Hash, #rt::serde::Serialize, #rt::serde::Deserialize)]
+            #[serde(crate = #serde_path)]
+            pub enum Message #gen { #(#msg_variants,)* #msg_phantom }
+
+            /// Inputs from the application.
+            #[derive(Clone, Debug, PartialEq, Eq)]
+            pub enum Input #gen { #(#in_variants,)* #in_phantom }
+
+            /// Outputs to the application.
+            #[derive(Clone, Debug, PartialEq, Eq)]
+            pub enum Output #gen { #(#out_variants,)* #out_phantom }
+
+            #forge
+        }
+    }
+
+    /// `ForgeMessage` for the message enum: the adversary, derived from the
+    /// message types.
+    fn forge_impl(&self) -> TokenStream {
+        let rt = self.rt;
+        let gen = self.generics();
+        let bounds = self.bounds_with(quote!(+ #rt::Forge));
+        let mut any_arms = Vec::new();
+        let mut like_arms = Vec::new();
+        for (_, l) in self.message_lines() {
+            let v = ident(&variant_name(&l.name));
+            if l.arity() == 0 {
+                any_arms.push(quote!(Message::#v(#rt::Forge::forge(rng))));
+                like_arms.push(quote!(Message::#v(_) => Message::#v(#rt::Forge::forge(rng)),));
+            } else {
+                any_arms.push(quote!(Message::#v { key: #rt::Forge::forge(rng), value: #rt::Forge::forge(rng) }));
+                like_arms.push(quote!(Message::#v { key, .. } => Message::#v { key: *key, value: #rt::Forge::forge(rng) },));
+            }
+        }
+        let count = any_arms.len();
+        let Some(last) = any_arms.pop() else {
+            return quote! {
+                impl #bounds #rt::ForgeMessage for Message #gen {
+                    fn forge_any(_rng: &mut #rt::forge::Rng) -> ::core::option::Option<Self> {
+                        ::core::option::Option::None
+                    }
+                    fn forge_like(&self, _rng: &mut #rt::forge::Rng) -> Self {
+                        ::core::clone::Clone::clone(self)
+                    }
+                }
+            };
+        };
+        let idx: Vec<usize> = (0..any_arms.len()).collect();
+        let phantom_arm = if self.phantom(&[], true).is_empty() && !self.p.generics.is_empty() {
+            quote!()
+        } else {
+            quote!(#[allow(unreachable_patterns)] other => other.clone(),)
+        };
+        quote! {
+            impl #bounds #rt::ForgeMessage for Message #gen {
+                fn forge_any(rng: &mut #rt::forge::Rng) -> ::core::option::Option<Self> {
+                    ::core::option::Option::Some(match #rt::rand::Rng::gen_range(rng, 0..#count) {
+                        #(#idx => #any_arms,)*
+                        _ => #last,
+                    })
+                }
+                fn forge_like(&self, rng: &mut #rt::forge::Rng) -> Self {
+                    match self {
+                        #(#like_arms)*
+                        #phantom_arm
+                    }
+                }
+            }
+        }
+    }
+}
