@@ -56,15 +56,32 @@ pub fn generate(src: &str, runtime: &syn::Path) -> Result<Compiled, Vec<Diagnost
         }
         let generated = ir::build(&program, src, &c.decl.name.name).and_then(|p| {
             codegen::generate(&p, runtime).map_err(|errs| {
+                // Diagnostics without a statement to point at point at the
+                // protocol's name.
                 errs.into_iter()
                     .map(|mut d| {
-                        d.label.span = c.decl.name.span;
+                        if d.label.span == rio_lang::ast::Span::default() {
+                            d.label.span = c.decl.name.span;
+                        }
                         d
                     })
                     .collect()
             })
         });
         match generated {
+            // The generated module must parse as Rust: anything else is a
+            // compiler bug, reported rather than handed to rustc.
+            Ok(t) if syn::parse2::<syn::File>(t.clone()).is_err() => {
+                errors.push(
+                    Diagnostic::new(
+                        rio_lang::Code::CompilerBug,
+                        c.decl.name.span,
+                        "internal compiler error: the generated module does not parse",
+                    )
+                    .label("generating this protocol")
+                    .help("this is a bug in rio-compiler, not in your protocol; please report it with this file"),
+                );
+            }
             Ok(t) => tokens.extend(t),
             Err(e) => errors.extend(e),
         }

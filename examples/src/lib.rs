@@ -28,6 +28,24 @@ pub mod generated {
         rio_runtime::include_protocol!("slots");
     }
 
+    /// Rust keywords as line names (`protocols/keywords.rio`).
+    pub mod keywords {
+        /// Adds one.
+        pub fn inc(v: u64) -> u64 {
+            v.saturating_add(1)
+        }
+        rio_runtime::include_protocol!("keywords");
+    }
+
+    /// More than 128 rules of one arity (`protocols/chain.rio`).
+    pub mod chain {
+        /// Adds one.
+        pub fn inc(v: u64) -> u64 {
+            v.saturating_add(1)
+        }
+        rio_runtime::include_protocol!("chain");
+    }
+
     /// The structure of Tendermint (`spec/examples/tendermint.rio`), with
     /// blocks as numbers: it compiles and runs its good case.
     pub mod tendermint {

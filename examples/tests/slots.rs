@@ -143,3 +143,63 @@ fn node_memory_stays_flat_over_100k_slots() {
         c.delivered
     );
 }
+
+/// Regression (start semantics): with no input at all and the first
+/// leader dead from the start, the timers started by the start event
+/// (`start[0][i]` is a constant) still fire, and every live node decides
+/// to skip slot 0.
+#[test]
+fn a_dead_first_leader_is_skipped_without_any_event() {
+    let mut c = cluster(4);
+    c.crash(NodeId(0));
+    let mut honest = Cluster::<Node>::honest();
+    c.run(10_000, &mut honest);
+    let skipped: Vec<NodeId> = c
+        .outputs
+        .iter()
+        .filter(|(_, o)| {
+            *o == Output::Decided {
+                key: [0],
+                value: None,
+            }
+        })
+        .map(|(i, _)| *i)
+        .collect();
+    let mut sorted = skipped.clone();
+    sorted.sort();
+    assert_eq!(sorted, [NodeId(1), NodeId(2), NodeId(3)], "{:?}", c.outputs);
+}
+
+/// Regression (overflow on peer-controlled keys): a vote for slot
+/// `u64::MAX` cannot make `start[s + 1]` overflow.
+#[test]
+fn a_vote_for_the_last_slot_does_not_overflow() {
+    use rio_examples::generated::slots::slots::Message;
+    use rio_runtime::{Effects, Node as _};
+    let mut node = Node::new(NodeId(1), Params { n: 4, f: 1 }).expect("params");
+    let mut fx: Effects<Message, Output> = Effects::default();
+    node.on_start(&mut fx);
+    for from in 0..4u32 {
+        node.on_message(
+            NodeId(from),
+            Message::Vote {
+                key: [u64::MAX],
+                value: Some(9),
+            },
+            &mut fx,
+        );
+        node.on_message(
+            NodeId(from),
+            Message::Proposal {
+                key: [u64::MAX],
+                value: 9,
+            },
+            &mut fx,
+        );
+    }
+    assert!(fx.outputs.iter().any(|o| *o
+        == Output::Decided {
+            key: [u64::MAX],
+            value: Some(9)
+        }));
+}

@@ -42,3 +42,111 @@ fn good_case_decides_the_first_leaders_block() {
         "{decisions:?}"
     );
 }
+
+/// Regression (timer keys): timeouts at height ≥ 1 reach their own
+/// instance. The leader of round 0 at height 1 (`leader(1 + 0)`, node 1) is
+/// crashed from the start, so height 1 decides only through the round-0
+/// timeouts moving everybody to round 1, whose leader (node 2) proposes.
+#[test]
+fn timeouts_at_later_heights_reach_their_instance() {
+    let n = 4;
+    let params = Params { n, f: 1 };
+    let mut c = Cluster::new(
+        (0..n)
+            .map(|k| Node::new(NodeId(k as u32), params.clone()).expect("params"))
+            .collect::<Vec<_>>(),
+    );
+    c.crash(NodeId(1));
+    let mut honest = Cluster::<Node>::honest();
+    for h in 0..3u64 {
+        for k in 0..n {
+            c.input(
+                NodeId(k as u32),
+                Input::Block {
+                    key: [h],
+                    value: 100 * (h + 1) + k as u64,
+                },
+                &mut honest,
+            );
+        }
+    }
+    c.run(20_000, &mut honest);
+    for h in 0..3u64 {
+        let decided: Vec<(NodeId, u64)> = c
+            .outputs
+            .iter()
+            .filter_map(|(id, o)| match o {
+                Output::Decide { key, value } if key[0] == h => Some((*id, *value)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            decided.len(),
+            3,
+            "height {h}: the three correct nodes decide: {decided:?}"
+        );
+        let first = decided.first().map(|d| d.1);
+        assert!(
+            decided.iter().all(|d| Some(d.1) == first),
+            "agreement at height {h}: {decided:?}"
+        );
+    }
+    // Height 1's round-0 leader is down: its decision comes from round 1.
+    assert!(
+        c.outputs.iter().any(|(_, o)| *o
+            == Output::Decide {
+                key: [1],
+                value: 202
+            }),
+        "{:?}",
+        c.outputs
+    );
+    assert!(c.fired > 0, "timeouts fired");
+}
+
+/// Regression (overflow on peer-controlled keys): a key near `u64::MAX` in
+/// a message makes no node panic (`leader(h + r)` and `r + 1` are computed
+/// exactly and range-checked), and a message from a node that is not the
+/// round's leader is evidence.
+#[test]
+fn extreme_keys_from_a_peer_do_not_panic() {
+    use rio_examples::generated::tendermint::tendermint::Message;
+    use rio_runtime::{Effects, Node as _};
+    let params = Params { n: 4, f: 1 };
+    let mut node = Node::new(NodeId(0), params).expect("params");
+    let mut fx: Effects<Message, Output> = Effects::default();
+    node.on_start(&mut fx);
+    for key in [
+        [u64::MAX, u64::MAX],
+        [u64::MAX, 0],
+        [0, u64::MAX],
+        [u64::MAX - 1, 3],
+    ] {
+        for from in 0..4u32 {
+            node.on_message(NodeId(from), Message::Proposal { key, value: 7 }, &mut fx);
+            node.on_message(
+                NodeId(from),
+                Message::Prevote {
+                    key,
+                    value: Some(7),
+                },
+                &mut fx,
+            );
+            node.on_message(
+                NodeId(from),
+                Message::Precommit {
+                    key,
+                    value: Some(7),
+                },
+                &mut fx,
+            );
+        }
+    }
+    // Exactly one of the four senders is each key's leader; the others' proposals are evidence.
+    assert_eq!(
+        fx.evidence.iter().filter(|e| e.line == "proposal").count(),
+        4 * 3,
+        "{:?}",
+        fx.evidence
+    );
+}
