@@ -23,12 +23,14 @@ extern crate alloc;
 
 pub mod arith;
 pub mod ast;
+pub mod builtins;
 mod check;
 pub mod diagnostic;
 pub mod graph;
 pub mod parse;
 
-pub use check::check_file;
+pub use builtins::Builtin;
+pub use check::{check_file, RESERVED_NAMES};
 pub use diagnostic::{Code, Diagnostic, Severity};
 
 /// The result of checking one source text.

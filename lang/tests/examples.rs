@@ -61,3 +61,26 @@ fn bracha_lines_have_the_expected_shapes() {
         "ready's type is inferred through the quorum cycle"
     );
 }
+
+/// A 5,000-definition chain, every line read before it is defined: the
+/// worklist inference types it in linear time (the old whole-program rounds
+/// took minutes and gigabytes).
+#[test]
+fn a_long_reversed_chain_checks() {
+    let len = 5_000;
+    let mut src = String::from(
+        "fn f(v: u64) -> u64;\nprotocol Chain(nodes n, node s) {\n    in  v: u64 at s\n    out o[i]: u64 at i\n    sent = broadcast(v) from s\n    for i in nodes {\n",
+    );
+    src.push_str(&format!("        o[i] = def(x{len})\n"));
+    for k in (1..=len).rev() {
+        src.push_str(&format!("        x{k} = f(x{}) at i\n", k - 1));
+    }
+    src.push_str("        x0 = def(sent[i])\n    }\n}\n");
+    let out = rio_lang::check_source(&src);
+    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics.first());
+    let program = out.program.expect("checked");
+    let chain = program.component("Chain").expect("component");
+    let last = chain.lines.get(&format!("x{len}")).expect("line");
+    assert_eq!(last.ty, "u64");
+    assert_eq!(last.domain, rio_lang::graph::LineDomain::Dim(0));
+}

@@ -11,13 +11,17 @@
 //!    never consumed, unconnected outputs);
 //! 5. [`causality`]: causal deadlocks.
 
+mod call;
 mod causality;
 mod expr;
+mod infer;
+mod instance;
 mod lines;
 mod quorum;
 mod scope;
 
 use crate::ast::*;
+use crate::builtins::Builtin;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Diagnostics};
 use crate::graph::{self, IdxPat, Line, LineDomain, LineKind, Producer};
 use std::collections::{BTreeMap, HashMap};
@@ -173,8 +177,13 @@ pub(crate) struct Ctx<'a> {
     pub diags: Diagnostics,
     /// Off during fixpoint inference, on in the final pass.
     pub reporting: bool,
-    /// Set when inference learnt something in the current round.
-    pub changed: bool,
+    /// The definition or instance being inferred (see `infer`), whose reads
+    /// are recorded in `readers`.
+    pub current: Option<usize>,
+    /// During inference: the items that read each line.
+    pub readers: HashMap<String, Vec<usize>>,
+    /// Lines the current item learnt something about.
+    pub dirty: Vec<String>,
 }
 
 impl Ctx<'_> {
@@ -204,13 +213,15 @@ fn check_component(
         reads: Vec::new(),
         diags,
         reporting: true,
-        changed: false,
+        current: None,
+        readers: HashMap::new(),
+        dirty: Vec::new(),
     };
     declare(&mut cx, &comp.body, &mut Vec::new());
-    expr::infer(&mut cx);
+    infer::infer(&mut cx);
     lines::check(&mut cx);
     causality::check(&mut cx);
-    expr::report_untyped(&mut cx);
+    infer::report_untyped(&mut cx);
     out.extend(std::mem::take(&mut cx.diags).into_vec());
     graph::Component {
         decl: comp.clone(),
@@ -309,7 +320,9 @@ fn declare_port<'a>(cx: &mut Ctx<'a>, p: &'a Port, loops: &[&'a ForLoop]) {
             LineDomain::Dim(p.indices.iter().position(|i| i.name == v).unwrap_or(0))
         }
         (_, Some(v)) if cx.scope.is_node_param(v) => LineDomain::Param(v.to_string()),
-        (ExprKind::Call { name, args }, None) if name.name == "leader" && args.len() == 1 => {
+        (ExprKind::Call { name, args }, None)
+            if Builtin::from_name(&name.name) == Some(Builtin::Leader) && args.len() == 1 =>
+        {
             let idx: Vec<(String, usize)> = p
                 .indices
                 .iter()

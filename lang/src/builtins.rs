@@ -1,0 +1,122 @@
+//! The built-in components, by name: one list shared by the checker and the
+//! back end, so no one matches on strings.
+
+use std::fmt;
+
+/// A built-in component (see `spec/language.md`, "Built-in components").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Builtin {
+    /// `broadcast(v)`: sends `v` to every node (cross-domain).
+    Broadcast,
+    /// `link(v, j)`: sends `v` to node `j` (cross-domain).
+    Link,
+    /// `def(v)`: a forceable copy of `v`.
+    Def,
+    /// `quorum(k, votes)` / `quorum(?, k, votes)`: the value backed by `k`
+    /// distinct senders.
+    Quorum,
+    /// `select(?, a, b, ...)` / `select(?, xs)`: the first available option.
+    Select,
+    /// `sync(v, s)`: `v`, once `s` is available too.
+    Sync,
+    /// `delay(v, ms)`: `v`, `ms` milliseconds after it became available.
+    Delay,
+    /// `timer(s, ms)`: a signal `ms` milliseconds after `s`.
+    Timer,
+    /// `pair(a, b)`: `(A, B)`, once both are available.
+    Pair,
+    /// `some(x)`: the value inside `Some`; never produced for `None`.
+    Some,
+    /// `transpose(b)`: swaps the first two dimensions of a bundle.
+    Transpose,
+    /// `leader(e)`: the node `e mod n` (a node, not a line).
+    Leader,
+}
+
+impl Builtin {
+    /// Every built-in, in the order of the language reference.
+    pub const ALL: &'static [Builtin] = &[
+        Builtin::Broadcast,
+        Builtin::Link,
+        Builtin::Def,
+        Builtin::Quorum,
+        Builtin::Select,
+        Builtin::Sync,
+        Builtin::Delay,
+        Builtin::Timer,
+        Builtin::Pair,
+        Builtin::Some,
+        Builtin::Transpose,
+        Builtin::Leader,
+    ];
+
+    /// The built-in called `name`, if any.
+    pub fn from_name(name: &str) -> Option<Builtin> {
+        Builtin::ALL.iter().copied().find(|b| b.name() == name)
+    }
+
+    /// The name it is called by in Rio source.
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::Broadcast => "broadcast",
+            Builtin::Link => "link",
+            Builtin::Def => "def",
+            Builtin::Quorum => "quorum",
+            Builtin::Select => "select",
+            Builtin::Sync => "sync",
+            Builtin::Delay => "delay",
+            Builtin::Timer => "timer",
+            Builtin::Pair => "pair",
+            Builtin::Some => "some",
+            Builtin::Transpose => "transpose",
+            Builtin::Leader => "leader",
+        }
+    }
+
+    /// A one-line usage, for help texts.
+    pub fn usage(self) -> &'static str {
+        match self {
+            Builtin::Broadcast => "broadcast(v): send v from its node to every node",
+            Builtin::Link => "link(v, j): send v from its node to node j",
+            Builtin::Def => "def(v): a forceable copy of v",
+            Builtin::Quorum => {
+                "quorum(k, votes) or quorum(?, k, votes): a value backed by k distinct senders"
+            }
+            Builtin::Select => "select(?, a, b, ...): the first available option",
+            Builtin::Sync => "sync(v, s): v, once s is available too",
+            Builtin::Delay => "delay(v, ms): v, ms milliseconds after it is available",
+            Builtin::Timer => "timer(s, ms): a signal ms milliseconds after s",
+            Builtin::Pair => "pair(a, b): both values, once both are available",
+            Builtin::Some => "some(x): the value inside `Some`; never produced for `None`",
+            Builtin::Transpose => "transpose(b): swap the first two bundle dimensions",
+            Builtin::Leader => "leader(e): the node e mod n (a node, not a line)",
+        }
+    }
+
+    /// Whether it moves values between nodes (and so becomes a message):
+    /// `broadcast` and `link`.
+    pub fn is_cross_domain(self) -> bool {
+        matches!(self, Builtin::Broadcast | Builtin::Link)
+    }
+}
+
+impl fmt::Display for Builtin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Builtin;
+
+    #[test]
+    fn names_round_trip() {
+        for b in Builtin::ALL {
+            assert_eq!(Builtin::from_name(b.name()), Some(*b));
+            assert!(b.usage().starts_with(b.name()));
+        }
+        assert_eq!(Builtin::from_name("Quorum"), None);
+        assert_eq!(Builtin::from_name("f"), None);
+    }
+}

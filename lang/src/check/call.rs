@@ -1,0 +1,472 @@
+//! Calls: the built-in components ([`Builtin`]) and Rust functions.
+
+use super::expr::{arity, eval, node_term, same_node, Env};
+use super::{quorum, Ctx};
+use crate::ast::*;
+use crate::builtins::Builtin;
+use crate::diagnostic::{did_you_mean, Code, Diagnostic, Diagnostics};
+use crate::graph::{At, DimKind, LVal};
+
+pub(super) fn eval_call<'a>(
+    cx: &mut Ctx<'a>,
+    e: &Expr,
+    name: &Ident,
+    args: &[Expr],
+    env: &mut Env<'a, '_>,
+) -> Option<LVal> {
+    let Some(builtin) = Builtin::from_name(&name.name) else {
+        return eval_fn(cx, e, name, args, env);
+    };
+    let b = builtin;
+    let n = b.name();
+    let want = |k: usize| args.len() == k;
+    match b {
+        Builtin::Broadcast | Builtin::Def | Builtin::Transpose if !want(1) => {
+            cx.report(arity(e.span, b, 1, args.len()));
+            None
+        }
+        Builtin::Link | Builtin::Sync | Builtin::Delay | Builtin::Timer | Builtin::Pair
+            if !want(2) =>
+        {
+            cx.report(arity(e.span, b, 2, args.len()));
+            None
+        }
+        Builtin::Broadcast => {
+            let arg = args.first()?;
+            let v = eval(cx, arg, env)?;
+            let at = same_node(cx, n, &[(v.clone(), arg.span)])?;
+            let _ = at;
+            Some(LVal {
+                ty: v.ty,
+                dims: vec![DimKind::Node],
+                at: At::Spread(0),
+            })
+        }
+        Builtin::Link => {
+            let (arg, to) = (args.first()?, args.get(1)?);
+            let v = eval(cx, arg, env)?;
+            same_node(cx, n, &[(v.clone(), arg.span)])?;
+            let to = node_term(cx, to, env.loops)?;
+            Some(LVal {
+                ty: v.ty,
+                dims: Vec::new(),
+                at: At::Node(to),
+            })
+        }
+        Builtin::Def => {
+            let arg = args.first()?;
+            let v = eval(cx, arg, env)?;
+            same_node(cx, n, &[(v.clone(), arg.span)])?;
+            Some(v)
+        }
+        Builtin::Transpose => {
+            let arg = args.first()?;
+            let mut v = eval(cx, arg, env)?;
+            if v.dims.len() < 2 {
+                cx.report(
+                    Diagnostic::new(
+                        Code::IndexCount,
+                        arg.span,
+                        format!("`transpose` needs a bundle of bundles, found {v}"),
+                    )
+                    .label("fewer than two bundle dimensions")
+                    .help("transpose swaps the first two dimensions of `x[*][*]`"),
+                );
+                return None;
+            }
+            v.dims.swap(0, 1);
+            v.at = match v.at {
+                At::Spread(0) => At::Spread(1),
+                At::Spread(1) => At::Spread(0),
+                other => other,
+            };
+            Some(v)
+        }
+        Builtin::Sync | Builtin::Pair => {
+            let (a, b) = (args.first()?, args.get(1)?);
+            let soft = env.soft;
+            let va = eval(cx, a, env);
+            let vb = eval(cx, b, env);
+            env.soft = soft;
+            let (va, vb) = (va?, vb?);
+            let at = same_node(cx, n, &[(va.clone(), a.span), (vb.clone(), b.span)])?;
+            Some(LVal {
+                ty: if builtin == Builtin::Sync {
+                    va.ty
+                } else {
+                    format!("({} , {})", va.ty, vb.ty)
+                },
+                dims: Vec::new(),
+                at,
+            })
+        }
+        Builtin::Delay | Builtin::Timer => {
+            let (a, ms) = (args.first()?, args.get(1)?);
+            let v = eval(cx, a, env)?;
+            let at = same_node(cx, n, &[(v.clone(), a.span)])?;
+            let mut diags = Diagnostics::default();
+            let l = cx.scope.lin(ms, &mut diags);
+            cx.report_all(diags);
+            l?;
+            Some(LVal {
+                ty: if builtin == Builtin::Timer {
+                    "()".into()
+                } else {
+                    v.ty
+                },
+                dims: Vec::new(),
+                at,
+            })
+        }
+        Builtin::Select => eval_select(cx, e, args, env),
+        Builtin::Quorum => eval_quorum(cx, e, args, env),
+        Builtin::Some => eval_some(cx, e, args, env),
+        Builtin::Leader => {
+            cx.report(
+                Diagnostic::new(Code::WrongKind, e.span, "`leader(..)` names a node, not a line")
+                    .label("not a line")
+                    .help("use it where a node is expected: `at leader(r)`, `from leader(r)`, `link(v, leader(r))`"),
+            );
+            None
+        }
+    }
+}
+
+pub(super) fn eval_select<'a>(
+    cx: &mut Ctx<'a>,
+    e: &Expr,
+    args: &[Expr],
+    env: &mut Env<'a, '_>,
+) -> Option<LVal> {
+    let marked = matches!(args.first().map(|a| &a.kind), Some(ExprKind::Unspecified));
+    let options: &[Expr] = if marked {
+        args.get(1..).unwrap_or(&[])
+    } else {
+        args
+    };
+    if !marked {
+        cx.report(
+            Diagnostic::new(
+                Code::SelectNeedsChoice,
+                e.span,
+                "`select` picks whichever option is available first, which is a choice",
+            )
+            .label("choice not marked")
+            .help("make the choice visible: `select(?, a, b)`"),
+        );
+    }
+    if options.len() == 1 {
+        return select_family(cx, options, env);
+    }
+    if options.len() < 2 {
+        cx.report(
+            Diagnostic::new(
+                Code::Arity,
+                e.span,
+                format!(
+                    "`select` needs at least two options, found {}",
+                    options.len()
+                ),
+            )
+            .label("too few options")
+            .help("usage: select(?, a, b, ...)"),
+        );
+        return None;
+    }
+    let soft = env.soft;
+    env.soft = true;
+    let mut vals = Vec::new();
+    for o in options {
+        if let Some(v) = eval(cx, o, env) {
+            vals.push((v, o.span));
+        }
+    }
+    env.soft = soft;
+    if vals.len() < options.len() && cx.reporting {
+        return None;
+    }
+    let (first, first_span) = vals.first()?.clone();
+    for (v, s) in vals.iter().skip(1) {
+        if v.ty != first.ty {
+            cx.report(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    *s,
+                    format!(
+                        "the options of `select` must have one type: `{}` here, `{}` first",
+                        v.ty, first.ty
+                    ),
+                )
+                .label(format!("this is `{}`", v.ty))
+                .also(first_span, format!("this is `{}`", first.ty))
+                .help("convert one option with a Rust function"),
+            );
+            return None;
+        }
+    }
+    let at = same_node(cx, "select", &vals)?;
+    Some(LVal {
+        ty: first.ty,
+        dims: Vec::new(),
+        at,
+    })
+}
+
+/// `select(?, xs[*])`: the first available element of a bundle.
+pub(super) fn select_family<'a>(
+    cx: &mut Ctx<'a>,
+    options: &[Expr],
+    env: &mut Env<'a, '_>,
+) -> Option<LVal> {
+    let o = options.first()?;
+    let soft = env.soft;
+    env.soft = true;
+    let v = eval(cx, o, env);
+    env.soft = soft;
+    let v = v?;
+    if v.dims.len() != 1 || matches!(v.at, At::Spread(_)) {
+        cx.report(
+            Diagnostic::new(
+                Code::Arity,
+                o.span,
+                format!("`select` needs two options, or one bundle at one node; found {v}"),
+            )
+            .label("not a choice")
+            .help("usage: select(?, a, b, ...) or select(?, xs[h][*][i])"),
+        );
+        return None;
+    }
+    Some(LVal {
+        ty: v.ty,
+        dims: Vec::new(),
+        at: v.at,
+    })
+}
+
+/// `some(x)`: the value inside `Some`; never produced for `None`.
+pub(super) fn eval_some<'a>(
+    cx: &mut Ctx<'a>,
+    e: &Expr,
+    args: &[Expr],
+    env: &mut Env<'a, '_>,
+) -> Option<LVal> {
+    let [arg] = args else {
+        cx.report(arity(e.span, Builtin::Some, 1, args.len()));
+        return None;
+    };
+    let v = eval(cx, arg, env)?;
+    let at = same_node(cx, "some", &[(v.clone(), arg.span)])?;
+    let inner =
+        v.ty.strip_prefix("Option < ")
+            .and_then(|t| t.strip_suffix(" >"))
+            .map(str::to_string);
+    let Some(ty) = inner else {
+        cx.report(
+            Diagnostic::new(
+                Code::TypeMismatch,
+                arg.span,
+                format!("`some` takes an `Option<_>`, found `{}`", v.ty),
+            )
+            .label(format!("this is `{}`", v.ty))
+            .help("pass a line of type `Option<T>`"),
+        );
+        return None;
+    };
+    Some(LVal {
+        ty,
+        dims: Vec::new(),
+        at,
+    })
+}
+
+pub(super) fn eval_quorum<'a>(
+    cx: &mut Ctx<'a>,
+    e: &Expr,
+    args: &[Expr],
+    env: &mut Env<'a, '_>,
+) -> Option<LVal> {
+    let marked = matches!(args.first().map(|a| &a.kind), Some(ExprKind::Unspecified));
+    let rest: &[Expr] = if marked {
+        args.get(1..).unwrap_or(&[])
+    } else {
+        args
+    };
+    let [k, votes] = rest else {
+        cx.report(arity(e.span, Builtin::Quorum, 2, rest.len()));
+        return None;
+    };
+    let mut diags = Diagnostics::default();
+    let threshold = cx.scope.lin(k, &mut diags);
+    cx.report_all(diags);
+    let soft = env.soft;
+    env.soft = true;
+    let v = eval(cx, votes, env);
+    env.soft = soft;
+    let v = v?;
+    let threshold = threshold?;
+    if v.dims.first() != Some(&DimKind::Node) || v.dims.len() != 1 {
+        cx.report(
+            Diagnostic::new(
+                Code::IndexCount,
+                votes.span,
+                format!("`quorum` counts one vote per node, but this is {v}"),
+            )
+            .label("not a bundle indexed by node")
+            .help("pass the votes one node received, e.g. `echo[*][i]`"),
+        );
+        return None;
+    }
+    let at = match v.at {
+        At::Spread(_) => {
+            cx.report(
+                Diagnostic::new(
+                    Code::SpreadVotes,
+                    votes.span,
+                    "these votes live at different nodes, so no node can count them",
+                )
+                .label("spread across nodes")
+                .help("count the votes one node received: index the receiver, e.g. `echo[*][i]`"),
+            );
+            return None;
+        }
+        At::Node(t) => t,
+    };
+    if cx.reporting {
+        // Its failures are reported; the quorum's value is still known.
+        let _ = quorum::check(cx, &threshold, k.span, marked, e.span);
+    }
+    Some(LVal {
+        ty: v.ty,
+        dims: Vec::new(),
+        at: At::Node(at),
+    })
+}
+
+pub(super) fn eval_fn<'a>(
+    cx: &mut Ctx<'a>,
+    e: &Expr,
+    name: &Ident,
+    args: &[Expr],
+    env: &mut Env<'a, '_>,
+) -> Option<LVal> {
+    let Some(f) = cx.items.fns.get(name.name.as_str()).copied() else {
+        let mut cands: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
+        cands.extend(cx.items.fns.keys().copied());
+        let hint = did_you_mean(&name.name, cands);
+        let help = match (hint, cx.items.components.contains_key(name.name.as_str())) {
+            (_, true) => format!(
+                "`{}` is a component: instantiate it with `x = {}(...) {{ port = value }}`",
+                name.name, name.name
+            ),
+            (Some(h), _) => format!("did you mean `{h}`?"),
+            (None, _) => format!(
+                "declare it as a Rust function: `fn {}(...) -> T;`",
+                name.name
+            ),
+        };
+        cx.report(
+            Diagnostic::new(
+                Code::UnknownName,
+                name.span,
+                format!("no function or built-in named `{}`", name.name),
+            )
+            .label("unknown function")
+            .help(help),
+        );
+        return None;
+    };
+    if f.params.len() != args.len() {
+        let sig: Vec<String> = f
+            .params
+            .iter()
+            .map(|p| format!("{}: {}", p.name.name, p.ty.text))
+            .collect();
+        cx.report(
+            Diagnostic::new(
+                Code::Arity,
+                e.span,
+                format!(
+                    "`{}` takes {} argument{}, but {} were given",
+                    name.name,
+                    f.params.len(),
+                    if f.params.len() == 1 { "" } else { "s" },
+                    args.len()
+                ),
+            )
+            .label(format!(
+                "{} argument{}",
+                args.len(),
+                if args.len() == 1 { "" } else { "s" }
+            ))
+            .also(f.name.span, "declared here")
+            .help(format!(
+                "the signature is `fn {}({}) -> {}`",
+                name.name,
+                sig.join(", "),
+                f.ret.text
+            )),
+        );
+        return None;
+    }
+    let mut vals = Vec::new();
+    let mut failed = false;
+    for (a, p) in args.iter().zip(&f.params) {
+        let expect = env.expect.replace(p.ty.text.clone());
+        let v = eval(cx, a, env);
+        env.expect = expect;
+        match v {
+            Some(v) => {
+                if v.ty != p.ty.text && v.dims.is_empty() {
+                    cx.report(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            a.span,
+                            format!(
+                                "`{}` expects `{}` for `{}`, found `{}`",
+                                name.name, p.ty.text, p.name.name, v.ty
+                            ),
+                        )
+                        .label(format!("this is `{}`", v.ty))
+                        .also(p.ty.span, "parameter declared here")
+                        .help(
+                            "pass a value of the declared type, or change the function's signature",
+                        ),
+                    );
+                    failed = true;
+                }
+                vals.push((v, a.span));
+            }
+            None => failed = true,
+        }
+    }
+    if failed {
+        return None;
+    }
+    let at = if vals.is_empty() {
+        match env.at_hint.clone() {
+            Some(a) => a,
+            None => {
+                cx.report(
+                    Diagnostic::new(
+                        Code::NoDomain,
+                        e.span,
+                        format!(
+                            "`{}()` has no arguments, so nothing says where it runs",
+                            name.name
+                        ),
+                    )
+                    .label("no domain")
+                    .help("add `at i` (or `at s`) to the statement"),
+                );
+                return None;
+            }
+        }
+    } else {
+        same_node(cx, &name.name, &vals)?
+    };
+    Some(LVal {
+        ty: f.ret.text.clone(),
+        dims: Vec::new(),
+        at,
+    })
+}
