@@ -1,6 +1,8 @@
 //! Time and peak memory of parse + check on chain protocols: 5k and 50k
 //! definitions, in textual order and reversed (each line read before it is
-//! defined), and a ~10 MB input.
+//! defined), chains of ~7 MB (under the token limit) and ~10 MB (over it:
+//! refused with E0004), and 2 MB of the densest text (one token every two
+//! bytes).
 //!
 //! Run: `cargo bench -p rio-lang --bench scale`. Each case runs in a child
 //! process of this binary so its peak resident memory (`VmHWM` from
@@ -28,8 +30,14 @@ pub fn chain(len: usize, reversed: bool) -> String {
 
 /// A chain of about `bytes` bytes.
 fn chain_of_bytes(bytes: usize) -> String {
-    let per_line = chain(1000, false).len() / 1000;
-    chain(bytes / per_line, false)
+    let mut len = bytes / 40;
+    loop {
+        let s = chain(len, false);
+        if s.len() >= bytes {
+            return s;
+        }
+        len += (bytes - s.len()) / 30 + 1;
+    }
 }
 
 fn peak_kib() -> Option<u64> {
@@ -44,15 +52,26 @@ fn run_case(case: &str) {
         "5k-reversed" => chain(5_000, true),
         "50k" => chain(50_000, false),
         "50k-reversed" => chain(50_000, true),
+        "7MB" => chain_of_bytes(7_000_000),
         "10MB" => chain_of_bytes(10_000_000),
+        // The densest text: one token per two bytes, all in one call.
+        "dense-2MB" => format!(
+            "fn f(v: u64) -> u64;\nprotocol D(nodes n, node s) {{\n    in v: u64 at s\n    x = f({}v) at s\n}}\n",
+            "v,".repeat(995_000)
+        ),
         _ => return,
     };
+    let start = Instant::now();
+    let (file, _) = rio_lang::parse::parse_file(&src);
+    let parse_secs = start.elapsed().as_secs_f64();
+    let parse_peak = peak_kib().map_or(0, |k| k / 1024);
+    drop(file);
     let start = Instant::now();
     let out = rio_lang::check_source(&src);
     let secs = start.elapsed().as_secs_f64();
     let errors = out.diagnostics.iter().filter(|d| d.is_error()).count();
     println!(
-        "{case:>13}: {:>7} lines, {:>6.1} MB, {secs:>7.3} s, peak {:>6} MiB, {errors} errors",
+        "{case:>13}: {:>7} lines, {:>5.1} MB: parse + check {secs:>6.3} s, peak {:>5} MiB (parse alone {parse_secs:.3} s, {parse_peak} MiB), {errors} errors",
         src.lines().count(),
         src.len() as f64 / 1e6,
         peak_kib().map_or(0, |k| k / 1024),
@@ -70,7 +89,15 @@ fn main() {
     let Ok(exe) = std::env::current_exe() else {
         return;
     };
-    for case in ["5k", "5k-reversed", "50k", "50k-reversed", "10MB"] {
+    for case in [
+        "5k",
+        "5k-reversed",
+        "50k",
+        "50k-reversed",
+        "7MB",
+        "10MB",
+        "dense-2MB",
+    ] {
         let status = std::process::Command::new(&exe)
             .args(["--case", case])
             .status();

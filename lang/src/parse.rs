@@ -17,7 +17,10 @@ struct RioParser;
 /// invalid embedded Rust is reported but the AST is still returned.
 pub fn parse_file(src: &str) -> (Option<File>, Diagnostics) {
     let mut diags = Diagnostics::default();
-    if let Some(d) = too_large(src).or_else(|| too_deep(src)) {
+    if let Some(d) = too_large(src)
+        .or_else(|| too_many_tokens(src))
+        .or_else(|| too_deep(src))
+    {
         diags.push(d);
         return (None, diags);
     }
@@ -68,6 +71,66 @@ pub const MAX_RUST_PREFIXES: usize = 24;
 /// An embedded Rust type or expression may be at most this many tokens long
 /// (`syn` nests binary operator chains).
 pub const MAX_RUST_TOKENS: usize = 256;
+
+/// The most tokens accepted (names, numbers and punctuation characters,
+/// comments excluded). Parsing takes time and memory per token (a few
+/// hundred bytes in the parse tree and the AST), so this bound, not the
+/// byte size, is what keeps any input within a second or two per million
+/// tokens and under 1 GB. Larger input is refused (E0004) before parsing.
+pub const MAX_TOKENS: usize = 2_000_000;
+
+fn too_many_tokens(src: &str) -> Option<Diagnostic> {
+    let bytes = src.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut tokens = 0usize;
+    let mut k = 0;
+    while let Some(&b) = bytes.get(k) {
+        if b == b'/' && bytes.get(k + 1) == Some(&b'/') {
+            while bytes.get(k).is_some_and(|c| *c != b'\n') {
+                k += 1;
+            }
+            continue;
+        }
+        if b == b'/' && bytes.get(k + 1) == Some(&b'*') {
+            k += 2;
+            while bytes.get(k).is_some()
+                && !(bytes.get(k) == Some(&b'*') && bytes.get(k + 1) == Some(&b'/'))
+            {
+                k += 1;
+            }
+            k += 2;
+            continue;
+        }
+        if word(b) {
+            while bytes.get(k).is_some_and(|c| word(*c)) {
+                k += 1;
+            }
+            tokens += 1;
+        } else {
+            tokens += usize::from(!b.is_ascii_whitespace());
+            k += 1;
+        }
+        if tokens > MAX_TOKENS {
+            let end = (k..=src.len())
+                .find(|e| src.is_char_boundary(*e))
+                .unwrap_or(src.len());
+            let start = (0..k.min(src.len()))
+                .rev()
+                .find(|s| src.is_char_boundary(*s))
+                .unwrap_or(0);
+            return Some(
+                Diagnostic::new(
+                    Code::TooDeep,
+                    Span::new(start, end),
+                    format!("the input has more than {MAX_TOKENS} tokens"),
+                )
+                .label("token limit reached here")
+                .help("split the protocol into several files or components"),
+            );
+        }
+    }
+    None
+}
 
 fn too_large(src: &str) -> Option<Diagnostic> {
     if src.len() <= MAX_SOURCE_BYTES {

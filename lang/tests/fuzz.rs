@@ -182,6 +182,17 @@ fn at_the_bounds_everything_parses_on_a_small_stack() {
 }
 
 #[test]
+fn too_many_tokens_are_refused() {
+    let src = format!("fn f(v: u64) -> u64; // {}\n", "v, ".repeat(1000));
+    assert!(codes(&src).is_empty());
+    let src = format!(
+        "protocol P(nodes n) {{ for i in nodes {{ x = f({}v) at i }} }}",
+        "v,".repeat(rio_lang::parse::MAX_TOKENS / 2)
+    );
+    assert_eq!(codes(&src), ["E0004"]);
+}
+
+#[test]
 fn oversized_input_is_refused() {
     let src = format!("// {}\n", "x".repeat(rio_lang::parse::MAX_SOURCE_BYTES));
     assert_eq!(codes(&src), ["E0004"]);

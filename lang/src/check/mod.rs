@@ -4,9 +4,11 @@
 //! 1. [`scope`]: parameters, generics and the resilience constraint;
 //! 2. `declare`: every line family with its producers (ports, definitions,
 //!    component instances);
-//! 3. [`expr`]: type and domain inference to a fixpoint (lines may be used
-//!    before they are defined, and cycles through quorums are legal), then
-//!    one reporting pass, which also runs the [`quorum`] checks;
+//! 3. [`infer`]: type and domain inference to a fixpoint by a worklist
+//!    (lines may be used before they are defined, and cycles through
+//!    quorums are legal), then one reporting pass; [`expr`] evaluates one
+//!    expression, [`call`] the built-ins and functions (and the [`quorum`]
+//!    checks), [`instance`] component instances;
 //! 4. [`lines`]: producers and consumers (two producers, never produced,
 //!    never consumed, unconnected outputs);
 //! 5. [`causality`]: causal deadlocks.
