@@ -183,6 +183,14 @@ impl fmt::Display for LowerErrorKind {
     }
 }
 
+impl fmt::Display for LowerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at {:?}", self.kind, self.span)
+    }
+}
+
+impl std::error::Error for LowerError {}
+
 /// Lowers arithmetic to a linear form: numbers, names, `+`, `-`, `*` by a
 /// constant, and `/`, `%` of two constants (Euclidean: `-7 / 2 = -4`,
 /// `-7 % 2 = 1`). Every operation is checked: overflow is an error, never a
