@@ -88,10 +88,10 @@ proptest! {
 #[test]
 fn mutations_reach_code_generation() {
     let mut generated = 0;
-    for which in 0..SOURCES.len() {
+    for original in SOURCES {
         for swap in 0..SWAPS.len() {
-            let src = mutate(SOURCES[which], &[(swap, 0)]);
-            if src != SOURCES[which] && rio_compiler::generate(&src, &runtime()).is_ok() {
+            let src = mutate(original, &[(swap, 0)]);
+            if src != *original && rio_compiler::generate(&src, &runtime()).is_ok() {
                 generated += 1;
             }
         }

@@ -197,9 +197,8 @@ fn a_vote_for_the_last_slot_does_not_overflow() {
             &mut fx,
         );
     }
-    assert!(fx.outputs.iter().any(|o| *o
-        == Output::Decided {
-            key: [u64::MAX],
-            value: Some(9)
-        }));
+    assert!(fx.outputs.contains(&Output::Decided {
+        key: [u64::MAX],
+        value: Some(9)
+    }));
 }
