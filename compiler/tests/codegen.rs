@@ -53,7 +53,11 @@ fn generated_code_of_spec_examples() {
 fn generated_code_of_example_protocols() {
     let files = rio_files("../examples/protocols");
     assert!(!files.is_empty());
-    files.iter().for_each(|f| snapshot(f));
+    files
+        .iter()
+        // `chain.rio` is 140 near-identical rules: `regressions.rs` checks it.
+        .filter(|f| !f.ends_with("chain.rio"))
+        .for_each(|f| snapshot(f));
 }
 
 #[test]
