@@ -12,6 +12,9 @@ impl<const W: usize> Default for Bits<W> {
     }
 }
 
+// Word loops run over `0..W`, a constant, so they unroll; indexing by
+// `i < W` cannot fail.
+#[allow(clippy::indexing_slicing, clippy::needless_range_loop)]
 impl<const W: usize> Bits<W> {
     /// The empty set.
     pub const EMPTY: Self = Bits([0; W]);
@@ -32,13 +35,13 @@ impl<const W: usize> Bits<W> {
         Bits(w)
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn contains(&self, i: usize) -> bool {
         self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 
     /// Adds `i`; returns whether it was new. Out of range: ignored.
-    #[inline]
+    #[inline(always)]
     pub fn insert(&mut self, i: usize) -> bool {
         match self.0.get_mut(i / 64) {
             Some(w) => {
@@ -58,18 +61,34 @@ impl<const W: usize> Bits<W> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn union_with(&mut self, other: &Self) {
-        for (a, b) in self.0.iter_mut().zip(other.0.iter()) {
-            *a |= *b;
+        for i in 0..W {
+            self.0[i] |= other.0[i];
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn intersect_with(&mut self, other: &Self) {
-        for (a, b) in self.0.iter_mut().zip(other.0.iter()) {
-            *a &= *b;
+        for i in 0..W {
+            self.0[i] &= other.0[i];
         }
+    }
+
+    /// The set of `tasks` (those out of range are left out); for constant
+    /// tables: `const { Bits::<1>::of(&[READY, DLVR]) }`.
+    #[allow(clippy::indexing_slicing)] // const fn; checked against `W`
+    pub const fn of(tasks: &[usize]) -> Self {
+        let mut w = [0u64; W];
+        let mut k = 0;
+        while k < tasks.len() {
+            let i = tasks[k];
+            if i / 64 < W {
+                w[i / 64] |= 1 << (i % 64);
+            }
+            k += 1;
+        }
+        Bits(w)
     }
 
     /// The set `0..k` (clamped to the capacity).
@@ -91,27 +110,45 @@ impl<const W: usize> Bits<W> {
         Bits(w)
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn subtract(&mut self, other: &Self) {
-        for (a, b) in self.0.iter_mut().zip(other.0.iter()) {
-            *a &= !*b;
+        for i in 0..W {
+            self.0[i] &= !other.0[i];
         }
     }
 
     /// Whether every element of `other` is in `self`.
-    #[inline]
+    #[inline(always)]
     pub fn is_superset(&self, other: &Self) -> bool {
-        self.0.iter().zip(other.0.iter()).all(|(a, b)| a & b == *b)
+        let mut ok = true;
+        for i in 0..W {
+            ok &= self.0[i] & other.0[i] == other.0[i];
+        }
+        ok
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn is_empty(&self) -> bool {
-        self.0.iter().all(|w| *w == 0)
+        let mut any = 0;
+        for i in 0..W {
+            any |= self.0[i];
+        }
+        any == 0
     }
 
     /// Removes and returns the smallest element.
-    #[inline]
+    #[inline(always)]
     pub fn pop_first(&mut self) -> Option<usize> {
+        if W == 1 {
+            // The common case (up to 64 tasks): one word, no loop.
+            let w = self.0.first_mut()?;
+            if *w == 0 {
+                return None;
+            }
+            let t = w.trailing_zeros() as usize;
+            *w &= *w - 1;
+            return Some(t);
+        }
         for (k, w) in self.0.iter_mut().enumerate() {
             if *w != 0 {
                 let t = w.trailing_zeros() as usize;
@@ -144,6 +181,12 @@ mod tests {
         assert_eq!(Bits::<3>::below(1000).len(), 192);
         assert_eq!(Bits::<1>::below(0).len(), 0);
         assert_eq!(Bits::<1>::below(64).len(), 64);
+        assert_eq!(Bits::<2>::of(&[1, 70, 200]), {
+            let mut x = Bits::<2>::EMPTY;
+            x.insert(1);
+            x.insert(70);
+            x
+        });
         assert_eq!(b.len(), 6);
         let mut got = Vec::new();
         while let Some(i) = b.pop_first() {

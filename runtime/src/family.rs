@@ -265,12 +265,63 @@ pub fn prefix<const N: usize, const A: usize>(key: &[u64; A]) -> [u64; N] {
     out
 }
 
+/// Sets a one-shot line: `New` the first time, `Duplicate` for the same
+/// value again, `Conflict` (evidence against whoever sent it; the line
+/// keeps its first value) for a different one.
+#[inline]
+pub fn set_once<T: PartialEq>(slot: &mut Option<T>, value: T) -> crate::Insert {
+    match slot {
+        None => {
+            *slot = Some(value);
+            crate::Insert::New
+        }
+        Some(old) if *old == value => crate::Insert::Duplicate,
+        Some(_) => crate::Insert::Conflict,
+    }
+}
+
 /// `constant + Σ coeff·value`, exactly; `None` on overflow (for checks of
 /// parameters against a `where` clause with arbitrary coefficients).
-pub fn affine(constant: i64, terms: &[(i64, u64)]) -> Option<i128> {
+pub fn affine(constant: i64, terms: &[(i64, usize)]) -> Option<i128> {
     terms.iter().try_fold(i128::from(constant), |acc, (c, x)| {
-        acc.checked_add(i128::from(*c).checked_mul(i128::from(*x))?)
+        acc.checked_add(i128::from(*c).checked_mul(i128::try_from(*x).ok()?)?)
     })
+}
+
+/// One clause of a `where` clause: `(constant, [(coeff, param)], text)`.
+pub type Clause<'a> = (i64, &'a [(i64, usize)], &'static str);
+
+/// Checks a protocol's `where` clause: each `(constant, terms, text)` must
+/// be `constant + Σ coeff·param ≥ 0` (computed exactly).
+pub fn check_where(
+    protocol: &'static str,
+    clauses: &[Clause<'_>],
+) -> Result<(), crate::ParamError> {
+    for (constant, terms, constraint) in clauses {
+        if affine(*constant, terms).is_none_or(|x| x < 0) {
+            return Err(crate::ParamError {
+                protocol,
+                constraint,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A quorum threshold over the parameters, computed once: `k` must be in
+/// `0..=usize::MAX`.
+pub fn threshold_of(
+    protocol: &'static str,
+    constraint: &'static str,
+    constant: i64,
+    terms: &[(i64, usize)],
+) -> Result<usize, crate::ParamError> {
+    affine(constant, terms)
+        .and_then(threshold)
+        .ok_or(crate::ParamError {
+            protocol,
+            constraint,
+        })
 }
 
 /// An instance index computed by key arithmetic (`s + 1`, `r - 1`): `None`
@@ -355,6 +406,15 @@ mod tests {
     }
 
     #[test]
+    fn lines_are_set_once() {
+        let mut slot = None;
+        assert_eq!(set_once(&mut slot, 3), crate::Insert::New);
+        assert_eq!(set_once(&mut slot, 3), crate::Insert::Duplicate);
+        assert_eq!(set_once(&mut slot, 4), crate::Insert::Conflict);
+        assert_eq!(slot, Some(3));
+    }
+
+    #[test]
     fn key_arithmetic_is_checked() {
         assert_eq!(index(i128::from(u64::MAX) + 1), None);
         assert_eq!(index(-1), None);
@@ -363,13 +423,23 @@ mod tests {
         assert_eq!(leader(-1, 4), Some(NodeId(3)));
         assert_eq!(leader(5, 0), None);
         assert_eq!(affine(-1, &[(1, 4), (-3, 1)]), Some(0));
+        assert!(check_where("P", &[(-1, &[(1, 4), (-3, 1)], "n > 3 * f")]).is_ok());
+        assert_eq!(
+            check_where("P", &[(-1, &[(1, 3), (-3, 1)], "n > 3 * f")]).map_err(|e| e.constraint),
+            Err("n > 3 * f")
+        );
+        assert_eq!(
+            threshold_of("P", "k", -5, &[(1, 3)]).map_err(|e| e.constraint),
+            Err("k")
+        );
+        assert_eq!(threshold_of("P", "k", 0, &[(1, 3), (-1, 1)]), Ok(2));
         assert_eq!(
             affine(
                 0,
                 &[
-                    (i64::MAX, u64::MAX),
-                    (i64::MAX, u64::MAX),
-                    (i64::MAX, u64::MAX)
+                    (i64::MAX, usize::MAX),
+                    (i64::MAX, usize::MAX),
+                    (i64::MAX, usize::MAX)
                 ]
             ),
             None

@@ -35,6 +35,13 @@ pub use quorum::{Insert, QuorumTracker};
 pub use rand;
 pub use serde;
 
+/// What a protocol's type parameters (`Bracha<T>`) must be: values that
+/// can be copied, compared, hashed (the checker stores states), printed
+/// (traces) and sent (serde). Implemented for every such type.
+pub trait Value: Clone + Eq + Hash + Debug + Serialize + DeserializeOwned {}
+
+impl<T: Clone + Eq + Hash + Debug + Serialize + DeserializeOwned> Value for T {}
+
 /// Includes the Rust code `rio_compiler::Builder` generated from
 /// `NAME.rio` in a build script: `rio_runtime::include_protocol!("bracha");`.
 #[macro_export]

@@ -335,7 +335,7 @@ impl Gen<'_> {
                     .iter()
                     .map(|o| {
                         let v = self.val(o, cx);
-                        quote!((|| ::core::option::Option::Some(#v))())
+                        quote!((|| Some(#v))())
                     })
                     .collect();
                 let idxs: Vec<proc_macro2::Literal> = (0..options.len())
@@ -350,11 +350,11 @@ impl Gen<'_> {
                 quote!({
                     #(let #names = #vals;)*
                     if #(#names.is_none())&&* {
-                        return ::core::option::Option::None;
+                        return None;
                     }
                     match out.choose(#me, #point, &[#(#names.is_some()),*]) {
                         #(#idxs => #names,)*
-                        _ => ::core::option::Option::None,
+                        _ => None,
                     }?
                 })
             }
@@ -378,7 +378,7 @@ impl Gen<'_> {
                     let f = format_ident!("f{}", cx.rule.key_vars().len());
                     quote!(self.#f.get(&key)?)
                 };
-                let fired = quote!(if #own.lines.#state != #rt::TimerState::Fired { return ::core::option::Option::None; });
+                let fired = quote!(if #own.lines.#state != #rt::TimerState::Fired { return None; });
                 if *delay {
                     let a = self.val(arg, cx);
                     quote!({ #fired #a })

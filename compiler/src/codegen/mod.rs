@@ -40,7 +40,10 @@ use std::collections::BTreeMap;
 
 pub(crate) struct Gen<'a> {
     p: &'a Protocol,
+    /// The runtime as generated code names it: the alias `rio`.
     rt: &'a syn::Path,
+    /// The runtime's real path (`::rio_runtime`), aliased once as `rio`.
+    real_rt: &'a syn::Path,
     plan: Plan,
     errors: RefCell<Vec<Diagnostic>>,
     /// Method-name stem of each rule (`echo`, `start`, `start_2`).
@@ -108,9 +111,11 @@ pub fn generate(p: &Protocol, rt: &syn::Path) -> Result<TokenStream, Vec<Diagnos
             }
         });
     }
+    let alias: syn::Path = syn::parse_quote!(rio);
     let g = Gen {
         p,
-        rt,
+        rt: &alias,
+        real_rt: rt,
         plan,
         errors: RefCell::new(Vec::new()),
         rule_names,
@@ -197,22 +202,20 @@ impl Gen<'_> {
         self.bounds_with(quote!())
     }
 
-    /// `<T: Clone + Eq + Hash + Debug + Serialize + DeserializeOwned + extra, ..>`.
+    /// `<T: rio::Value + extra, ..>`.
     fn bounds_with(&self, extra: TokenStream) -> TokenStream {
         let rt = self.rt;
         let gs: Vec<syn::Ident> = self.p.generics.iter().map(|g| ident(g)).collect();
         if gs.is_empty() {
             quote!()
         } else {
-            quote!(<#(#gs: ::core::clone::Clone + ::core::cmp::Eq + ::core::hash::Hash + ::core::fmt::Debug
-                + #rt::serde::Serialize + #rt::serde::de::DeserializeOwned #extra),*>)
+            quote!(<#(#gs: #rt::Value #extra),*>)
         }
     }
 
-    /// `Effects<Message<T>, Output<T>>`.
+    /// The module's `Effects<T>` alias of `rio::Effects<Message<T>, Output<T>>`.
     fn effects(&self) -> TokenStream {
-        let rt = self.rt;
         let gen = self.generics();
-        quote!(#rt::Effects<Message #gen, Output #gen>)
+        quote!(Effects #gen)
     }
 }

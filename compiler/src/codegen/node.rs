@@ -17,18 +17,6 @@ pub(super) fn lit(n: usize) -> Literal {
     Literal::usize_unsuffixed(n)
 }
 
-/// `Bits::from_words([..])` for a set of tasks.
-fn bits(rt: &syn::Path, words: usize, tasks: &[usize]) -> TokenStream {
-    let mut w = vec![0u64; words];
-    for t in tasks {
-        if let Some(x) = w.get_mut(t / 64) {
-            *x |= 1 << (t % 64);
-        }
-    }
-    let lits = w.iter().map(|x| Literal::u64_unsuffixed(*x));
-    quote!(#rt::Bits::from_words([#(#lits),*]))
-}
-
 impl Gen<'_> {
     fn words(&self, arity: usize) -> usize {
         self.plan.families.get(arity).map_or(1, |f| f.words())
@@ -104,15 +92,14 @@ impl Gen<'_> {
                 }
                 let f = ident(&field_name(&l.name));
                 let t = self.line_ty(k);
-                let doc = format!(" Line `{}`.", l.name);
                 match self.plan.stores.get(k) {
                     Some(Store::Tracker { .. }) => {
-                        fields.push(quote!(#[doc = #doc] #f: #rt::QuorumTracker<#t>));
+                        fields.push(quote!(#f: #rt::QuorumTracker<#t>));
                         inits.push(quote!(#f: #rt::QuorumTracker::new(n)));
                     }
                     _ => {
-                        fields.push(quote!(#[doc = #doc] #f: ::core::option::Option<#t>));
-                        inits.push(quote!(#f: ::core::option::Option::None));
+                        fields.push(quote!(#f: Option<#t>));
+                        inits.push(quote!(#f: None));
                     }
                 }
             }
@@ -146,25 +133,28 @@ impl Gen<'_> {
             let mut consts = Vec::new();
             for t in 0..fam.tasks.len() {
                 let c = self.task_const(a, t);
-                let doc = match fam.tasks.get(t) {
-                    Some(Task::Rule(k)) => format!(
-                        " Task: the rule of `{}`.",
-                        self.p
-                            .rules
-                            .get(*k)
-                            .and_then(|r| self.p.lines.get(r.target))
-                            .map_or("", |l| l.name.as_str())
-                    ),
-                    _ => " Task: starts a timer.".to_string(),
-                };
                 let t = lit(t);
-                consts.push(quote!(#[doc = #doc] const #c: usize = #t;));
+                consts.push(quote!(const #c: usize = #t;));
             }
             let all = format_ident!("ALL{}", a);
             let rules = format_ident!("RULES{}", a);
             let (nt, nr) = (lit(fam.tasks.len()), lit(fam.rules));
+            let start = if a == 0 {
+                let inputless: Vec<usize> = (0..fam.tasks.len())
+                    .filter(|t| !fam.reads.contains(t))
+                    .collect();
+                let names = inputless.iter().map(|t| self.task_const(0, *t));
+                let set = quote!(#rt::Bits::of(&[#(#names),*]));
+                quote! {
+                    /// The tasks that read no line: they run on the start event.
+                    const START0: #rt::Bits<#w> = #set;
+                }
+            } else {
+                quote!()
+            };
             out.push(quote! {
                 #(#consts)*
+                #start
                 /// Every task of this family.
                 const #all: #rt::Bits<#w> = #rt::Bits::below(#nt);
                 /// The rules (an instance is finished once those running here fired).
@@ -198,7 +188,7 @@ impl Gen<'_> {
             NodeTerm::Leader(l) => {
                 let x = self.num(l, &cx);
                 let n = self.n_field();
-                Some(quote!(#rt::family::leader(#x, params.#n) == ::core::option::Option::Some(me)))
+                Some(quote!(#rt::family::leader(#x, params.#n) == Some(me)))
             }
         }
     }
@@ -211,7 +201,6 @@ impl Gen<'_> {
             return quote!();
         };
         let w = lit(fam.words());
-        let words = fam.words();
         let name = format_ident!("here{}", a);
         let mut always = Vec::new();
         let mut conds = Vec::new();
@@ -229,11 +218,19 @@ impl Gen<'_> {
                         place: Place::Free,
                     }
                     .bind_key(&c);
-                    conds.push(quote!({ #bind if #c { here.insert(#k); } }));
+                    if bind.is_empty() {
+                        conds.push(quote!(if #c { here.insert(#k); }));
+                    } else {
+                        conds.push(quote!({ #bind if #c { here.insert(#k); } }));
+                    }
                 }
             }
         }
-        let base = bits(rt, words, &always);
+        let base = if always.is_empty() {
+            quote!(#rt::Bits::EMPTY)
+        } else {
+            self.task_set(a, &always)
+        };
         let key_ty = quote!([u64; #al]);
         let key_arg = if conds.iter().any(|c| super::expr::idents(c).contains("key")) {
             quote!(key)
@@ -280,7 +277,7 @@ impl Gen<'_> {
         quote! {
             /// The live instance at `key`, created (and all its tasks woken)
             /// if new; `None` once it is finished.
-            fn #name(&mut self, key: [u64; #al]) -> ::core::option::Option<&mut #inst> {
+            fn #name(&mut self, key: [u64; #al]) -> Option<&mut #inst> {
                 let (me, params) = (self.me, &self.params);
                 let (inst, created) = self.#f.open(key, || {
                     #rt::Instance::new(#lines::new(params.#n), Self::#here(me, params, key), &#rules)
@@ -288,22 +285,28 @@ impl Gen<'_> {
                 if created {
                     self.#wake.push(key, #all);
                 }
-                ::core::option::Option::Some(inst)
+                Some(inst)
             }
         }
     }
 
-    /// `wake_<line>`: marks the tasks reading a line dirty where they read
-    /// it.
-    fn wake_fn(&self, line: usize) -> TokenStream {
+    /// A set of tasks of family `b` by name: `rio::Bits::of(&[READY, DLVR])`,
+    /// evaluated at compile time.
+    fn task_set(&self, b: usize, tasks: &[usize]) -> TokenStream {
         let rt = self.rt;
+        let w = lit(self.words(b));
+        let names = tasks.iter().map(|t| self.task_const(b, *t));
+        quote!(const { #rt::Bits::<#w>::of(&[#(#names),*]) })
+    }
+
+    /// Statements waking the tasks that read `line` where they read it,
+    /// after a write at `key`.
+    fn wakes(&self, line: usize) -> Vec<TokenStream> {
         let Some(l) = self.p.lines.get(line) else {
-            return quote!();
+            return Vec::new();
         };
         let readers = self.plan.readers.get(line).cloned().unwrap_or_default();
-        let name = format_ident!("wake_{}", field_name(&l.name));
         let a = l.arity();
-        let al = lit(a);
         // Group by (reader arity, key map).
         let mut groups: BTreeMap<(usize, String), (KeyMap, Vec<usize>)> = BTreeMap::new();
         for r in &readers {
@@ -314,8 +317,10 @@ impl Gen<'_> {
                 .push(r.task);
         }
         let mut stmts = Vec::new();
-        for ((b, _), (map, tasks)) in groups {
-            let set = bits(rt, self.words(b), &tasks);
+        for ((b, _), (map, mut tasks)) in groups {
+            tasks.sort_unstable();
+            tasks.dedup();
+            let set = self.task_set(b, &tasks);
             if b == 0 {
                 stmts.push(quote!(self.dirty0.union_with(&#set);));
                 continue;
@@ -324,8 +329,11 @@ impl Gen<'_> {
             let fam = format_ident!("f{}", b);
             match map {
                 KeyMap::Exact(m) => {
-                    let parts = m.iter().map(|q| quote!(key[#q]));
-                    let k = if m.iter().copied().eq(0..a) && m.len() == a {
+                    let parts = m.iter().map(|q| {
+                        let q = lit(*q);
+                        quote!(key[#q])
+                    });
+                    let k = if m.iter().copied().eq(0..a) {
                         quote!(key)
                     } else {
                         quote!([#(#parts),*])
@@ -333,9 +341,12 @@ impl Gen<'_> {
                     stmts.push(quote!(self.#wake.push(#k, #set);));
                 }
                 KeyMap::Partial(fixed) => {
-                    let pairs = fixed.iter().map(|(p, q)| quote!((#p, key[#q])));
+                    let pairs = fixed.iter().map(|(p, q)| {
+                        let (p, q) = (lit(*p), lit(*q));
+                        quote!((#p, key[#q]))
+                    });
                     stmts.push(quote! {
-                        let mut keys = ::std::vec::Vec::new();
+                        let mut keys = Vec::new();
                         self.#fam.keys_matching(&[#(#pairs),*], &mut keys);
                         for k in keys {
                             self.#wake.push(k, #set);
@@ -344,31 +355,11 @@ impl Gen<'_> {
                 }
             }
         }
-        let key_arg = if stmts.iter().any(|s| s.to_string().contains("key")) {
-            quote!(key)
-        } else {
-            quote!(_key)
-        };
-        let doc = format!(" Wakes the tasks that read `{}`.", l.name);
-        quote! {
-            #[doc = #doc]
-            fn #name(&mut self, #key_arg: [u64; #al]) {
-                #(#stmts)*
-            }
-        }
+        stmts
     }
 
-    /// The instance holding line `line` at `key`, for writing (`let Some(inst) = ..`).
-    fn open_for_write(&self, a: usize) -> TokenStream {
-        if a == 0 {
-            quote!(let inst = &mut self.g0;)
-        } else {
-            let open = format_ident!("open{}", a);
-            quote!(let ::core::option::Option::Some(inst) = self.#open(key) else { return };)
-        }
-    }
-
-    /// `write_<line>` for one-value lines; `vote_<line>` for bundles of votes.
+    /// `write_<line>` for one-value lines; `vote_<line>` for bundles of
+    /// votes: store, then wake the readers (or report evidence).
     fn store_fn(&self, line: usize) -> TokenStream {
         let rt = self.rt;
         let Some(l) = self.p.lines.get(line) else {
@@ -380,51 +371,61 @@ impl Gen<'_> {
         let al = lit(a);
         let tag = l.name.as_str();
         let fx = self.effects();
-        let open = self.open_for_write(a);
-        let wake = format_ident!("wake_{}", field_name(&l.name));
-        match self.plan.stores.get(line) {
-            Some(Store::Tracker { .. }) => {
-                let name = format_ident!("vote_{}", field_name(&l.name));
-                let doc = format!(" Counts `from`'s vote on `{}` at `key` (a second, different vote is evidence).", l.name);
-                quote! {
-                    #[doc = #doc]
-                    fn #name(&mut self, key: [u64; #al], from: #rt::NodeId, value: #t, out: &mut #fx) {
-                        #open
-                        match inst.lines.#f.insert(from, value) {
-                            #rt::Insert::New => self.#wake(key),
-                            #rt::Insert::Conflict => out.faulty(from, #tag),
-                            #rt::Insert::Duplicate | #rt::Insert::OutOfRange => {}
-                        }
-                    }
+        let wakes = self.wakes(line);
+        let (key_param, inst) = if a == 0 {
+            (quote!(), quote!(let inst = &mut self.g0;))
+        } else {
+            let open = format_ident!("open{}", a);
+            (
+                quote!(key: [u64; #al],),
+                quote!(let Some(inst) = self.#open(key) else { return };),
+            )
+        };
+        let tracker = matches!(self.plan.stores.get(line), Some(Store::Tracker { .. }));
+        let (name, doc, store) = if tracker {
+            (
+                format_ident!("vote_{}", field_name(&l.name)),
+                format!(" Counts `from`'s vote on `{}`.", l.name),
+                quote!(inst.lines.#f.insert(from, value)),
+            )
+        } else {
+            (
+                format_ident!("write_{}", field_name(&l.name)),
+                format!(" Sets `{}`, once.", l.name),
+                quote!(#rt::family::set_once(&mut inst.lines.#f, value)),
+            )
+        };
+        let emit = if l.kind == LineKind::Output && !tracker {
+            let v = ident(&variant_name(&l.name));
+            let value = if a == 0 {
+                quote!(Output::#v(v.clone()))
+            } else {
+                quote!(Output::#v { key, value: v.clone() })
+            };
+            quote! {
+                if let (#rt::Insert::New, Some(v)) = (stored, &inst.lines.#f) {
+                    out.output(#value);
                 }
             }
-            _ => {
-                let name = format_ident!("write_{}", field_name(&l.name));
-                let emit = if l.kind == LineKind::Output {
-                    let v = ident(&variant_name(&l.name));
-                    if a == 0 {
-                        quote!(out.output(Output::#v(::core::clone::Clone::clone(&value)));)
-                    } else {
-                        quote!(out.output(Output::#v { key, value: ::core::clone::Clone::clone(&value) });)
-                    }
-                } else {
-                    quote!()
-                };
-                let doc = format!(" Sets `{}` at `key`, once (a different second value is evidence against `from`).", l.name);
-                quote! {
-                    #[doc = #doc]
-                    fn #name(&mut self, key: [u64; #al], value: #t, from: #rt::NodeId, out: &mut #fx) {
-                        #open
-                        if let ::core::option::Option::Some(old) = &inst.lines.#f {
-                            if *old != value {
-                                out.faulty(from, #tag);
-                            }
-                            return;
-                        }
-                        #emit
-                        inst.lines.#f = ::core::option::Option::Some(value);
-                        self.#wake(key);
-                    }
+        } else {
+            quote!()
+        };
+        let on_new = if wakes.is_empty() {
+            quote!({})
+        } else {
+            quote!({ #(#wakes)* })
+        };
+        quote! {
+            #[doc = #doc]
+            #[inline]
+            fn #name(&mut self, #key_param value: #t, from: #rt::NodeId, out: &mut #fx) {
+                #inst
+                let stored = #store;
+                #emit
+                match stored {
+                    #rt::Insert::New => #on_new
+                    #rt::Insert::Conflict => out.faulty(from, #tag),
+                    #rt::Insert::Duplicate | #rt::Insert::OutOfRange => {}
                 }
             }
         }
@@ -488,7 +489,12 @@ impl Gen<'_> {
         let effect = match &r.cross {
             Cross::Local => {
                 let w = format_ident!("write_{}", field_name(&target.name));
-                quote!(let me = self.me; self.#w(#tkey, value, me, out);)
+                let key = if target.arity() == 0 {
+                    quote!()
+                } else {
+                    quote!(#tkey,)
+                };
+                quote!(let me = self.me; self.#w(#key value, me, out);)
             }
             Cross::Broadcast => quote!(out.send(#rt::Dest::All, #msg);),
             Cross::Link(to) => {
@@ -511,11 +517,12 @@ impl Gen<'_> {
         };
         quote! {
             #[doc = #doc]
-            fn #name(&mut self, #key_param out: &mut #fx) -> ::core::option::Option<()> {
+            #[inline]
+            fn #name(&mut self, #key_param out: &mut #fx) -> Option<()> {
                 #bind
                 let value = #value;
                 #effect
-                ::core::option::Option::Some(())
+                Some(())
             }
         }
     }
@@ -566,7 +573,7 @@ impl Gen<'_> {
         );
         quote! {
             #[doc = #doc]
-            fn #name(&mut self, #key_param out: &mut #fx) -> ::core::option::Option<()> {
+            fn #name(&mut self, #key_param out: &mut #fx) -> Option<()> {
                 #bind
                 let _ = #arg;
                 let ms = #ms;
@@ -574,7 +581,7 @@ impl Gen<'_> {
                 inst.lines.#field = #rt::TimerState::Armed;
                 let id = self.timers.arm(#tconst, #key_arg);
                 out.set_timer(id, ms);
-                ::core::option::Option::Some(())
+                Some(())
             }
         }
     }
@@ -617,6 +624,7 @@ impl Gen<'_> {
         };
         quote! {
             /// Runs task `task`; whether it fired.
+            #[inline(always)]
             fn #name(&mut self, task: usize, #key_param #out_arg: &mut #fx) -> bool {
                 match task {
                     #(#arms)*
@@ -631,17 +639,23 @@ impl Gen<'_> {
     fn step_fn(&self) -> TokenStream {
         let fx = self.effects();
         let mut branches = Vec::new();
+        let idle: Vec<TokenStream> = (1..self.plan.families.len())
+            .map(|a| {
+                let wake = format_ident!("wake{}", a);
+                quote!(self.#wake.is_empty())
+            })
+            .collect();
         for a in 1..self.plan.families.len() {
             let f = format_ident!("f{}", a);
             let wake = format_ident!("wake{}", a);
             let run = format_ident!("run{}", a);
             branches.push(quote! {
-                if let ::core::option::Option::Some((key, tasks)) = self.#wake.pop() {
-                    let ::core::option::Option::Some(inst) = self.#f.get(&key) else { continue };
+                if let Some((key, tasks)) = self.#wake.pop() {
+                    let Some(inst) = self.#f.get(&key) else { continue };
                     let mut tasks = inst.pending(&tasks);
-                    while let ::core::option::Option::Some(t) = tasks.pop_first() {
+                    while let Some(t) = tasks.pop_first() {
                         if self.#run(t, key, out) {
-                            if let ::core::option::Option::Some(inst) = self.#f.get_mut(&key) {
+                            if let Some(inst) = self.#f.get_mut(&key) {
                                 inst.fired.insert(t);
                             }
                         }
@@ -656,11 +670,25 @@ impl Gen<'_> {
         quote! {
             /// Runs dirty tasks until none is left (a task that fires wakes
             /// the tasks reading what it wrote), freeing finished instances.
+            /// The common case — nothing runnable — returns at once.
+            #[inline(always)]
             fn step(&mut self, out: &mut #fx) {
+                if self.g0.pending(&self.dirty0).is_empty() #(&& #idle)* {
+                    self.dirty0 = rio::Bits::EMPTY;
+                    return;
+                }
+                self.run_dirty(out);
+            }
+
+            #[inline(always)]
+            fn run_dirty(&mut self, out: &mut #fx) {
                 loop {
-                    if let ::core::option::Option::Some(t) = self.dirty0.pop_first() {
-                        if self.g0.here.contains(t) && !self.g0.fired.contains(t) && self.run0(t, out) {
-                            self.g0.fired.insert(t);
+                    let mut tasks = self.g0.pending(&::core::mem::take(&mut self.dirty0));
+                    if !tasks.is_empty() {
+                        while let Some(t) = tasks.pop_first() {
+                            if self.run0(t, out) {
+                                self.g0.fired.insert(t);
+                            }
                         }
                         continue;
                     }
@@ -681,9 +709,9 @@ impl Gen<'_> {
             let v = ident(&variant_name(&l.name));
             let w = format_ident!("write_{}", field_name(&l.name));
             let (pat, key) = if l.arity() == 0 {
-                (quote!(Input::#v(value)), quote!([]))
+                (quote!(Input::#v(value)), quote!())
             } else {
-                (quote!(Input::#v { key, value }), quote!(key))
+                (quote!(Input::#v { key, value }), quote!(key,))
             };
             let here = match &l.domain {
                 LineDomain::Param(pn) => {
@@ -699,9 +727,8 @@ impl Gen<'_> {
                     quote!(false)
                 }
             };
-            in_arms.push(
-                quote!(#pat => if #here { let me = self.me; self.#w(#key, value, me, out); }),
-            );
+            in_arms
+                .push(quote!(#pat => if #here { let me = self.me; self.#w(#key value, me, out); }));
         }
         if !self.phantom_free(LineKind::Input) {
             in_arms.push(quote!(Input::__Phantom(never, _) => match never {},));
@@ -716,9 +743,9 @@ impl Gen<'_> {
             let v = ident(&variant_name(&l.name));
             let a = l.arity();
             let (pat, key) = if a == 0 {
-                (quote!(Message::#v(value)), quote!([]))
+                (quote!(Message::#v(value)), quote!())
             } else {
-                (quote!(Message::#v { key, value }), quote!(key))
+                (quote!(Message::#v { key, value }), quote!(key,))
             };
             let tag = l.name.as_str();
             // Only the node the rule runs at may send it.
@@ -737,7 +764,7 @@ impl Gen<'_> {
                     let n = self.n_field();
                     quote! {
                         #bind
-                        if #rt::family::leader(#x, self.params.#n) != ::core::option::Option::Some(from) {
+                        if #rt::family::leader(#x, self.params.#n) != Some(from) {
                             out.faulty(from, #tag);
                             return;
                         }
@@ -747,11 +774,11 @@ impl Gen<'_> {
             let store = match self.plan.stores.get(r.target) {
                 Some(Store::Tracker { .. }) => {
                     let f = format_ident!("vote_{}", field_name(&l.name));
-                    quote!(self.#f(#key, from, value, out);)
+                    quote!(self.#f(#key value, from, out);)
                 }
                 _ => {
                     let f = format_ident!("write_{}", field_name(&l.name));
-                    quote!(self.#f(#key, value, from, out);)
+                    quote!(self.#f(#key value, from, out);)
                 }
             };
             msg_arms.push(quote!(#pat => { #auth #store }));
@@ -785,7 +812,7 @@ impl Gen<'_> {
                 let wake = format_ident!("wake{}", a);
                 timer_arms.push(quote!(#c => {
                     let key = #rt::family::prefix::<#al, #maxal>(&key);
-                    if let ::core::option::Option::Some(inst) = self.#f.get_mut(&key) {
+                    if let Some(inst) = self.#f.get_mut(&key) {
                         if inst.lines.#field == #rt::TimerState::Armed {
                             inst.lines.#field = #rt::TimerState::Fired;
                             self.#wake.push(key, #rt::Bits::single(#task));
@@ -799,7 +826,7 @@ impl Gen<'_> {
         } else {
             quote! {
                 fn on_timer(&mut self, timer: #rt::TimerId, out: &mut #fx) {
-                    if let ::core::option::Option::Some((t, key)) = self.timers.fire(timer) {
+                    if let Some((t, key)) = self.timers.fire(timer) {
                         match t {
                             #(#timer_arms)*
                             _ => {}
@@ -850,7 +877,7 @@ impl Gen<'_> {
                 }
 
                 fn on_start(&mut self, out: &mut #fx) {
-                    self.dirty0 = ALL0;
+                    self.dirty0 = START0;
                     self.step(out);
                 }
 
@@ -899,6 +926,7 @@ impl Gen<'_> {
         let gen = self.generics();
         let bounds = self.bounds();
         let modname = ident(&module_name(&p.name));
+        let real_rt = self.real_rt;
         let pname = p.name.as_str();
         let params = self.params_type();
         let enums = self.enums();
@@ -915,19 +943,20 @@ impl Gen<'_> {
                 let f = ident(name);
                 let doc = format!(" `{lin}`.");
                 fields.push(quote!(#[doc = #doc] #f: usize));
-                let c = lin.constant;
+                let c = Literal::i64_unsuffixed(lin.constant);
                 let terms: Vec<TokenStream> = lin
                     .coeffs
                     .iter()
                     .map(|(v, k)| {
                         let f = ident(v);
-                        quote!((#k, params.#f as u64))
+                        let k = Literal::i64_unsuffixed(*k);
+                        quote!((#k, params.#f))
                     })
                     .collect();
                 let text = format!("quorum threshold `{lin}` in range");
-                inits.push(quote!(#f: #rt::family::affine(#c, &[#(#terms),*])
-                    .and_then(#rt::family::threshold)
-                    .ok_or(#rt::ParamError { protocol: #pname, constraint: #text })?));
+                inits.push(
+                    quote!(#f: #rt::family::threshold_of(#pname, #text, #c, &[#(#terms),*])?),
+                );
             }
             (
                 quote! {
@@ -982,7 +1011,6 @@ impl Gen<'_> {
             let written = l.kind == LineKind::Input || p.rules.iter().any(|r| r.target == k);
             if written {
                 store_fns.push(self.store_fn(k));
-                store_fns.push(self.wake_fn(k));
             }
         }
         let rule_fns: Vec<TokenStream> = p
@@ -1012,6 +1040,12 @@ impl Gen<'_> {
             #[allow(dead_code, unused_imports, unused_parens, non_camel_case_types, clippy::all)]
             pub mod #modname {
                 use super::*;
+                use ::core::option::Option::{self, None, Some};
+                use ::core::result::Result::{self, Err, Ok};
+                use #real_rt as rio;
+
+                /// The effects a step of this protocol's node produces.
+                pub type Effects #gen = rio::Effects<Message #gen, Output #gen>;
 
                 #params
                 #enums
@@ -1034,13 +1068,13 @@ impl Gen<'_> {
 
                 impl #bounds Node #gen {
                     /// A node with identity `me`; fails if the parameters break the `where` clause.
-                    pub fn new(me: #rt::NodeId, params: Params) -> ::core::result::Result<Self, #rt::ParamError> {
+                    pub fn new(me: #rt::NodeId, params: Params) -> Result<Self, #rt::ParamError> {
                         params.validate()?;
                         if me.index() >= params.#nf {
-                            return ::core::result::Result::Err(#rt::ParamError { protocol: #pname, constraint: "me < n" });
+                            return Err(#rt::ParamError { protocol: #pname, constraint: "me < n" });
                         }
                         let g0 = #rt::Instance::new(Lines0::new(params.#nf), Self::here0(me, &params, []), &RULES0);
-                        ::core::result::Result::Ok(Node {
+                        Ok(Node {
                             me,
                             #k_init
                             g0,

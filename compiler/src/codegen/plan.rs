@@ -60,6 +60,9 @@ pub struct TimerInfo {
 pub struct Family {
     pub tasks: Vec<Task>,
     pub rules: usize,
+    /// Tasks that read some line (the others only run when their instance
+    /// starts: at the start event, or when the instance is created).
+    pub reads: std::collections::BTreeSet<usize>,
 }
 
 impl Family {
@@ -302,6 +305,9 @@ impl Plan {
         } else {
             KeyMap::Partial(fixed)
         };
+        if let Some(f) = self.families.get_mut(arity) {
+            f.reads.insert(task);
+        }
         let reader = Reader { arity, task, map };
         if let Some(v) = self.readers.get_mut(line) {
             if !v.contains(&reader) {

@@ -5,7 +5,7 @@
 use super::names::{ident, variant_name};
 use super::Gen;
 use crate::ir::{Cross, Line, Rule};
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 use rio_lang::ast::ParamKind;
 use rio_lang::graph::LineKind;
@@ -85,21 +85,21 @@ impl Gen<'_> {
         let checks: Vec<TokenStream> = p
             .constraints
             .iter()
+            // `f >= 0` holds for any `usize`: no check.
+            .filter(|(l, _)| !(l.constant >= 0 && l.coeffs.values().all(|c| *c >= 0)))
             .map(|(l, text)| {
-                let c = l.constant;
+                let c = Literal::i64_unsuffixed(l.constant);
                 let terms: Vec<TokenStream> = l
                     .coeffs
                     .iter()
                     .map(|(v, k)| {
                         let f = ident(v);
-                        quote!((#k, self.#f as u64))
+                        let k = Literal::i64_unsuffixed(*k);
+                        quote!((#k, self.#f))
                     })
                     .collect();
-                quote! {
-                    if !#rt::family::affine(#c, &[#(#terms),*]).is_some_and(|x| x >= 0) {
-                        return ::core::result::Result::Err(#rt::ParamError { protocol: #pname, constraint: #text });
-                    }
-                }
+                let text = text.trim();
+                quote!((#c, &[#(#terms),*], #text))
             })
             .collect();
         let nf = self.n_field();
@@ -110,7 +110,7 @@ impl Gen<'_> {
             .map(|(_, n)| {
                 let f = ident(n);
                 let text = format!("{n} < {}", p.nodes_param().unwrap_or("n"));
-                quote!(if self.#f.index() >= self.#nf { return ::core::result::Result::Err(#rt::ParamError { protocol: #pname, constraint: #text }); })
+                quote!(if self.#f.index() >= self.#nf { return Err(#rt::ParamError { protocol: #pname, constraint: #text }); })
             })
             .collect();
         quote! {
@@ -120,10 +120,10 @@ impl Gen<'_> {
 
             impl Params {
                 /// Checks the resilience constraint and the node parameters.
-                pub fn validate(&self) -> ::core::result::Result<(), #rt::ParamError> {
-                    #(#checks)*
+                pub fn validate(&self) -> Result<(), #rt::ParamError> {
+                    #rt::family::check_where(#pname, &[#(#checks),*])?;
                     #(#node_checks)*
-                    ::core::result::Result::Ok(())
+                    Ok(())
                 }
             }
         }
@@ -165,11 +165,12 @@ impl Gen<'_> {
         let msg_phantom = self.phantom(&msg_types, true);
         let in_phantom = self.phantom(&in_types, false);
         let out_phantom = self.phantom(&out_types, false);
-        let serde_path = format!("{}::serde", quote!(#rt).to_string().replace(' ', ""));
+        let serde_path = "rio::serde";
         let forge = self.forge_impl();
         quote! {
             /// Messages: one variant per cross-domain component, named after the line it produces.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash, #rt::serde::Serialize, #rt::serde::Deserialize)]
+            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+            #[derive(#rt::serde::Serialize, #rt::serde::Deserialize)]
             #[serde(crate = #serde_path)]
             pub enum Message #gen { #(#msg_variants,)* #msg_phantom }
 
@@ -207,25 +208,22 @@ impl Gen<'_> {
         let Some(last) = any_arms.pop() else {
             return quote! {
                 impl #bounds #rt::ForgeMessage for Message #gen {
-                    fn forge_any(_rng: &mut #rt::forge::Rng) -> ::core::option::Option<Self> {
-                        ::core::option::Option::None
+                    fn forge_any(_rng: &mut #rt::forge::Rng) -> Option<Self> {
+                        None
                     }
                     fn forge_like(&self, _rng: &mut #rt::forge::Rng) -> Self {
-                        ::core::clone::Clone::clone(self)
+                        self.clone()
                     }
                 }
             };
         };
-        let idx: Vec<usize> = (0..any_arms.len()).collect();
-        let phantom_arm = if self.phantom(&[], true).is_empty() && !self.p.generics.is_empty() {
-            quote!()
-        } else {
-            quote!(#[allow(unreachable_patterns)] other => other.clone(),)
-        };
+        let idx: Vec<Literal> = (0..any_arms.len()).map(Literal::usize_unsuffixed).collect();
+        let count = Literal::usize_unsuffixed(count);
+        let phantom_arm = quote!(#[allow(unreachable_patterns)] other => other.clone(),);
         quote! {
             impl #bounds #rt::ForgeMessage for Message #gen {
-                fn forge_any(rng: &mut #rt::forge::Rng) -> ::core::option::Option<Self> {
-                    ::core::option::Option::Some(match #rt::rand::Rng::gen_range(rng, 0..#count) {
+                fn forge_any(rng: &mut #rt::forge::Rng) -> Option<Self> {
+                    Some(match #rt::rand::Rng::gen_range(rng, 0..#count) {
                         #(#idx => #any_arms,)*
                         _ => #last,
                     })
