@@ -693,74 +693,11 @@ impl Builder<'_> {
     }
 }
 
-/// Arithmetic over parameters and loop variables, by name, with the
-/// checker's rules: `+`, `-`, multiplication by a constant, `/` and `%` of
-/// constants; overflow is an error, never a wrapped or saturated value.
-fn lin(e: &ast::Expr) -> Result<Lin, (Span, &'static str)> {
-    // Iterative over the tree (no recursion that grows with the input): a
-    // post-order walk with an explicit stack.
-    enum Step<'a> {
-        Visit(&'a ast::Expr),
-        Apply(&'a ast::Expr),
-    }
-    let mut work = vec![Step::Visit(e)];
-    let mut vals: Vec<Lin> = Vec::new();
-    while let Some(step) = work.pop() {
-        match step {
-            Step::Visit(x) => match &x.kind {
-                ExprKind::Number(n) => vals
-                    .push(Lin::constant(i64::try_from(*n).map_err(|_| {
-                        (x.span, "the number does not fit in 64 bits")
-                    })?)),
-                ExprKind::Ref {
-                    name,
-                    field: None,
-                    indices,
-                } if indices.is_empty() => vals.push(Lin::var(&name.name)),
-                ExprKind::Binary { lhs, rhs, .. } => {
-                    work.push(Step::Apply(x));
-                    work.push(Step::Visit(rhs));
-                    work.push(Step::Visit(lhs));
-                }
-                _ => return Err((x.span, "not arithmetic")),
-            },
-            Step::Apply(x) => {
-                let ExprKind::Binary { op, .. } = &x.kind else {
-                    return Err((x.span, "not arithmetic"));
-                };
-                let (Some(r), Some(l)) = (vals.pop(), vals.pop()) else {
-                    return Err((x.span, "malformed arithmetic"));
-                };
-                let overflow = (x.span, "the arithmetic overflows 64 bits");
-                let v = match op {
-                    ast::BinOp::Add => l.checked_add(&r).ok_or(overflow)?,
-                    ast::BinOp::Sub => l.checked_sub(&r).ok_or(overflow)?,
-                    ast::BinOp::Mul if l.is_constant() => {
-                        r.checked_scale(l.constant).ok_or(overflow)?
-                    }
-                    ast::BinOp::Mul if r.is_constant() => {
-                        l.checked_scale(r.constant).ok_or(overflow)?
-                    }
-                    ast::BinOp::Div | ast::BinOp::Rem if l.is_constant() && r.is_constant() => {
-                        if r.constant == 0 {
-                            return Err((x.span, "division by zero"));
-                        }
-                        Lin::constant(
-                            if *op == ast::BinOp::Div {
-                                l.constant.checked_div_euclid(r.constant)
-                            } else {
-                                l.constant.checked_rem_euclid(r.constant)
-                            }
-                            .ok_or(overflow)?,
-                        )
-                    }
-                    _ => return Err((x.span, "a product, quotient or remainder of variables")),
-                };
-                vals.push(v);
-            }
-        }
-    }
-    vals.pop().ok_or((e.span, "empty arithmetic"))
+/// Arithmetic over parameters and loop variables, by name: the checker's
+/// own lowering (`rio_lang::arith::lower`), so the two cannot disagree.
+fn lin(e: &ast::Expr) -> Result<Lin, (Span, String)> {
+    rio_lang::arith::lower(e, &mut |id| Some(Lin::var(&id.name)))
+        .map_err(|err| (err.span, err.kind.to_string()))
 }
 
 /// Every line family's index in `lines`, by name (for codegen lookups).

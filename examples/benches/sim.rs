@@ -6,8 +6,8 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rio_examples::generated::bracha::{Input, Node, Params};
-use rio_runtime::sim::{Config, Sim};
 use rio_runtime::NodeId;
+use rio_sim::{Config, Sim};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;

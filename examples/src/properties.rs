@@ -1,8 +1,8 @@
 //! Properties shared by the examples' simulations, written over outputs'
 //! `Debug` text so they apply to any protocol.
 
-use rio_runtime::sim::View;
 use rio_runtime::Node;
+use rio_sim::View;
 
 /// Agreement: no two correct nodes output different values.
 pub fn agreement<N: Node>(v: &View<'_, N>) -> Result<(), String> {

@@ -3,8 +3,8 @@
 //! installs Chromium from the distribution's packages.)
 
 use rio_examples::generated::bracha::{Input, Node, Params};
-use rio_runtime::sim::{Byzantine, Config, Fault, Sim};
 use rio_runtime::NodeId;
+use rio_sim::{Byzantine, Config, Fault, Sim};
 
 #[test]
 fn diagram_renders_in_headless_chromium() {
@@ -25,7 +25,7 @@ fn diagram_renders_in_headless_chromium() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let page = dir.join("bracha.html");
     let png = dir.join("bracha.png");
-    let html = rio_runtime::diagram::html(
+    let html = rio_sim::diagram::html(
         "Bracha, equivocating sender",
         4,
         &report.trace,

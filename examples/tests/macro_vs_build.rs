@@ -3,8 +3,8 @@
 //! `build.rs` produce the same simulator trace, byte for byte, for the same
 //! seeds and faults. And choice points obey the simulator's chooser.
 
-use rio_runtime::sim::{Byzantine, Choices, Config, Fault, Sim};
 use rio_runtime::NodeId;
+use rio_sim::{Byzantine, Choices, Config, Fault, Sim};
 
 mod inline {
     rio_macros::protocol! {
@@ -91,7 +91,7 @@ fn picks(choices: Choices, seed: u64) -> Vec<String> {
         .trace
         .iter()
         .filter_map(|e| match &e.kind {
-            rio_runtime::sim::Kind::Output { output, .. } => Some(output.clone()),
+            rio_sim::Kind::Output { output, .. } => Some(output.clone()),
             _ => None,
         })
         .collect()

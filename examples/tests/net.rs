@@ -121,9 +121,9 @@ impl Cluster {
         std::fs::read_to_string(self.dir.join(format!("node{k}.log"))).unwrap_or_default()
     }
 
-    fn config(&self, k: u32) -> rio_runtime::net::NetConfig {
+    fn config(&self, k: u32) -> rio_net::NetConfig {
         let text = std::fs::read_to_string(self.dir.join(format!("node{k}.toml"))).expect("config");
-        rio_runtime::net::NetConfig::from_toml(&text).expect("valid config")
+        rio_net::NetConfig::from_toml(&text).expect("valid config")
     }
 
     fn wait_all(&mut self) {
@@ -133,7 +133,7 @@ impl Cluster {
     }
 }
 
-fn addr(cfg: &rio_runtime::net::NetConfig) -> String {
+fn addr(cfg: &rio_net::NetConfig) -> String {
     cfg.listen.clone()
 }
 
@@ -151,13 +151,13 @@ fn four_processes_deliver_and_their_traces_merge() {
         .map(|k| {
             let text = std::fs::read_to_string(c.dir.join(format!("node{k}.trace.jsonl")))
                 .expect("trace written at shutdown");
-            rio_runtime::net::parse_trace(&text).expect("trace parses")
+            rio_net::parse_trace(&text).expect("trace parses")
         })
         .collect();
-    let merged = rio_runtime::net::merge_traces(traces);
+    let merged = rio_net::merge_traces(traces);
     let delivered = merged
         .iter()
-        .filter(|e| matches!(e.kind, rio_runtime::sim::Kind::Deliver { .. }))
+        .filter(|e| matches!(e.kind, rio_sim::Kind::Deliver { .. }))
         .count();
     assert_eq!(
         delivered,
@@ -168,12 +168,12 @@ fn four_processes_deliver_and_their_traces_merge() {
     let outputs: std::collections::BTreeSet<String> = merged
         .iter()
         .filter_map(|e| match &e.kind {
-            rio_runtime::sim::Kind::Output { output, .. } => Some(output.clone()),
+            rio_sim::Kind::Output { output, .. } => Some(output.clone()),
             _ => None,
         })
         .collect();
     assert_eq!(outputs.len(), 1, "{outputs:?}");
-    let svg = rio_runtime::diagram::svg("cluster", 4, &merged, Default::default());
+    let svg = rio_sim::diagram::svg("cluster", 4, &merged, Default::default());
     assert!(svg.contains("node 3") && svg.matches("<line").count() > 30);
 }
 

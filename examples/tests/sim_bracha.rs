@@ -4,9 +4,9 @@
 //! violation reports its seed and replay command; a 10,000-seed sweep.
 
 use rio_examples::generated::bracha::{Input, Node, Output, Params};
-use rio_runtime::sim::{Byzantine, Config, Fault, Report, Sim, View};
-use rio_runtime::sweep::sweep;
 use rio_runtime::NodeId;
+use rio_sim::sweep::sweep;
+use rio_sim::{Byzantine, Config, Fault, Report, Sim, View};
 
 type B = Node<u64>;
 

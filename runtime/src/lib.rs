@@ -14,14 +14,11 @@
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
 pub mod bits;
-pub mod diagram;
 pub mod driver;
 pub mod family;
 pub mod forge;
-pub mod net;
 pub mod quorum;
-pub mod sim;
-pub mod sweep;
+pub mod trace;
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::fmt::Debug;

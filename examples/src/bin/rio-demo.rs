@@ -7,8 +7,8 @@
 
 use rio_examples::generated::bracha::{Input, Node, Output, Params};
 use rio_examples::generated::slots::slots;
-use rio_runtime::sim::{Byzantine, Config, Fault, Report, Sim};
 use rio_runtime::NodeId;
+use rio_sim::{Byzantine, Config, Fault, Report, Sim};
 use std::path::Path;
 
 fn write(dir: &Path, name: &str, title: &str, report: &Report) {
@@ -17,7 +17,7 @@ fn write(dir: &Path, name: &str, title: &str, report: &Report) {
         (format!("{name}.svg"), report.diagram(title)),
         (
             format!("{name}.html"),
-            rio_runtime::diagram::html(title, report.nodes, &report.trace, Default::default()),
+            rio_sim::diagram::html(title, report.nodes, &report.trace, Default::default()),
         ),
         (format!("{name}.trace.jsonl"), report.trace_jsonl()),
     ];
@@ -59,7 +59,7 @@ fn bracha(seed: u64, dir: &Path, name: &str, faulty: NodeId, fault: Fault, what:
     let evidence = report
         .trace
         .iter()
-        .filter(|e| matches!(e.kind, rio_runtime::sim::Kind::Evidence { .. }))
+        .filter(|e| matches!(e.kind, rio_sim::Kind::Evidence { .. }))
         .count();
     println!("  evidence of faulty peers recorded by correct nodes: {evidence}");
     for k in (0..n).filter(|k| NodeId(*k as u32) != faulty) {
@@ -67,7 +67,7 @@ fn bracha(seed: u64, dir: &Path, name: &str, faulty: NodeId, fault: Fault, what:
             .trace
             .iter()
             .filter_map(|e| match &e.kind {
-                rio_runtime::sim::Kind::Output { node, output } if *node as usize == k => {
+                rio_sim::Kind::Output { node, output } if *node as usize == k => {
                     Some(format!("{output} at {} ms", e.t))
                 }
                 _ => None,
@@ -134,7 +134,7 @@ fn slots_crashed_leader(seed: u64, dir: &Path) {
     println!("Slot sequence, n = 4, rotating leader, node 1 crashed from the start, seed {seed}");
     for s in 0..total {
         let decided = report.trace.iter().find_map(|e| match &e.kind {
-            rio_runtime::sim::Kind::Output { node: 0, output }
+            rio_sim::Kind::Output { node: 0, output }
                 if output.contains(&format!("key: [{s}]")) =>
             {
                 Some((e.t, output.clone()))

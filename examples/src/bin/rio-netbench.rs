@@ -9,7 +9,7 @@
 //! `cargo run --release -p rio-examples --bin rio-netbench [SLOTS]` (default 5000).
 
 use rio_examples::generated::slots::slots::{Input, Node, Output, Params};
-use rio_runtime::net::{keypair, start, NetConfig, PeerConfig};
+use rio_net::{keypair, start, NetConfig, PeerConfig};
 use rio_runtime::NodeId;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

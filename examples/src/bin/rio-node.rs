@@ -13,7 +13,7 @@
 
 use clap::{Parser, Subcommand};
 use rio_examples::generated::bracha::{Input, Node, Output, Params};
-use rio_runtime::net::{keypair, start, NetConfig, PeerConfig};
+use rio_net::{keypair, start, NetConfig, PeerConfig};
 use rio_runtime::NodeId;
 use std::path::PathBuf;
 use std::process::ExitCode;

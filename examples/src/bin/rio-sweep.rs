@@ -5,9 +5,9 @@
 //! `cargo run --release -p rio-examples --bin rio-sweep [SEEDS]` (default 10000).
 
 use rio_examples::generated::bracha::{Input, Node, Params};
-use rio_runtime::sim::{Byzantine, Config, Fault, Sim};
-use rio_runtime::sweep::sweep;
 use rio_runtime::NodeId;
+use rio_sim::sweep::sweep;
+use rio_sim::{Byzantine, Config, Fault, Sim};
 
 fn main() {
     let seeds: u64 = std::env::args()

@@ -1,7 +1,7 @@
 //! Seed sweeps: the same simulation under thousands of seeds, in parallel
 //! across cores, with a progress bar and a summary.
 
-use crate::sim::Report;
+use crate::Report;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::fmt;
 use std::ops::Range;

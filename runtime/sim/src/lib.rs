@@ -18,10 +18,13 @@
 //! ordered. A failing run reports its seed and the command that replays it
 //! (`RIO_SEED=<seed> cargo test <test name>`).
 
-use crate::forge::{ForgeMessage, Rng};
-use crate::{Chooser, Dest, Effects, Node, NodeId, TimerId};
+pub mod diagram;
+pub mod sweep;
+
 use rand::{Rng as _, SeedableRng};
-use serde::Serialize;
+use rio_runtime::forge::{ForgeMessage, Rng};
+pub use rio_runtime::trace::{Kind, TraceEvent};
+use rio_runtime::{Chooser, Dest, Effects, Node, NodeId, TimerId};
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 
@@ -179,58 +182,6 @@ impl Config {
     }
 }
 
-/// One recorded event.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct TraceEvent {
-    pub step: u64,
-    /// Virtual time, ms.
-    pub t: u64,
-    #[serde(flatten)]
-    pub kind: Kind,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum Kind {
-    Input {
-        node: u32,
-        input: String,
-    },
-    Deliver {
-        from: u32,
-        to: u32,
-        msg: String,
-        sent_at: u64,
-    },
-    Drop {
-        from: u32,
-        to: u32,
-        msg: String,
-        reason: String,
-    },
-    Output {
-        node: u32,
-        output: String,
-    },
-    Timer {
-        node: u32,
-        id: u64,
-    },
-    Fault {
-        node: u32,
-        fault: String,
-    },
-    Evidence {
-        node: u32,
-        peer: u32,
-        line: String,
-    },
-    Violation {
-        property: String,
-        detail: String,
-    },
-}
-
 /// What properties see: the nodes, the outputs so far, who is faulty.
 pub struct View<'a, N: Node> {
     pub now: u64,
@@ -286,14 +237,7 @@ pub struct Report {
 impl Report {
     /// The trace as JSON lines.
     pub fn trace_jsonl(&self) -> String {
-        let mut s = String::new();
-        for e in &self.trace {
-            if let Ok(line) = serde_json::to_string(e) {
-                s.push_str(&line);
-                s.push('\n');
-            }
-        }
-        s
+        rio_runtime::trace::to_jsonl(&self.trace)
     }
     /// The command that replays this run.
     pub fn replay_command(&self) -> String {
@@ -304,11 +248,11 @@ impl Report {
     }
     /// The trace as an SVG sequence diagram.
     pub fn diagram(&self, title: &str) -> String {
-        crate::diagram::svg(
+        diagram::svg(
             title,
             self.nodes,
             &self.trace,
-            crate::diagram::DiagramOptions::default(),
+            diagram::DiagramOptions::default(),
         )
     }
     /// Panics with the violation, its seed, the replay command and the path

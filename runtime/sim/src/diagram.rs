@@ -2,7 +2,7 @@
 //! lifeline per node, an arrow per delivered message (from send time to
 //! delivery time), dropped messages crossed out, outputs and faults marked.
 
-use crate::sim::{Kind, TraceEvent};
+use rio_runtime::trace::{Kind, TraceEvent};
 use std::fmt::Write as _;
 
 /// How much of a trace to draw.

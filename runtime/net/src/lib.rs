@@ -21,9 +21,9 @@
 //!   merge ([`merge_traces`]) into one trace that renders as the same
 //!   sequence diagram.
 
-use crate::sim::{Kind, TraceEvent};
-use crate::{Dest, Effects, Node, NodeId, TimerId};
 use futures_util::{SinkExt, StreamExt};
+pub use rio_runtime::trace::{Kind, TraceEvent};
+use rio_runtime::{Dest, Effects, Node, NodeId, TimerId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -239,13 +239,7 @@ where
         )
         .await;
         if let Some(path) = trace_path {
-            let mut text = String::new();
-            for e in &trace {
-                if let Ok(line) = serde_json::to_string(e) {
-                    text.push_str(&line);
-                    text.push('\n');
-                }
-            }
+            let text = rio_runtime::trace::to_jsonl(&trace);
             if let Err(e) = std::fs::write(&path, text) {
                 warn!(%path, error = %e, "cannot write trace");
             }
@@ -669,10 +663,7 @@ pub fn merge_traces(traces: Vec<Vec<TraceEvent>>) -> Vec<TraceEvent> {
 
 /// Parses a trace written as JSON lines by a node.
 pub fn parse_trace(text: &str) -> Result<Vec<TraceEvent>, String> {
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).map_err(|e| e.to_string()))
-        .collect()
+    rio_runtime::trace::from_jsonl(text)
 }
 
 #[cfg(test)]
@@ -726,7 +717,7 @@ mod tests {
     #[test]
     fn random_bytes_never_panic_the_decoder() {
         use rand::{Rng as _, SeedableRng};
-        let mut rng = crate::forge::Rng::seed_from_u64(7);
+        let mut rng = rio_runtime::forge::Rng::seed_from_u64(7);
         for _ in 0..20_000 {
             let len = rng.gen_range(0..64);
             let bytes: Vec<u8> = (0..len).map(|_| rng.gen()).collect();

@@ -7,7 +7,7 @@ fn rio() -> Command {
 }
 
 fn root(p: &str) -> String {
-    format!("{}/../{p}", env!("CARGO_MANIFEST_DIR"))
+    format!("{}/../../{p}", env!("CARGO_MANIFEST_DIR"))
 }
 
 #[test]

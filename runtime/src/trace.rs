@@ -1,0 +1,78 @@
+//! The trace format, shared by the simulator, the model checker and the
+//! network runtime (none of which imports another): one event per line of
+//! JSON (`{"step":..,"t":..,"event":"deliver",..}`), rendered by the same
+//! sequence diagrams.
+
+use serde::{Deserialize, Serialize};
+
+/// One recorded event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceEvent {
+    pub step: u64,
+    /// Virtual time, ms.
+    pub t: u64,
+    #[serde(flatten)]
+    pub kind: Kind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Kind {
+    Input {
+        node: u32,
+        input: String,
+    },
+    Deliver {
+        from: u32,
+        to: u32,
+        msg: String,
+        sent_at: u64,
+    },
+    Drop {
+        from: u32,
+        to: u32,
+        msg: String,
+        reason: String,
+    },
+    Output {
+        node: u32,
+        output: String,
+    },
+    Timer {
+        node: u32,
+        id: u64,
+    },
+    Fault {
+        node: u32,
+        fault: String,
+    },
+    Evidence {
+        node: u32,
+        peer: u32,
+        line: String,
+    },
+    Violation {
+        property: String,
+        detail: String,
+    },
+}
+
+/// Events as JSON lines (one object per line, newline-terminated).
+pub fn to_jsonl(events: &[TraceEvent]) -> String {
+    let mut out = String::new();
+    for e in events {
+        if let Ok(line) = serde_json::to_string(e) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Parses JSON lines written by [`to_jsonl`] (blank lines are skipped).
+pub fn from_jsonl(text: &str) -> Result<Vec<TraceEvent>, String> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).map_err(|e| e.to_string()))
+        .collect()
+}
