@@ -235,6 +235,20 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_rendering_names_code_position_and_help() {
+        let src = "protocol P(nodes n) {\n  x = y at i\n}\n";
+        let d = Diagnostic::new(Code::UnknownName, Span::new(28, 29), "no line `y`")
+            .label("not declared")
+            .help("declare it");
+        let text = render_plain("p.rio", src, &[d]);
+        assert_eq!(
+            text,
+            "error[E0101]: unknown name: no line `y`\n  --> p.rio:2:7: not declared\n  help: declare it\n"
+        );
+    }
     #[test]
     fn transpositions_count_once() {
         assert_eq!(super::edit_distance("snet", "sent"), 1);
@@ -246,20 +260,24 @@ mod tests {
 // ---- Rendering: the one place diagnostics become text -----------------------
 
 /// A miette view of one diagnostic over its source.
+#[cfg(feature = "fancy")]
 #[derive(Debug)]
 struct Report<'a> {
     diag: &'a Diagnostic,
     src: miette::NamedSource<String>,
 }
 
+#[cfg(feature = "fancy")]
 impl std::fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.diag.code.title(), self.diag.message)
     }
 }
 
+#[cfg(feature = "fancy")]
 impl std::error::Error for Report<'_> {}
 
+#[cfg(feature = "fancy")]
 impl miette::Diagnostic for Report<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
         Some(Box::new(self.diag.code.as_str()))
@@ -294,12 +312,14 @@ impl miette::Diagnostic for Report<'_> {
 }
 
 /// Renders diagnostics in miette's graphical style (no colours, so output is
-/// stable for snapshots and logs).
+/// stable for snapshots and logs); without the `fancy` feature, as compact
+/// text (see [`render_plain`]).
 pub fn render(file_name: &str, src: &str, diags: &[Diagnostic]) -> String {
     render_with(file_name, src, diags, false)
 }
 
 /// Renders diagnostics, with ANSI colours when `color` is set (terminals).
+#[cfg(feature = "fancy")]
 pub fn render_with(file_name: &str, src: &str, diags: &[Diagnostic], color: bool) -> String {
     let theme = if color {
         miette::GraphicalTheme::unicode()
@@ -315,6 +335,47 @@ pub fn render_with(file_name: &str, src: &str, diags: &[Diagnostic], color: bool
         };
         if handler.render_report(&mut out, &report).is_err() {
             out.push_str(&format!("{}: {}\n", diag.code.as_str(), report));
+        }
+    }
+    out
+}
+
+/// Without the `fancy` feature: compact text, colours ignored.
+#[cfg(not(feature = "fancy"))]
+pub fn render_with(file_name: &str, src: &str, diags: &[Diagnostic], _color: bool) -> String {
+    render_plain(file_name, src, diags)
+}
+
+/// Renders diagnostics as compact text, one block per diagnostic:
+///
+/// ```text
+/// error[E0501]: quorum may pick different values: ...
+///   --> bracha.rio:14:16: label
+///   --> bracha.rio:3:5: secondary label
+///   help: ...
+/// ```
+pub fn render_plain(file_name: &str, src: &str, diags: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diags {
+        let sev = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        out.push_str(&format!(
+            "{sev}[{}]: {}: {}\n",
+            d.code.as_str(),
+            d.code.title(),
+            d.message
+        ));
+        for l in std::iter::once(&d.label).chain(&d.secondary) {
+            let at = line_col(src, l.span.start);
+            out.push_str(&format!(
+                "  --> {file_name}:{}:{}: {}\n",
+                at.line, at.column, l.message
+            ));
+        }
+        if !d.help.is_empty() {
+            out.push_str(&format!("  help: {}\n", d.help));
         }
     }
     out
