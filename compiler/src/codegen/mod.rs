@@ -19,12 +19,15 @@
 //!
 //! Layout: [`plan`] decides (stores, tasks, readers, what is unsupported),
 //! [`names`] names, [`expr`] expressions, [`types`] the public types,
-//! [`node`] the node.
+//! [`node`] the node's state and writers, [`rules`] its rules and step
+//! loop, [`handlers`] its event handlers.
 
 mod expr;
+mod handlers;
 pub mod names;
 mod node;
 mod plan;
+mod rules;
 mod types;
 
 use crate::ir::{Protocol, Rule};

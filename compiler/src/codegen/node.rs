@@ -2,14 +2,14 @@
 //! writers, wakers, rules, timer starters, the step loop and the runtime
 //! trait implementation.
 
-use super::expr::{local, Cx, Place};
+use super::expr::{Cx, Place};
 use super::names::{const_name, field_name, ident, module_name, variant_name};
-use super::plan::{bug, unsupported, KeyMap, Store, Task};
+use super::plan::{bug, KeyMap, Store, Task};
 use super::Gen;
-use crate::ir::{Cross, Rule};
+use crate::ir::Rule;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
-use rio_lang::graph::{IdxPat, LineDomain, LineKind, NodeTerm};
+use rio_lang::graph::{LineKind, NodeTerm};
 use std::collections::BTreeMap;
 
 /// A `usize` as an unsuffixed literal (`2`, not `2usize`).
@@ -18,11 +18,11 @@ pub(super) fn lit(n: usize) -> Literal {
 }
 
 impl Gen<'_> {
-    fn words(&self, arity: usize) -> usize {
+    pub(super) fn words(&self, arity: usize) -> usize {
         self.plan.families.get(arity).map_or(1, |f| f.words())
     }
 
-    fn inst_ty(&self, arity: usize) -> TokenStream {
+    pub(super) fn inst_ty(&self, arity: usize) -> TokenStream {
         let rt = self.rt;
         let gen = self.generics();
         let lines = format_ident!("Lines{}", arity);
@@ -30,14 +30,14 @@ impl Gen<'_> {
         quote!(#rt::Instance<#lines #gen, #w>)
     }
 
-    fn rule_ident(&self, k: usize) -> syn::Ident {
+    pub(super) fn rule_ident(&self, k: usize) -> syn::Ident {
         format_ident!(
             "rule_{}",
             self.rule_names.get(k).map_or("x", |s| s.as_str())
         )
     }
 
-    fn task_const(&self, arity: usize, task: usize) -> syn::Ident {
+    pub(super) fn task_const(&self, arity: usize, task: usize) -> syn::Ident {
         match self
             .plan
             .families
@@ -59,7 +59,7 @@ impl Gen<'_> {
         }
     }
 
-    fn task_rule(&self, arity: usize, task: usize) -> Option<&Rule> {
+    pub(super) fn task_rule(&self, arity: usize, task: usize) -> Option<&Rule> {
         match self
             .plan
             .families
@@ -173,7 +173,7 @@ impl Gen<'_> {
     }
 
     /// Whether a task runs at this node, in the free `here` functions.
-    fn runs_here(&self, r: &Rule) -> Option<TokenStream> {
+    pub(super) fn runs_here(&self, r: &Rule) -> Option<TokenStream> {
         let rt = self.rt;
         let cx = Cx {
             rule: r,
@@ -292,7 +292,7 @@ impl Gen<'_> {
 
     /// A set of tasks of family `b` by name: `rio::Bits::of(&[READY, DLVR])`,
     /// evaluated at compile time.
-    fn task_set(&self, b: usize, tasks: &[usize]) -> TokenStream {
+    pub(super) fn task_set(&self, b: usize, tasks: &[usize]) -> TokenStream {
         let rt = self.rt;
         let w = lit(self.words(b));
         let names = tasks.iter().map(|t| self.task_const(b, *t));
@@ -301,7 +301,7 @@ impl Gen<'_> {
 
     /// Statements waking the tasks that read `line` where they read it,
     /// after a write at `key`.
-    fn wakes(&self, line: usize) -> Vec<TokenStream> {
+    pub(super) fn wakes(&self, line: usize) -> Vec<TokenStream> {
         let Some(l) = self.p.lines.get(line) else {
             return Vec::new();
         };
@@ -432,493 +432,6 @@ impl Gen<'_> {
     }
 
     /// The key a rule writes (may use `?`).
-    fn target_key(&self, r: &Rule) -> TokenStream {
-        let rt = self.rt;
-        let Some(l) = self.p.lines.get(r.target) else {
-            return quote!([]);
-        };
-        let mut parts = Vec::new();
-        for (d, kind) in l.dims.iter().enumerate() {
-            if *kind != rio_lang::graph::DimKind::Number {
-                continue;
-            }
-            match r.pattern.get(d) {
-                Some(IdxPat::Var { name, offset: 0 }) => {
-                    let v = local(name);
-                    parts.push(quote!(#v));
-                }
-                Some(IdxPat::Var { name, offset }) => {
-                    let v = local(name);
-                    let o = Literal::i128_unsuffixed(i128::from(*offset));
-                    parts.push(quote!(#rt::family::index(i128::from(#v) + #o)?));
-                }
-                Some(IdxPat::Const(c)) => {
-                    let c = Literal::u64_unsuffixed(*c);
-                    parts.push(quote!(#c));
-                }
-                _ => {
-                    self.report(bug(r.span, "a definition target without its number index"));
-                }
-            }
-        }
-        quote!([#(#parts),*])
-    }
-
-    fn rule_fn(&self, k: usize, r: &Rule) -> TokenStream {
-        let rt = self.rt;
-        let cx = Cx {
-            rule: r,
-            place: Place::Method,
-        };
-        let name = self.rule_ident(k);
-        let a = r.key_vars().len();
-        let al = lit(a);
-        let fx = self.effects();
-        let Some(target) = self.p.lines.get(r.target) else {
-            self.report(bug(r.span, "a rule without its target line"));
-            return quote!();
-        };
-        let value = self.val(&r.value, &cx);
-        let tkey = self.target_key(r);
-        let variant = ident(&variant_name(&target.name));
-        let msg = if target.arity() == 0 {
-            quote!(Message::#variant(value))
-        } else {
-            quote!(Message::#variant { key: #tkey, value })
-        };
-        let effect = match &r.cross {
-            Cross::Local => {
-                let w = format_ident!("write_{}", field_name(&target.name));
-                let key = if target.arity() == 0 {
-                    quote!()
-                } else {
-                    quote!(#tkey,)
-                };
-                quote!(let me = self.me; self.#w(#key value, me, out);)
-            }
-            Cross::Broadcast => quote!(out.send(#rt::Dest::All, #msg);),
-            Cross::Link(to) => {
-                let to = self.node(to, &cx);
-                quote!(let to = #to; out.send(#rt::Dest::One(to), #msg);)
-            }
-        };
-        let doc = format!(
-            " `{}` (line {})",
-            r.source.lines().next().unwrap_or("").trim(),
-            r.line_no
-        );
-        let (key_param, bind) = if a == 0 {
-            (quote!(), quote!())
-        } else {
-            (
-                quote!(key: [u64; #al],),
-                cx.bind_key(&quote!(#value #effect)),
-            )
-        };
-        quote! {
-            #[doc = #doc]
-            #[inline]
-            fn #name(&mut self, #key_param out: &mut #fx) -> Option<()> {
-                #bind
-                let value = #value;
-                #effect
-                Some(())
-            }
-        }
-    }
-
-    fn timer_fn(&self, id: usize) -> TokenStream {
-        let rt = self.rt;
-        let Some(t) = self.plan.timers.get(id) else {
-            return quote!();
-        };
-        let Some(r) = self.p.rules.get(t.rule) else {
-            return quote!();
-        };
-        let cx = Cx {
-            rule: r,
-            place: Place::Method,
-        };
-        let a = t.arity;
-        let al = lit(a);
-        let field = self.timer_field(id);
-        let name = format_ident!("start_{}", field);
-        let tconst = format_ident!(
-            "{}",
-            const_name(&self.timer_names.get(id).cloned().unwrap_or_default())
-        );
-        let arg = self.val(&t.arg, &cx);
-        let ms = if t.ms.is_constant() && t.ms.constant >= 0 {
-            let c = Literal::u64_unsuffixed(t.ms.constant.unsigned_abs());
-            quote!(#c)
-        } else {
-            let x = self.num(&t.ms, &cx);
-            quote!(#rt::family::index(#x)?)
-        };
-        let fx = self.effects();
-        let (key_param, bind, inst) = if a == 0 {
-            (quote!(), quote!(), quote!(let inst = &mut self.g0;))
-        } else {
-            let f = format_ident!("f{}", a);
-            (
-                quote!(key: [u64; #al],),
-                cx.bind_key(&quote!(#arg #ms)),
-                quote!(let inst = self.#f.get_mut(&key)?;),
-            )
-        };
-        let key_arg = if a == 0 { quote!(&[]) } else { quote!(&key) };
-        let doc = format!(
-            " Starts the timer of `{}` once its argument is available.",
-            r.source.lines().next().unwrap_or("").trim()
-        );
-        quote! {
-            #[doc = #doc]
-            fn #name(&mut self, #key_param out: &mut #fx) -> Option<()> {
-                #bind
-                let _ = #arg;
-                let ms = #ms;
-                #inst
-                inst.lines.#field = #rt::TimerState::Armed;
-                let id = self.timers.arm(#tconst, #key_arg);
-                out.set_timer(id, ms);
-                Some(())
-            }
-        }
-    }
-
-    /// `run{a}`: runs one task; whether it fired.
-    fn run_fn(&self, a: usize) -> TokenStream {
-        let al = lit(a);
-        let Some(fam) = self.plan.families.get(a) else {
-            return quote!();
-        };
-        let fx = self.effects();
-        let name = format_ident!("run{}", a);
-        let arms: Vec<TokenStream> = (0..fam.tasks.len())
-            .map(|t| {
-                let c = self.task_const(a, t);
-                let key = if a == 0 { quote!() } else { quote!(key,) };
-                let call = match fam.tasks.get(t) {
-                    Some(Task::Rule(k)) => {
-                        let f = self.rule_ident(*k);
-                        quote!(self.#f(#key out).is_some())
-                    }
-                    Some(Task::Timer(id)) => {
-                        let f = format_ident!("start_{}", self.timer_field(*id));
-                        quote!(self.#f(#key out).is_some())
-                    }
-                    None => quote!(false),
-                };
-                quote!(#c => #call,)
-            })
-            .collect();
-        let key_param = if a == 0 {
-            quote!()
-        } else {
-            quote!(key: [u64; #al],)
-        };
-        let out_arg = if arms.is_empty() {
-            quote!(_out)
-        } else {
-            quote!(out)
-        };
-        quote! {
-            /// Runs task `task`; whether it fired.
-            #[inline(always)]
-            fn #name(&mut self, task: usize, #key_param #out_arg: &mut #fx) -> bool {
-                match task {
-                    #(#arms)*
-                    _ => false,
-                }
-            }
-        }
-    }
-
-    /// The step loop: runs dirty tasks until none is left, freeing
-    /// finished instances.
-    fn step_fn(&self) -> TokenStream {
-        let fx = self.effects();
-        let mut branches = Vec::new();
-        let idle: Vec<TokenStream> = (1..self.plan.families.len())
-            .map(|a| {
-                let wake = format_ident!("wake{}", a);
-                quote!(self.#wake.is_empty())
-            })
-            .collect();
-        for a in 1..self.plan.families.len() {
-            let f = format_ident!("f{}", a);
-            let wake = format_ident!("wake{}", a);
-            let run = format_ident!("run{}", a);
-            branches.push(quote! {
-                if let Some((key, tasks)) = self.#wake.pop() {
-                    let Some(inst) = self.#f.get(&key) else { continue };
-                    let mut tasks = inst.pending(&tasks);
-                    while let Some(t) = tasks.pop_first() {
-                        if self.#run(t, key, out) {
-                            if let Some(inst) = self.#f.get_mut(&key) {
-                                inst.fired.insert(t);
-                            }
-                        }
-                    }
-                    if self.#f.get(&key).is_some_and(|i| i.is_finished()) {
-                        self.#f.finish(key);
-                    }
-                    continue;
-                }
-            });
-        }
-        quote! {
-            /// Runs dirty tasks until none is left (a task that fires wakes
-            /// the tasks reading what it wrote), freeing finished instances.
-            /// The common case — nothing runnable — returns at once.
-            #[inline(always)]
-            fn step(&mut self, out: &mut #fx) {
-                if self.g0.pending(&self.dirty0).is_empty() #(&& #idle)* {
-                    self.dirty0 = rio::Bits::EMPTY;
-                    return;
-                }
-                self.run_dirty(out);
-            }
-
-            #[inline(always)]
-            fn run_dirty(&mut self, out: &mut #fx) {
-                loop {
-                    let mut tasks = self.g0.pending(&::core::mem::take(&mut self.dirty0));
-                    if !tasks.is_empty() {
-                        while let Some(t) = tasks.pop_first() {
-                            if self.run0(t, out) {
-                                self.g0.fired.insert(t);
-                            }
-                        }
-                        continue;
-                    }
-                    #(#branches)*
-                    break;
-                }
-            }
-        }
-    }
-
-    fn handlers(&self) -> TokenStream {
-        let rt = self.rt;
-        let gen = self.generics();
-        let fx = self.effects();
-        // Inputs.
-        let mut in_arms = Vec::new();
-        for l in self.p.lines.iter().filter(|l| l.kind == LineKind::Input) {
-            let v = ident(&variant_name(&l.name));
-            let w = format_ident!("write_{}", field_name(&l.name));
-            let (pat, key) = if l.arity() == 0 {
-                (quote!(Input::#v(value)), quote!())
-            } else {
-                (quote!(Input::#v { key, value }), quote!(key,))
-            };
-            let here = match &l.domain {
-                LineDomain::Param(pn) => {
-                    let f = ident(pn);
-                    quote!(self.me == self.params.#f)
-                }
-                LineDomain::Dim(_) => quote!(true),
-                LineDomain::Leader(_) => {
-                    self.report(unsupported(
-                        rio_lang::ast::Span::default(),
-                        format!("input `{}` at a `leader(..)` domain", l.name),
-                    ));
-                    quote!(false)
-                }
-            };
-            in_arms
-                .push(quote!(#pat => if #here { let me = self.me; self.#w(#key value, me, out); }));
-        }
-        if !self.phantom_free(LineKind::Input) {
-            in_arms.push(quote!(Input::__Phantom(never, _) => match never {},));
-        }
-        // Messages.
-        let mut msg_arms = Vec::new();
-        for (r, l) in self.message_lines() {
-            let cx = Cx {
-                rule: r,
-                place: Place::Method,
-            };
-            let v = ident(&variant_name(&l.name));
-            let a = l.arity();
-            let (pat, key) = if a == 0 {
-                (quote!(Message::#v(value)), quote!())
-            } else {
-                (quote!(Message::#v { key, value }), quote!(key,))
-            };
-            let tag = l.name.as_str();
-            // Only the node the rule runs at may send it.
-            let auth = match &r.exec {
-                NodeTerm::Var(_) => quote!(),
-                NodeTerm::Param(pn) => {
-                    let f = ident(pn);
-                    quote!(if from != self.params.#f { out.faulty(from, #tag); return; })
-                }
-                NodeTerm::Leader(lin) => {
-                    // The leader is computed from the message's key (the
-                    // plan refuses leader-run rules with shifted indices, so
-                    // the key is the rule's own).
-                    let x = self.num(lin, &cx);
-                    let bind = cx.bind_key(&x);
-                    let n = self.n_field();
-                    quote! {
-                        #bind
-                        if #rt::family::leader(#x, self.params.#n) != Some(from) {
-                            out.faulty(from, #tag);
-                            return;
-                        }
-                    }
-                }
-            };
-            let store = match self.plan.stores.get(r.target) {
-                Some(Store::Tracker { .. }) => {
-                    let f = format_ident!("vote_{}", field_name(&l.name));
-                    quote!(self.#f(#key value, from, out);)
-                }
-                _ => {
-                    let f = format_ident!("write_{}", field_name(&l.name));
-                    quote!(self.#f(#key value, from, out);)
-                }
-            };
-            msg_arms.push(quote!(#pat => { #auth #store }));
-        }
-        if !self.phantom_free_messages() {
-            msg_arms.push(quote!(Message::__Phantom(never, _) => match never {},));
-        }
-        // Timers.
-        let mut timer_arms = Vec::new();
-        for (id, t) in self.plan.timers.iter().enumerate() {
-            let c = format_ident!(
-                "{}",
-                const_name(&self.timer_names.get(id).cloned().unwrap_or_default())
-            );
-            let field = self.timer_field(id);
-            let a = t.arity;
-            let al = lit(a);
-            let rule_task = self.plan.rule_task.get(t.rule).map_or(0, |(_, task)| *task);
-            let task = self.task_const(a, rule_task);
-            let maxal = lit(self.plan.max_arity);
-            if a == 0 {
-                timer_arms.push(quote!(#c => {
-                    let _ = key;
-                    if self.g0.lines.#field == #rt::TimerState::Armed {
-                        self.g0.lines.#field = #rt::TimerState::Fired;
-                        self.dirty0.insert(#task);
-                    }
-                }));
-            } else {
-                let f = format_ident!("f{}", a);
-                let wake = format_ident!("wake{}", a);
-                timer_arms.push(quote!(#c => {
-                    let key = #rt::family::prefix::<#al, #maxal>(&key);
-                    if let Some(inst) = self.#f.get_mut(&key) {
-                        if inst.lines.#field == #rt::TimerState::Armed {
-                            inst.lines.#field = #rt::TimerState::Fired;
-                            self.#wake.push(key, #rt::Bits::single(#task));
-                        }
-                    }
-                }));
-            }
-        }
-        let on_timer = if timer_arms.is_empty() {
-            quote!(fn on_timer(&mut self, _timer: #rt::TimerId, _out: &mut #fx) {})
-        } else {
-            quote! {
-                fn on_timer(&mut self, timer: #rt::TimerId, out: &mut #fx) {
-                    if let Some((t, key)) = self.timers.fire(timer) {
-                        match t {
-                            #(#timer_arms)*
-                            _ => {}
-                        }
-                    }
-                    self.step(out);
-                }
-            }
-        };
-        let nf = self.n_field();
-        let bounds = self.bounds();
-        // An enum without variants has no values: its handler is `match x {}`.
-        let on_input = if in_arms.is_empty() {
-            quote!(fn on_input(&mut self, input: Input #gen, _out: &mut #fx) { match input {} })
-        } else {
-            quote! {
-                fn on_input(&mut self, input: Input #gen, out: &mut #fx) {
-                    match input {
-                        #(#in_arms)*
-                    }
-                    self.step(out);
-                }
-            }
-        };
-        let on_message = if msg_arms.is_empty() {
-            quote!(fn on_message(&mut self, _from: #rt::NodeId, msg: Message #gen, _out: &mut #fx) { match msg {} })
-        } else {
-            quote! {
-                fn on_message(&mut self, from: #rt::NodeId, msg: Message #gen, out: &mut #fx) {
-                    if from.index() >= self.params.#nf {
-                        return;
-                    }
-                    match msg {
-                        #(#msg_arms)*
-                    }
-                    self.step(out);
-                }
-            }
-        };
-        quote! {
-            impl #bounds #rt::Node for Node #gen {
-                type Message = Message #gen;
-                type Input = Input #gen;
-                type Output = Output #gen;
-
-                fn id(&self) -> #rt::NodeId {
-                    self.me
-                }
-
-                fn on_start(&mut self, out: &mut #fx) {
-                    self.dirty0 = START0;
-                    self.step(out);
-                }
-
-                #on_input
-
-                #on_message
-
-                #on_timer
-            }
-        }
-    }
-
-    fn phantom_free(&self, kind: LineKind) -> bool {
-        let types: Vec<&str> = self
-            .p
-            .lines
-            .iter()
-            .filter(|l| l.kind == kind)
-            .map(|l| l.ty.as_str())
-            .collect();
-        self.generics_all_used(&types)
-    }
-
-    fn phantom_free_messages(&self) -> bool {
-        let types: Vec<&str> = self
-            .message_lines()
-            .iter()
-            .map(|(_, l)| l.ty.as_str())
-            .collect();
-        self.generics_all_used(&types)
-    }
-
-    fn generics_all_used(&self, types: &[&str]) -> bool {
-        self.p.generics.iter().all(|g| {
-            types.iter().any(|t| {
-                t.split(|c: char| !c.is_alphanumeric() && c != '_')
-                    .any(|tok| tok == g.as_str())
-            })
-        })
-    }
-
     /// The whole module.
     pub(super) fn module(&self) -> TokenStream {
         let rt = self.rt;

@@ -1,0 +1,234 @@
+//! The runtime trait implementation of a generated node: the handlers of
+//! the start event, inputs, messages (with sender authentication) and
+//! timers.
+
+use super::expr::{Cx, Place};
+use super::names::{const_name, field_name, ident, variant_name};
+use super::node::lit;
+use super::plan::{unsupported, Store};
+use super::Gen;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use rio_lang::graph::{LineDomain, LineKind, NodeTerm};
+
+impl Gen<'_> {
+    pub(super) fn handlers(&self) -> TokenStream {
+        let rt = self.rt;
+        let gen = self.generics();
+        let fx = self.effects();
+        // Inputs.
+        let mut in_arms = Vec::new();
+        for l in self.p.lines.iter().filter(|l| l.kind == LineKind::Input) {
+            let v = ident(&variant_name(&l.name));
+            let w = format_ident!("write_{}", field_name(&l.name));
+            let (pat, key) = if l.arity() == 0 {
+                (quote!(Input::#v(value)), quote!())
+            } else {
+                (quote!(Input::#v { key, value }), quote!(key,))
+            };
+            let here = match &l.domain {
+                LineDomain::Param(pn) => {
+                    let f = ident(pn);
+                    quote!(self.me == self.params.#f)
+                }
+                LineDomain::Dim(_) => quote!(true),
+                LineDomain::Leader(_) => {
+                    self.report(unsupported(
+                        rio_lang::ast::Span::default(),
+                        format!("input `{}` at a `leader(..)` domain", l.name),
+                    ));
+                    quote!(false)
+                }
+            };
+            in_arms
+                .push(quote!(#pat => if #here { let me = self.me; self.#w(#key value, me, out); }));
+        }
+        if !self.phantom_free(LineKind::Input) {
+            in_arms.push(quote!(Input::__Phantom(never, _) => match never {},));
+        }
+        // Messages.
+        let mut msg_arms = Vec::new();
+        for (r, l) in self.message_lines() {
+            let cx = Cx {
+                rule: r,
+                place: Place::Method,
+            };
+            let v = ident(&variant_name(&l.name));
+            let a = l.arity();
+            let (pat, key) = if a == 0 {
+                (quote!(Message::#v(value)), quote!())
+            } else {
+                (quote!(Message::#v { key, value }), quote!(key,))
+            };
+            let tag = l.name.as_str();
+            // Only the node the rule runs at may send it.
+            let auth = match &r.exec {
+                NodeTerm::Var(_) => quote!(),
+                NodeTerm::Param(pn) => {
+                    let f = ident(pn);
+                    quote!(if from != self.params.#f { out.faulty(from, #tag); return; })
+                }
+                NodeTerm::Leader(lin) => {
+                    // The leader is computed from the message's key (the
+                    // plan refuses leader-run rules with shifted indices, so
+                    // the key is the rule's own).
+                    let x = self.num(lin, &cx);
+                    let bind = cx.bind_key(&x);
+                    let n = self.n_field();
+                    quote! {
+                        #bind
+                        if #rt::family::leader(#x, self.params.#n) != Some(from) {
+                            out.faulty(from, #tag);
+                            return;
+                        }
+                    }
+                }
+            };
+            let store = match self.plan.stores.get(r.target) {
+                Some(Store::Tracker { .. }) => {
+                    let f = format_ident!("vote_{}", field_name(&l.name));
+                    quote!(self.#f(#key value, from, out);)
+                }
+                _ => {
+                    let f = format_ident!("write_{}", field_name(&l.name));
+                    quote!(self.#f(#key value, from, out);)
+                }
+            };
+            msg_arms.push(quote!(#pat => { #auth #store }));
+        }
+        if !self.phantom_free_messages() {
+            msg_arms.push(quote!(Message::__Phantom(never, _) => match never {},));
+        }
+        // Timers.
+        let mut timer_arms = Vec::new();
+        for (id, t) in self.plan.timers.iter().enumerate() {
+            let c = format_ident!(
+                "{}",
+                const_name(&self.timer_names.get(id).cloned().unwrap_or_default())
+            );
+            let field = self.timer_field(id);
+            let a = t.arity;
+            let al = lit(a);
+            let rule_task = self.plan.rule_task.get(t.rule).map_or(0, |(_, task)| *task);
+            let task = self.task_const(a, rule_task);
+            let maxal = lit(self.plan.max_arity);
+            if a == 0 {
+                timer_arms.push(quote!(#c => {
+                    let _ = key;
+                    if self.g0.lines.#field == #rt::TimerState::Armed {
+                        self.g0.lines.#field = #rt::TimerState::Fired;
+                        self.dirty0.insert(#task);
+                    }
+                }));
+            } else {
+                let f = format_ident!("f{}", a);
+                let wake = format_ident!("wake{}", a);
+                timer_arms.push(quote!(#c => {
+                    let key = #rt::family::prefix::<#al, #maxal>(&key);
+                    if let Some(inst) = self.#f.get_mut(&key) {
+                        if inst.lines.#field == #rt::TimerState::Armed {
+                            inst.lines.#field = #rt::TimerState::Fired;
+                            self.#wake.push(key, #rt::Bits::single(#task));
+                        }
+                    }
+                }));
+            }
+        }
+        let on_timer = if timer_arms.is_empty() {
+            quote!(fn on_timer(&mut self, _timer: #rt::TimerId, _out: &mut #fx) {})
+        } else {
+            quote! {
+                fn on_timer(&mut self, timer: #rt::TimerId, out: &mut #fx) {
+                    if let Some((t, key)) = self.timers.fire(timer) {
+                        match t {
+                            #(#timer_arms)*
+                            _ => {}
+                        }
+                    }
+                    self.step(out);
+                }
+            }
+        };
+        let nf = self.n_field();
+        let bounds = self.bounds();
+        // An enum without variants has no values: its handler is `match x {}`.
+        let on_input = if in_arms.is_empty() {
+            quote!(fn on_input(&mut self, input: Input #gen, _out: &mut #fx) { match input {} })
+        } else {
+            quote! {
+                fn on_input(&mut self, input: Input #gen, out: &mut #fx) {
+                    match input {
+                        #(#in_arms)*
+                    }
+                    self.step(out);
+                }
+            }
+        };
+        let on_message = if msg_arms.is_empty() {
+            quote!(fn on_message(&mut self, _from: #rt::NodeId, msg: Message #gen, _out: &mut #fx) { match msg {} })
+        } else {
+            quote! {
+                fn on_message(&mut self, from: #rt::NodeId, msg: Message #gen, out: &mut #fx) {
+                    if from.index() >= self.params.#nf {
+                        return;
+                    }
+                    match msg {
+                        #(#msg_arms)*
+                    }
+                    self.step(out);
+                }
+            }
+        };
+        quote! {
+            impl #bounds #rt::Node for Node #gen {
+                type Message = Message #gen;
+                type Input = Input #gen;
+                type Output = Output #gen;
+
+                fn id(&self) -> #rt::NodeId {
+                    self.me
+                }
+
+                fn on_start(&mut self, out: &mut #fx) {
+                    self.dirty0 = START0;
+                    self.step(out);
+                }
+
+                #on_input
+
+                #on_message
+
+                #on_timer
+            }
+        }
+    }
+
+    fn phantom_free(&self, kind: LineKind) -> bool {
+        let types: Vec<&str> = self
+            .p
+            .lines
+            .iter()
+            .filter(|l| l.kind == kind)
+            .map(|l| l.ty.as_str())
+            .collect();
+        self.generics_all_used(&types)
+    }
+
+    fn phantom_free_messages(&self) -> bool {
+        let types: Vec<&str> = self
+            .message_lines()
+            .iter()
+            .map(|(_, l)| l.ty.as_str())
+            .collect();
+        self.generics_all_used(&types)
+    }
+
+    fn generics_all_used(&self, types: &[&str]) -> bool {
+        self.p.generics.iter().all(|g| {
+            types.iter().any(|t| {
+                t.split(|c: char| !c.is_alphanumeric() && c != '_')
+                    .any(|tok| tok == g.as_str())
+            })
+        })
+    }
+}

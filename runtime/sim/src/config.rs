@@ -1,0 +1,159 @@
+//! A simulation's configuration: latency, loss, duplication, partitions,
+//! node faults and how choices are resolved.
+
+use rio_runtime::NodeId;
+use std::collections::BTreeMap;
+
+/// Message latency of a link: uniform in `[min, max]` milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Latency {
+    pub min: u64,
+    pub max: u64,
+}
+
+/// Nodes in different groups cannot exchange messages in `[from, until)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Partition {
+    pub from: u64,
+    pub until: u64,
+    pub groups: Vec<Vec<NodeId>>,
+}
+
+/// What a Byzantine node does, all derived from the protocol's messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Byzantine {
+    /// Sends nothing.
+    Silent,
+    /// Sends every message, with a different forged value to each receiver.
+    Equivocate,
+    /// Behaves honestly and also sends a random well-typed message to a
+    /// random node every `every` ms.
+    Random { every: u64 },
+    /// Behaves honestly and also replays a message it received to a random
+    /// node every `every` ms.
+    Replay { every: u64 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    Crash {
+        at: u64,
+    },
+    /// Crashes at `at` and restarts with fresh state at `restart`.
+    CrashRestart {
+        at: u64,
+        restart: u64,
+    },
+    Byzantine(Byzantine),
+}
+
+/// How choice points are resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Choices {
+    /// A uniformly random available option, from the seed.
+    Seeded,
+    /// The first available option in source order.
+    First,
+    /// These option indices in order, then the first available.
+    Forced(Vec<usize>),
+}
+
+/// A simulation's configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub seed: u64,
+    pub latency: Latency,
+    /// Per-link latency overrides, by (from, to).
+    pub links: BTreeMap<(NodeId, NodeId), Latency>,
+    pub loss: f64,
+    pub duplicate: f64,
+    pub partitions: Vec<Partition>,
+    pub faults: BTreeMap<NodeId, Fault>,
+    pub choices: Choices,
+    /// Stop at this virtual time (ms).
+    pub max_time: u64,
+    /// Stop after this many steps.
+    pub max_steps: u64,
+    /// Record the trace (turn off for sweeps).
+    pub trace: bool,
+}
+
+impl Config {
+    /// Latency 1–10 ms, no loss, no faults, seeded choices, 60 s, 10^6 steps.
+    pub fn new(seed: u64) -> Self {
+        Config {
+            seed,
+            latency: Latency { min: 1, max: 10 },
+            links: BTreeMap::new(),
+            loss: 0.0,
+            duplicate: 0.0,
+            partitions: Vec::new(),
+            faults: BTreeMap::new(),
+            choices: Choices::Seeded,
+            max_time: 60_000,
+            max_steps: 1_000_000,
+            trace: true,
+        }
+    }
+    /// Uses `RIO_SEED` from the environment instead of `seed`, if set (how
+    /// a failing run is replayed).
+    pub fn seed_from_env(mut self) -> Self {
+        if let Some(s) = std::env::var("RIO_SEED").ok().and_then(|s| s.parse().ok()) {
+            self.seed = s;
+        }
+        self
+    }
+    pub fn latency(mut self, min: u64, max: u64) -> Self {
+        self.latency = Latency {
+            min,
+            max: max.max(min),
+        };
+        self
+    }
+    pub fn link(mut self, from: NodeId, to: NodeId, min: u64, max: u64) -> Self {
+        self.links.insert(
+            (from, to),
+            Latency {
+                min,
+                max: max.max(min),
+            },
+        );
+        self
+    }
+    pub fn loss(mut self, p: f64) -> Self {
+        self.loss = p.clamp(0.0, 1.0);
+        self
+    }
+    pub fn duplicate(mut self, p: f64) -> Self {
+        self.duplicate = p.clamp(0.0, 1.0);
+        self
+    }
+    pub fn partition(mut self, from: u64, until: u64, groups: Vec<Vec<NodeId>>) -> Self {
+        self.partitions.push(Partition {
+            from,
+            until,
+            groups,
+        });
+        self
+    }
+    pub fn fault(mut self, node: NodeId, fault: Fault) -> Self {
+        self.faults.insert(node, fault);
+        self
+    }
+    pub fn choices(mut self, c: Choices) -> Self {
+        self.choices = c;
+        self
+    }
+    pub fn max_time(mut self, ms: u64) -> Self {
+        self.max_time = ms;
+        self
+    }
+    pub fn max_steps(mut self, steps: u64) -> Self {
+        self.max_steps = steps;
+        self
+    }
+    pub fn no_trace(mut self) -> Self {
+        self.trace = false;
+        self
+    }
+}
