@@ -12,7 +12,7 @@
 
 use rio_lang::ast::{ComponentDecl, Expr, ExprKind, ForLoop, Range, Stmt};
 use rio_lang::graph::{Component, LineKind, Program};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
 
 /// A polynomial in `n` with natural coefficients, lowest degree first.
@@ -35,6 +35,21 @@ impl Poly {
                 .collect(),
         )
     }
+    /// The coefficient-wise maximum: a bound on whichever of two costs is
+    /// paid.
+    fn max(&self, other: &Poly) -> Poly {
+        let len = self.0.len().max(other.0.len());
+        Poly(
+            (0..len)
+                .map(|k| {
+                    let a = self.0.get(k).copied().unwrap_or(0);
+                    let b = other.0.get(k).copied().unwrap_or(0);
+                    a.max(b)
+                })
+                .collect(),
+        )
+    }
+
     fn shift(&self, by: usize) -> Poly {
         let mut v = vec![0; by];
         v.extend(&self.0);
@@ -172,6 +187,7 @@ pub fn report(program: &Program) -> Vec<CostReport> {
             );
             families.sort();
             families.dedup();
+            let messages = merge_producers(messages);
             let inputs: BTreeMap<String, u32> = c
                 .lines
                 .values()
@@ -290,6 +306,23 @@ fn collect_messages<'a>(
     let _ = comp;
 }
 
+/// One entry per message line: a line produced by several statements (a
+/// forward loop's base case `x[0]` and step `x[r + 1]`) is sent by one of
+/// them per instance, so its cost is the larger of theirs, not the sum.
+fn merge_producers(messages: Vec<MessageCost>) -> Vec<MessageCost> {
+    let mut out: Vec<MessageCost> = Vec::new();
+    for m in messages {
+        match out.iter_mut().find(|o| o.tag == m.tag) {
+            Some(o) => {
+                o.total = o.total.max(&m.total);
+                o.per_sender = o.per_sender.max(&m.per_sender);
+            }
+            None => out.push(m),
+        }
+    }
+    out
+}
+
 fn expr_text(e: &Expr) -> String {
     match &e.kind {
         ExprKind::Ref { name, .. } => name.name.clone(),
@@ -330,10 +363,31 @@ fn depths(
     let mut defs = Vec::new();
     let mut instances = Vec::new();
     walk(&c.decl.body, &mut defs, &mut instances);
+    // Lines that depend on an input (or on a component instance's output):
+    // the others are Rust constants.
+    let mut grounded: BTreeSet<String> = inputs.keys().cloned().collect();
+    for inst in &instances {
+        if let Some(callee) = program.component(&inst.component.name) {
+            for l in callee.lines.values().filter(|l| l.kind == LineKind::Output) {
+                grounded.insert(format!("{}.{}", inst.name.name, l.name));
+            }
+        }
+    }
+    loop {
+        let before = grounded.len();
+        for (target, value) in &defs {
+            if !grounded.contains(*target) && reads_grounded(value, &grounded) {
+                grounded.insert(target.to_string());
+            }
+        }
+        if grounded.len() == before {
+            break;
+        }
+    }
     for _ in 0..(defs.len() + instances.len() + 2) * 2 {
         let mut changed = false;
         for (target, value) in &defs {
-            let v = expr_depth(value, &d);
+            let v = expr_depth(value, &d, &grounded);
             let slot = d.entry(target.to_string()).or_insert(None);
             if let Some(v) = v {
                 if slot.is_none_or(|old| v < old) {
@@ -349,7 +403,9 @@ fn depths(
             let ins: BTreeMap<String, u32> = inst
                 .bindings
                 .iter()
-                .filter_map(|b| expr_depth(&b.value, &d).map(|v| (b.port.name.clone(), v)))
+                .filter_map(|b| {
+                    expr_depth(&b.value, &d, &grounded).map(|v| (b.port.name.clone(), v))
+                })
                 .collect();
             for (line, v) in depths(program, callee, &ins) {
                 if callee
@@ -391,7 +447,11 @@ fn walk<'a>(
     }
 }
 
-fn expr_depth(e: &Expr, d: &BTreeMap<String, Option<u32>>) -> Option<u32> {
+fn expr_depth(
+    e: &Expr,
+    d: &BTreeMap<String, Option<u32>>,
+    grounded: &BTreeSet<String>,
+) -> Option<u32> {
     match &e.kind {
         ExprKind::Ref { name, field, .. } => {
             let key = match field {
@@ -403,15 +463,24 @@ fn expr_depth(e: &Expr, d: &BTreeMap<String, Option<u32>>) -> Option<u32> {
         ExprKind::Call { name, args } => {
             let lines = args.iter().filter(|a| is_line(a));
             match name.name.as_str() {
-                "broadcast" | "link" => args.first().and_then(|a| expr_depth(a, d)).map(|v| v + 1),
-                "select" => lines.filter_map(|a| expr_depth(a, d)).min(),
-                "quorum" => args.last().and_then(|a| expr_depth(a, d)),
+                "broadcast" | "link" => args
+                    .first()
+                    .and_then(|a| expr_depth(a, d, grounded))
+                    .map(|v| v + 1),
+                "select" => lines.filter_map(|a| expr_depth(a, d, grounded)).min(),
+                "quorum" => args.last().and_then(|a| expr_depth(a, d, grounded)),
+                // `some(e)` is available only when `e` is `Some(..)`. When
+                // `e` depends on no input (only on Rust constants) it is a
+                // constant: never available, or pointless; it is not a way
+                // to finish early (a `select` would otherwise take it at
+                // depth 0).
+                "some" if !args.iter().any(|a| reads_grounded(a, grounded)) => None,
                 // The good case: no timeout fires.
                 "timer" | "delay" => None,
                 _ => {
                     let mut max = 0;
                     for a in lines {
-                        max = max.max(expr_depth(a, d)?);
+                        max = max.max(expr_depth(a, d, grounded)?);
                     }
                     Some(max)
                 }
@@ -420,6 +489,31 @@ fn expr_depth(e: &Expr, d: &BTreeMap<String, Option<u32>>) -> Option<u32> {
         ExprKind::Rust(_) => Some(0),
         _ => None,
     }
+}
+
+/// Whether an expression reads a line in `grounded` (iteratively).
+fn reads_grounded(e: &Expr, grounded: &BTreeSet<String>) -> bool {
+    let mut stack = vec![e];
+    while let Some(x) = stack.pop() {
+        match &x.kind {
+            ExprKind::Ref { name, field, .. } => {
+                let key = match field {
+                    Some(f) => format!("{}.{}", name.name, f.name),
+                    None => name.name.clone(),
+                };
+                if grounded.contains(&key) {
+                    return true;
+                }
+            }
+            ExprKind::Call { args, .. } => stack.extend(args.iter()),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                stack.push(lhs);
+                stack.push(rhs);
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Whether an argument is a line (not a threshold, duration, node or `?`).
