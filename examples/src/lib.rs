@@ -73,3 +73,25 @@ pub mod generated {
         rio_runtime::include_protocol!("tendermint");
     }
 }
+
+/// A sample of mutants of the example protocols that generate code (see
+/// `build.rs`): compiled here, so generated code beyond the examples must
+/// compile warning-free too.
+#[allow(missing_docs)]
+pub mod fuzz_sample {
+    /// Adds one.
+    pub fn inc(v: u64) -> u64 {
+        v.saturating_add(1)
+    }
+    /// A vote for the leader's value.
+    pub fn wrap(v: u64) -> Option<u64> {
+        Some(v)
+    }
+    /// A vote to skip the slot.
+    pub fn skip(_t: ()) -> Option<u64> {
+        None
+    }
+    /// The signal that starts the next slot.
+    pub fn next(_d: Option<u64>) {}
+    include!(concat!(env!("OUT_DIR"), "/fuzz_sample.rs"));
+}

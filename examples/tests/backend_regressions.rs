@@ -81,3 +81,15 @@ fn more_than_128_rules_of_one_arity_all_fire() {
     // Finished slot instances are freed.
     assert!(c.nodes.iter().all(|n| n.live_instances() == 0));
 }
+
+/// The generation fuzz's mutants that generate code are compiled into this
+/// crate (`build.rs`, `rio_examples::fuzz_sample`): enough of them to mean
+/// something.
+#[test]
+fn a_sample_of_fuzzed_protocols_compiles() {
+    assert!(
+        rio_examples::fuzz_sample::SAMPLES >= 20,
+        "only {} mutants compiled",
+        rio_examples::fuzz_sample::SAMPLES
+    );
+}
