@@ -280,6 +280,60 @@ pub fn set_once<T: PartialEq>(slot: &mut Option<T>, value: T) -> crate::Insert {
     }
 }
 
+/// Stores a value sent (or computed) on a one-shot line: the stored value
+/// the first time; `None` for the same value again, and `None` plus
+/// evidence against `from` for a different one (the line keeps its first
+/// value).
+#[inline]
+pub fn store<'a, T: PartialEq, M, O>(
+    slot: &'a mut Option<T>,
+    value: T,
+    from: NodeId,
+    line: &'static str,
+    out: &mut crate::Effects<M, O>,
+) -> Option<&'a T> {
+    match set_once(slot, value) {
+        crate::Insert::New => slot.as_ref(),
+        crate::Insert::Conflict => {
+            out.faulty(from, line);
+            None
+        }
+        crate::Insert::Duplicate | crate::Insert::OutOfRange => None,
+    }
+}
+
+/// Counts `from`'s vote on a bundle of votes: whether it is a new vote; a
+/// second, different vote is evidence against `from` and not counted.
+#[inline]
+pub fn vote<T: Clone + Eq, M, O>(
+    votes: &mut crate::QuorumTracker<T>,
+    value: T,
+    from: NodeId,
+    line: &'static str,
+    out: &mut crate::Effects<M, O>,
+) -> bool {
+    match votes.insert(from, value) {
+        crate::Insert::New => true,
+        crate::Insert::Conflict => {
+            out.faulty(from, line);
+            false
+        }
+        crate::Insert::Duplicate | crate::Insert::OutOfRange => false,
+    }
+}
+
+/// A node's identity checked against `n`.
+pub fn check_node(protocol: &'static str, me: NodeId, n: usize) -> Result<(), crate::ParamError> {
+    if me.index() < n {
+        Ok(())
+    } else {
+        Err(crate::ParamError {
+            protocol,
+            constraint: "me < n",
+        })
+    }
+}
+
 /// `constant + Σ coeff·value`, exactly; `None` on overflow (for checks of
 /// parameters against a `where` clause with arbitrary coefficients).
 pub fn affine(constant: i64, terms: &[(i64, usize)]) -> Option<i128> {
@@ -403,6 +457,24 @@ mod tests {
         assert_eq!(t.fire(a), None, "once");
         assert_eq!(t.fire(c).map(|(_, k)| prefix::<1, 2>(&k)), Some([5]));
         assert_eq!(t.fire(TimerId(999)), None);
+    }
+
+    #[test]
+    fn store_and_vote_report_conflicts() {
+        let mut fx: crate::Effects<(), ()> = crate::Effects::default();
+        let mut slot = None;
+        assert_eq!(store(&mut slot, 1, NodeId(2), "x", &mut fx), Some(&1));
+        assert_eq!(store(&mut slot, 1, NodeId(2), "x", &mut fx), None);
+        assert!(fx.evidence.is_empty());
+        assert_eq!(store(&mut slot, 5, NodeId(3), "x", &mut fx), None);
+        assert_eq!(fx.evidence.len(), 1);
+        let mut q = crate::QuorumTracker::new(4);
+        assert!(vote(&mut q, 7, NodeId(0), "v", &mut fx));
+        assert!(!vote(&mut q, 7, NodeId(0), "v", &mut fx));
+        assert!(!vote(&mut q, 8, NodeId(0), "v", &mut fx));
+        assert_eq!(fx.evidence.len(), 2);
+        assert!(check_node("P", NodeId(3), 4).is_ok());
+        assert!(check_node("P", NodeId(4), 4).is_err());
     }
 
     #[test]

@@ -25,7 +25,10 @@ use std::fmt::Debug;
 use std::hash::Hash;
 
 pub use bits::Bits;
-pub use family::{Family, Instance, TimerState, Timers, Wakes};
+pub use family::{
+    check_node, check_where, leader, store, threshold_of, vote, Family, Instance, TimerState,
+    Timers, Wakes,
+};
 pub use forge::{Forge, ForgeMessage};
 pub use quorum::{Insert, QuorumTracker};
 /// Re-exported for generated code (`#[serde(crate = "...")]`, forgeries).

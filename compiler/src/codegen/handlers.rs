@@ -40,8 +40,7 @@ impl Gen<'_> {
                     quote!(false)
                 }
             };
-            in_arms
-                .push(quote!(#pat => if #here { let me = self.me; self.#w(#key value, me, out); }));
+            in_arms.push(quote!(#pat => if #here { self.#w(#key value, self.me, out); }));
         }
         if !self.phantom_free(LineKind::Input) {
             in_arms.push(quote!(Input::__Phantom(never, _) => match never {},));

@@ -372,30 +372,26 @@ impl Gen<'_> {
         let tag = l.name.as_str();
         let fx = self.effects();
         let wakes = self.wakes(line);
-        let (key_param, inst) = if a == 0 {
-            (quote!(), quote!(let inst = &mut self.g0;))
+        let (key_param, slot) = if a == 0 {
+            (quote!(), quote!(self.g0.lines.#f))
+        } else {
+            (quote!(key: [u64; #al],), quote!(inst.lines.#f))
+        };
+        let open = if a == 0 {
+            quote!()
         } else {
             let open = format_ident!("open{}", a);
-            (
-                quote!(key: [u64; #al],),
-                quote!(let Some(inst) = self.#open(key) else { return };),
-            )
+            quote!(let Some(inst) = self.#open(key) else { return };)
         };
         let tracker = matches!(self.plan.stores.get(line), Some(Store::Tracker { .. }));
-        let (name, doc, store) = if tracker {
-            (
-                format_ident!("vote_{}", field_name(&l.name)),
-                format!(" Counts `from`'s vote on `{}`.", l.name),
-                quote!(inst.lines.#f.insert(from, value)),
-            )
-        } else {
-            (
-                format_ident!("write_{}", field_name(&l.name)),
-                format!(" Sets `{}`, once.", l.name),
-                quote!(#rt::family::set_once(&mut inst.lines.#f, value)),
-            )
-        };
-        let emit = if l.kind == LineKind::Output && !tracker {
+        let wake_all = quote!(#(#wakes)*);
+        let body = if tracker {
+            if wakes.is_empty() {
+                quote!(#rt::vote(&mut #slot, value, from, #tag, out);)
+            } else {
+                quote!(if #rt::vote(&mut #slot, value, from, #tag, out) { #wake_all })
+            }
+        } else if l.kind == LineKind::Output {
             let v = ident(&variant_name(&l.name));
             let value = if a == 0 {
                 quote!(Output::#v(v.clone()))
@@ -403,35 +399,38 @@ impl Gen<'_> {
                 quote!(Output::#v { key, value: v.clone() })
             };
             quote! {
-                if let (#rt::Insert::New, Some(v)) = (stored, &inst.lines.#f) {
-                    out.output(#value);
-                }
+                let Some(v) = #rt::store(&mut #slot, value, from, #tag, out) else { return };
+                out.output(#value);
+                #wake_all
             }
+        } else if wakes.is_empty() {
+            quote!(#rt::store(&mut #slot, value, from, #tag, out);)
         } else {
-            quote!()
+            quote!(if #rt::store(&mut #slot, value, from, #tag, out).is_some() { #wake_all })
         };
-        let on_new = if wakes.is_empty() {
-            quote!({})
+        let (name, doc) = if tracker {
+            (
+                format_ident!("vote_{}", field_name(&l.name)),
+                format!(
+                    " Counts `from`'s vote on `{}`, then wakes its readers.",
+                    l.name
+                ),
+            )
         } else {
-            quote!({ #(#wakes)* })
+            (
+                format_ident!("write_{}", field_name(&l.name)),
+                format!(" Sets `{}` once, then wakes its readers.", l.name),
+            )
         };
         quote! {
             #[doc = #doc]
-            #[inline]
             fn #name(&mut self, #key_param value: #t, from: #rt::NodeId, out: &mut #fx) {
-                #inst
-                let stored = #store;
-                #emit
-                match stored {
-                    #rt::Insert::New => #on_new
-                    #rt::Insert::Conflict => out.faulty(from, #tag),
-                    #rt::Insert::Duplicate | #rt::Insert::OutOfRange => {}
-                }
+                #open
+                #body
             }
         }
     }
 
-    /// The key a rule writes (may use `?`).
     /// The whole module.
     pub(super) fn module(&self) -> TokenStream {
         let rt = self.rt;
@@ -467,9 +466,7 @@ impl Gen<'_> {
                     })
                     .collect();
                 let text = format!("quorum threshold `{lin}` in range");
-                inits.push(
-                    quote!(#f: #rt::family::threshold_of(#pname, #text, #c, &[#(#terms),*])?),
-                );
+                inits.push(quote!(#f: #rt::threshold_of(#pname, #text, #c, &[#(#terms),*])?));
             }
             (
                 quote! {
@@ -583,9 +580,7 @@ impl Gen<'_> {
                     /// A node with identity `me`; fails if the parameters break the `where` clause.
                     pub fn new(me: #rt::NodeId, params: Params) -> Result<Self, #rt::ParamError> {
                         params.validate()?;
-                        if me.index() >= params.#nf {
-                            return Err(#rt::ParamError { protocol: #pname, constraint: "me < n" });
-                        }
+                        #rt::check_node(#pname, me, params.#nf)?;
                         let g0 = #rt::Instance::new(Lines0::new(params.#nf), Self::here0(me, &params, []), &RULES0);
                         Ok(Node {
                             me,

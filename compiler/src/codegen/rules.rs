@@ -74,7 +74,7 @@ impl Gen<'_> {
                 } else {
                     quote!(#tkey,)
                 };
-                quote!(let me = self.me; self.#w(#key value, me, out);)
+                quote!(self.#w(#key value, self.me, out);)
             }
             Cross::Broadcast => quote!(out.send(#rt::Dest::All, #msg);),
             Cross::Link(to) => {
@@ -97,7 +97,6 @@ impl Gen<'_> {
         };
         quote! {
             #[doc = #doc]
-            #[inline]
             fn #name(&mut self, #key_param out: &mut #fx) -> Option<()> {
                 #bind
                 let value = #value;

@@ -11,6 +11,14 @@ use rio_lang::ast::ParamKind;
 use rio_lang::graph::LineKind;
 use std::collections::BTreeSet;
 
+/// The types the message enum carries.
+fn msg_types_of<'a>(g: &'a Gen<'_>) -> Vec<&'a str> {
+    g.message_lines()
+        .iter()
+        .map(|(_, l)| l.ty.as_str())
+        .collect()
+}
+
 impl Gen<'_> {
     /// The lines produced by a `broadcast` or `link` (one message variant
     /// each), with the first rule producing each.
@@ -121,7 +129,7 @@ impl Gen<'_> {
             impl Params {
                 /// Checks the resilience constraint and the node parameters.
                 pub fn validate(&self) -> Result<(), #rt::ParamError> {
-                    #rt::family::check_where(#pname, &[#(#checks),*])?;
+                    #rt::check_where(#pname, &[#(#checks),*])?;
                     #(#node_checks)*
                     Ok(())
                 }
@@ -219,7 +227,11 @@ impl Gen<'_> {
         };
         let idx: Vec<Literal> = (0..any_arms.len()).map(Literal::usize_unsuffixed).collect();
         let count = Literal::usize_unsuffixed(count);
-        let phantom_arm = quote!(#[allow(unreachable_patterns)] other => other.clone(),);
+        let phantom_arm = if self.phantom(&msg_types_of(self), true).is_empty() {
+            quote!()
+        } else {
+            quote!(Message::__Phantom(never, _) => match *never {},)
+        };
         quote! {
             impl #bounds #rt::ForgeMessage for Message #gen {
                 fn forge_any(rng: &mut #rt::forge::Rng) -> Option<Self> {
