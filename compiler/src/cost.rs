@@ -12,6 +12,7 @@
 
 use rio_lang::ast::{ComponentDecl, Expr, ExprKind, ForLoop, Range, Stmt};
 use rio_lang::graph::{Component, LineKind, Program};
+use rio_lang::Builtin;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
 
@@ -245,14 +246,13 @@ fn collect_messages<'a>(
                 let ExprKind::Call { name, args } = &d.value.kind else {
                     continue;
                 };
-                let kind = match name.name.as_str() {
-                    "broadcast" => "broadcast",
-                    "link" => "link",
+                let kind = match Builtin::from_name(&name.name) {
+                    Some(b @ (Builtin::Broadcast | Builtin::Link)) => b.name(),
                     _ => continue,
                 };
                 let node_loops =
                     outer_node_loops + loops.iter().filter(|l| l.range == Range::Nodes).count();
-                let fanout = usize::from(kind == "broadcast");
+                let fanout = usize::from(kind == Builtin::Broadcast.name());
                 let from = d
                     .from
                     .as_ref()
@@ -462,21 +462,21 @@ fn expr_depth(
         }
         ExprKind::Call { name, args } => {
             let lines = args.iter().filter(|a| is_line(a));
-            match name.name.as_str() {
-                "broadcast" | "link" => args
+            match Builtin::from_name(&name.name) {
+                Some(Builtin::Broadcast | Builtin::Link) => args
                     .first()
                     .and_then(|a| expr_depth(a, d, grounded))
                     .map(|v| v + 1),
-                "select" => lines.filter_map(|a| expr_depth(a, d, grounded)).min(),
-                "quorum" => args.last().and_then(|a| expr_depth(a, d, grounded)),
+                Some(Builtin::Select) => lines.filter_map(|a| expr_depth(a, d, grounded)).min(),
+                Some(Builtin::Quorum) => args.last().and_then(|a| expr_depth(a, d, grounded)),
                 // `some(e)` is available only when `e` is `Some(..)`. When
                 // `e` depends on no input (only on Rust constants) it is a
                 // constant: never available, or pointless; it is not a way
                 // to finish early (a `select` would otherwise take it at
                 // depth 0).
-                "some" if !args.iter().any(|a| reads_grounded(a, grounded)) => None,
+                Some(Builtin::Some) if !args.iter().any(|a| reads_grounded(a, grounded)) => None,
                 // The good case: no timeout fires.
-                "timer" | "delay" => None,
+                Some(Builtin::Timer | Builtin::Delay) => None,
                 _ => {
                     let mut max = 0;
                     for a in lines {
@@ -520,7 +520,7 @@ fn reads_grounded(e: &Expr, grounded: &BTreeSet<String>) -> bool {
 fn is_line(e: &Expr) -> bool {
     match &e.kind {
         ExprKind::Ref { .. } | ExprKind::Rust(_) => true,
-        ExprKind::Call { name, .. } => name.name != "leader",
+        ExprKind::Call { name, .. } => Builtin::from_name(&name.name) != Some(Builtin::Leader),
         _ => false,
     }
 }

@@ -8,6 +8,7 @@ use rio_lang::ast::{self, ComponentDecl, ExprKind, ParamKind, Range, Span, Stmt}
 use rio_lang::diagnostic::{Code, Diagnostic};
 use rio_lang::graph::Idx;
 use rio_lang::graph::{At, Component, DimKind, IdxPat, LineDomain, LineKind, NodeTerm, Program};
+use rio_lang::Builtin;
 use std::collections::{BTreeMap, HashMap};
 
 /// A line family of the flattened protocol.
@@ -374,10 +375,14 @@ impl Builder<'_> {
             })
             .collect();
         let (cross, payload) = match &d.value.kind {
-            ExprKind::Call { name, args } if name.name == "broadcast" => {
+            ExprKind::Call { name, args }
+                if Builtin::from_name(&name.name) == Some(Builtin::Broadcast) =>
+            {
                 (Some(Cross::Broadcast), args.first())
             }
-            ExprKind::Call { name, args } if name.name == "link" => {
+            ExprKind::Call { name, args }
+                if Builtin::from_name(&name.name) == Some(Builtin::Link) =>
+            {
                 let to = args.get(1).and_then(|t| self.node_term(t, s, loops));
                 match to {
                     Some(t) => (Some(Cross::Link(t)), args.first()),
@@ -553,7 +558,9 @@ impl Builder<'_> {
                     Some(s.node(&NodeTerm::Param(name.name.clone())))
                 }
             }
-            ExprKind::Call { name, args } if name.name == "leader" => {
+            ExprKind::Call { name, args }
+                if Builtin::from_name(&name.name) == Some(Builtin::Leader) =>
+            {
                 let l = self.lin(args.first()?)?;
                 Some(NodeTerm::Leader(s.lin(&l)))
             }
@@ -619,35 +626,35 @@ impl Builder<'_> {
                     .iter()
                     .filter(|a| !matches!(a.kind, ExprKind::Unspecified))
                     .collect();
-                match name.name.as_str() {
-                    "def" => self.expr(comp, lines.first()?, s, expect),
-                    "quorum" => {
+                match Builtin::from_name(&name.name) {
+                    Some(Builtin::Def) => self.expr(comp, lines.first()?, s, expect),
+                    Some(Builtin::Quorum) => {
                         let k = self.lin(lines.first()?)?;
                         Some(Ex::Quorum {
                             k: s.lin(&k),
                             votes: boxed(self, lines.get(1)?)?,
                         })
                     }
-                    "select" if lines.len() == 1 => Some(Ex::SelectFamily {
+                    Some(Builtin::Select) if lines.len() == 1 => Some(Ex::SelectFamily {
                         of: boxed(self, lines.first()?)?,
                     }),
-                    "select" => {
+                    Some(Builtin::Select) => {
                         let mut options = Vec::new();
                         for o in &lines {
                             options.push(self.expr(comp, o, s, None)?);
                         }
                         Some(Ex::Select { options })
                     }
-                    "sync" => Some(Ex::Sync(
+                    Some(Builtin::Sync) => Some(Ex::Sync(
                         boxed(self, lines.first()?)?,
                         boxed(self, lines.get(1)?)?,
                     )),
-                    "pair" => Some(Ex::Pair(
+                    Some(Builtin::Pair) => Some(Ex::Pair(
                         boxed(self, lines.first()?)?,
                         boxed(self, lines.get(1)?)?,
                     )),
-                    "some" => Some(Ex::Some(boxed(self, lines.first()?)?)),
-                    "timer" | "delay" => {
+                    Some(Builtin::Some) => Some(Ex::Some(boxed(self, lines.first()?)?)),
+                    Some(b @ (Builtin::Timer | Builtin::Delay)) => {
                         let ms = self.lin(lines.get(1)?)?;
                         let id = self.timers;
                         self.timers += 1;
@@ -655,28 +662,32 @@ impl Builder<'_> {
                             id,
                             arg: boxed(self, lines.first()?)?,
                             ms: s.lin(&ms),
-                            delay: name.name == "delay",
+                            delay: b == Builtin::Delay,
                         })
                     }
-                    "broadcast" | "link" => {
+                    Some(Builtin::Broadcast | Builtin::Link) => {
                         self.unsupported(
                             e.span,
                             "a `broadcast` or `link` nested inside another expression",
                         );
                         None
                     }
-                    "transpose" => {
+                    Some(Builtin::Transpose) => {
                         self.unsupported(e.span, "`transpose`");
                         None
                     }
-                    _ => {
-                        let params: Vec<Option<String>> = self
-                            .program
-                            .fns
-                            .iter()
-                            .find(|f| f.name.name == name.name)
-                            .map(|f| f.params.iter().map(|p| Some(p.ty.text.clone())).collect())
-                            .unwrap_or_default();
+                    Some(Builtin::Leader) => {
+                        self.bug(e.span, "`leader(..)` used as a line value");
+                        None
+                    }
+                    None => {
+                        let Some(f) = self.program.fns.iter().find(|f| f.name.name == name.name)
+                        else {
+                            self.bug(e.span, "a call to an undeclared function");
+                            return None;
+                        };
+                        let params: Vec<Option<String>> =
+                            f.params.iter().map(|p| Some(p.ty.text.clone())).collect();
                         let mut out = Vec::new();
                         for (k, a) in args.iter().enumerate() {
                             out.push(self.expr(comp, a, s, params.get(k).cloned().flatten())?);
