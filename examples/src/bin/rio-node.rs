@@ -9,7 +9,9 @@
 //!
 //! Each delivery prints `delivered VALUE` on stdout; logs go to stderr
 //! (`RUST_LOG=debug` for more). With `--exit-after MS` the node stops that
-//! long after its delivery and writes its trace (if the config names one).
+//! long after its delivery; on SIGTERM or Ctrl-C it stops at once. Either
+//! way it shuts down gracefully and writes its trace (if the config names
+//! one).
 
 use clap::{Parser, Subcommand};
 use rio_examples::generated::bracha::{Input, Node, Output, Params};
@@ -40,6 +42,10 @@ enum Command {
         host: String,
         #[arg(long)]
         dir: PathBuf,
+        /// Record each node's trace (memory grows with every message: for
+        /// tests and debugging, off by default).
+        #[arg(long)]
+        trace: bool,
     },
     /// Run a node.
     Run {
@@ -81,7 +87,8 @@ fn main() -> ExitCode {
             base_port,
             host,
             dir,
-        } => cluster(nodes, base_port, &host, &dir),
+            trace,
+        } => cluster(nodes, base_port, &host, &dir, trace),
         Command::Run {
             config,
             sender,
@@ -104,7 +111,29 @@ fn main() -> ExitCode {
     }
 }
 
-fn cluster(nodes: u32, base_port: u16, host: &str, dir: &std::path::Path) -> ExitCode {
+/// Creates `dir` readable by its owner only (it holds private keys).
+fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)?;
+    #[cfg(unix)]
+    std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    Ok(())
+}
+
+/// Writes a file readable and writable by its owner only.
+fn private_file(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path)?.write_all(text.as_bytes())
+}
+
+fn cluster(nodes: u32, base_port: u16, host: &str, dir: &std::path::Path, trace: bool) -> ExitCode {
     let keys: Vec<(String, String)> = match (0..nodes).map(|_| keypair()).collect() {
         Ok(k) => k,
         Err(e) => {
@@ -112,7 +141,7 @@ fn cluster(nodes: u32, base_port: u16, host: &str, dir: &std::path::Path) -> Exi
             return ExitCode::FAILURE;
         }
     };
-    if let Err(e) = std::fs::create_dir_all(dir) {
+    if let Err(e) = private_dir(dir) {
         eprintln!("error: cannot create {}: {e}", dir.display());
         return ExitCode::FAILURE;
     }
@@ -125,11 +154,11 @@ fn cluster(nodes: u32, base_port: u16, host: &str, dir: &std::path::Path) -> Exi
                 .get(k as usize)
                 .map(|p| p.0.clone())
                 .unwrap_or_default(),
-            trace: Some(
+            trace: trace.then(|| {
                 dir.join(format!("node{k}.trace.jsonl"))
                     .display()
-                    .to_string(),
-            ),
+                    .to_string()
+            }),
             peers: (0..nodes)
                 .filter(|j| *j != k)
                 .map(|j| PeerConfig {
@@ -143,7 +172,7 @@ fn cluster(nodes: u32, base_port: u16, host: &str, dir: &std::path::Path) -> Exi
                 .collect(),
         };
         let path = dir.join(format!("node{k}.toml"));
-        if let Err(e) = std::fs::write(&path, cfg.to_toml()) {
+        if let Err(e) = private_file(&path, &cfg.to_toml()) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return ExitCode::FAILURE;
         }
@@ -196,8 +225,23 @@ async fn run(
             return ExitCode::FAILURE;
         }
     }
+    // SIGTERM (what `kill` and service managers send) stops as gracefully
+    // as Ctrl-C: the trace is written and the process exits 0.
+    #[cfg(unix)]
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot listen for SIGTERM: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     loop {
+        #[cfg(unix)]
+        let terminated = term.recv();
+        #[cfg(not(unix))]
+        let terminated = std::future::pending::<Option<()>>();
         tokio::select! {
+            _ = terminated => break,
             o = handle.outputs.recv() => match o {
                 Some(Output::Dlvr(v)) => {
                     println!("delivered {v}");
