@@ -171,34 +171,85 @@ fn a_dead_first_leader_is_skipped_without_any_event() {
 }
 
 /// Regression (overflow on peer-controlled keys): a vote for slot
-/// `u64::MAX` cannot make `start[s + 1]` overflow.
+/// `u64::MAX` cannot make `start[s + 1]` overflow (window opened all the
+/// way); with the default window it is refused as evidence.
 #[test]
 fn a_vote_for_the_last_slot_does_not_overflow() {
     use rio_examples::generated::slots::slots::Message;
     use rio_runtime::{Effects, Node as _};
-    let mut node = Node::new(NodeId(1), Params { n: 4, f: 1 }).expect("params");
-    let mut fx: Effects<Message, Output> = Effects::default();
-    node.on_start(&mut fx);
-    for from in 0..4u32 {
-        node.on_message(
-            NodeId(from),
-            Message::Vote {
-                key: [u64::MAX],
-                value: Some(9),
-            },
-            &mut fx,
-        );
-        node.on_message(
-            NodeId(from),
-            Message::Proposal {
-                key: [u64::MAX],
-                value: 9,
-            },
-            &mut fx,
-        );
-    }
+    let flood = |mut node: Node| {
+        let mut fx: Effects<Message, Output> = Effects::default();
+        node.on_start(&mut fx);
+        for from in 0..4u32 {
+            node.on_message(
+                NodeId(from),
+                Message::Vote {
+                    key: [u64::MAX],
+                    value: Some(9),
+                },
+                &mut fx,
+            );
+            node.on_message(
+                NodeId(from),
+                Message::Proposal {
+                    key: [u64::MAX],
+                    value: 9,
+                },
+                &mut fx,
+            );
+        }
+        (node, fx)
+    };
+    let params = Params { n: 4, f: 1 };
+    let (_, fx) = flood(
+        Node::new(NodeId(1), params.clone())
+            .expect("params")
+            .with_window(u64::MAX),
+    );
     assert!(fx.outputs.contains(&Output::Decided {
         key: [u64::MAX],
         value: Some(9)
     }));
+    let (node, fx) = flood(Node::new(NodeId(1), params).expect("params"));
+    assert!(fx.outputs.is_empty());
+    assert_eq!(fx.evidence.len(), 8);
+    assert_eq!(node.live_instances(), 1, "only slot 0, opened by the start event");
+}
+
+/// Issue "one insider stalls the cluster": a Byzantine peer sends votes
+/// for 20,000 far-future slots to every node. They are refused as evidence
+/// (the window), so memory stays bounded and the cluster keeps deciding,
+/// with per-message work independent of what the attacker sent.
+#[test]
+fn far_future_keys_are_refused_and_the_cluster_keeps_deciding() {
+    use rio_examples::generated::slots::slots::Message;
+    use rio_runtime::{Effects, Node as _};
+    let mut c = cluster(4);
+    let mut fx: Effects<Message, Output> = Effects::default();
+    for node in &mut c.nodes {
+        for s in 0..20_000u64 {
+            node.on_message(
+                NodeId(3),
+                Message::Vote {
+                    key: [1_000 + s * 7],
+                    value: Some(666),
+                },
+                &mut fx,
+            );
+        }
+        assert!(node.retained() <= 1, "retained {}", node.retained());
+    }
+    assert_eq!(fx.evidence.len(), 4 * 20_000);
+    assert!(fx.sends.is_empty() && fx.outputs.is_empty());
+    let mut max_retained = 0;
+    run(&mut c, 200, 1_000, &mut |c| {
+        max_retained = max_retained.max(c.nodes.iter().map(Node::retained).max().unwrap_or(0));
+    });
+    let decided = c
+        .outputs
+        .iter()
+        .filter(|(_, o)| matches!(o, Output::Decided { key: [199], .. }))
+        .count();
+    assert_eq!(decided, 4, "every node decided the last slot");
+    assert!(max_retained <= 8, "retained {max_retained}");
 }

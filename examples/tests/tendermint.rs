@@ -106,47 +106,58 @@ fn timeouts_at_later_heights_reach_their_instance() {
 
 /// Regression (overflow on peer-controlled keys): a key near `u64::MAX` in
 /// a message makes no node panic (`leader(h + r)` and `r + 1` are computed
-/// exactly and range-checked), and a message from a node that is not the
-/// round's leader is evidence.
+/// exactly and range-checked), with the instance window opened all the way;
+/// with the default window such keys are refused as evidence.
 #[test]
 fn extreme_keys_from_a_peer_do_not_panic() {
     use rio_examples::generated::tendermint::tendermint::Message;
     use rio_runtime::{Effects, Node as _};
-    let params = Params { n: 4, f: 1 };
-    let mut node = Node::new(NodeId(0), params).expect("params");
-    let mut fx: Effects<Message, Output> = Effects::default();
-    node.on_start(&mut fx);
-    for key in [
+    let keys = [
         [u64::MAX, u64::MAX],
         [u64::MAX, 0],
         [0, u64::MAX],
         [u64::MAX - 1, 3],
-    ] {
-        for from in 0..4u32 {
-            node.on_message(NodeId(from), Message::Proposal { key, value: 7 }, &mut fx);
-            node.on_message(
-                NodeId(from),
-                Message::Prevote {
-                    key,
-                    value: Some(7),
-                },
-                &mut fx,
-            );
-            node.on_message(
-                NodeId(from),
-                Message::Precommit {
-                    key,
-                    value: Some(7),
-                },
-                &mut fx,
-            );
+    ];
+    let flood = |node: &mut Node, fx: &mut Effects<Message, Output>| {
+        node.on_start(fx);
+        for key in keys {
+            for from in 0..4u32 {
+                node.on_message(NodeId(from), Message::Proposal { key, value: 7 }, fx);
+                node.on_message(
+                    NodeId(from),
+                    Message::Prevote {
+                        key,
+                        value: Some(7),
+                    },
+                    fx,
+                );
+                node.on_message(
+                    NodeId(from),
+                    Message::Precommit {
+                        key,
+                        value: Some(7),
+                    },
+                    fx,
+                );
+            }
         }
-    }
-    // Exactly one of the four senders is each key's leader; the others' proposals are evidence.
-    assert_eq!(
-        fx.evidence.iter().filter(|e| e.line == "proposal").count(),
-        4 * 3,
-        "{:?}",
-        fx.evidence
-    );
+    };
+    let params = Params { n: 4, f: 1 };
+    // Unbounded window: every key is processed, none overflows; exactly one
+    // of the four senders is each key's leader, the others' proposals are
+    // evidence.
+    let mut node = Node::new(NodeId(0), params.clone())
+        .expect("params")
+        .with_window(u64::MAX);
+    let mut fx: Effects<Message, Output> = Effects::default();
+    flood(&mut node, &mut fx);
+    let proposals = fx.evidence.iter().filter(|e| e.line == "proposal").count();
+    assert_eq!(proposals, 4 * 3, "{:?}", fx.evidence);
+    // Default window: every one of these keys is refused as evidence and
+    // opens nothing.
+    let mut node = Node::new(NodeId(0), params).expect("params");
+    let mut fx: Effects<Message, Output> = Effects::default();
+    flood(&mut node, &mut fx);
+    assert_eq!(fx.evidence.len(), 4 * 4 * 3);
+    assert_eq!(node.live_instances(), 0);
 }

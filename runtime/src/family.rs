@@ -55,12 +55,26 @@ impl<L, const W: usize> Instance<L, W> {
 /// for it are ignored rather than re-creating it. For one index the
 /// finished keys are compacted into a low-water mark: every key below
 /// `low` is finished, so memory stays flat when a protocol runs forever.
+///
+/// **Window.** A peer may only open instances near the protocol's progress:
+/// each index of a key from a message must be at most `window` above the
+/// highest value that index had in a finished instance
+/// ([`Family::in_window`]); generated nodes refuse other keys and count
+/// them as evidence. Live instances opened by messages are therefore at most
+/// `(window + 1)^A` plus those below the progress mark, whatever peers send.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Family<const A: usize, I> {
     live: BTreeMap<[u64; A], I>,
     done: BTreeSet<[u64; A]>,
     low: u64,
+    /// The highest value of each index among finished instances.
+    high: [u64; A],
+    window: u64,
 }
+
+/// The default [`Family`] window: how far ahead of the highest finished
+/// instance a peer may open one (per index).
+pub const DEFAULT_WINDOW: u64 = 64;
 
 impl<const A: usize, I> Default for Family<A, I> {
     fn default() -> Self {
@@ -74,7 +88,23 @@ impl<const A: usize, I> Family<A, I> {
             live: BTreeMap::new(),
             done: BTreeSet::new(),
             low: 0,
+            high: [0; A],
+            window: DEFAULT_WINDOW,
         }
+    }
+
+    /// Sets the window (see the type's documentation).
+    pub fn set_window(&mut self, window: u64) {
+        self.window = window;
+    }
+
+    /// Whether a peer may open the instance at `key`: each index at most
+    /// `window` above the highest finished value of that index.
+    #[inline]
+    pub fn in_window(&self, key: &[u64; A]) -> bool {
+        key.iter()
+            .zip(self.high.iter())
+            .all(|(k, h)| *k <= h.saturating_add(self.window))
     }
 
     #[inline]
@@ -109,6 +139,9 @@ impl<const A: usize, I> Family<A, I> {
     /// Drops the instance at `key` and remembers that it is finished.
     pub fn finish(&mut self, key: [u64; A]) {
         self.live.remove(&key);
+        for (h, k) in self.high.iter_mut().zip(key.iter()) {
+            *h = (*h).max(*k);
+        }
         if self.is_finished(&key) {
             return;
         }
@@ -425,6 +458,22 @@ mod tests {
         f.open([1000], || 0);
         f.finish([1000]);
         assert_eq!(f.retained(), 0);
+    }
+
+    #[test]
+    fn the_window_follows_progress() {
+        let mut f: Family<2, ()> = Family::new();
+        f.set_window(10);
+        assert!(f.in_window(&[10, 10]));
+        assert!(!f.in_window(&[11, 0]));
+        assert!(!f.in_window(&[0, 11]));
+        assert!(!f.in_window(&[u64::MAX, u64::MAX]));
+        f.open([5, 3], || ());
+        f.finish([5, 3]);
+        assert!(f.in_window(&[15, 13]));
+        assert!(!f.in_window(&[16, 0]));
+        f.set_window(u64::MAX);
+        assert!(f.in_window(&[u64::MAX, u64::MAX]), "saturating");
     }
 
     #[test]

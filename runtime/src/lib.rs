@@ -27,7 +27,7 @@ use std::hash::Hash;
 pub use bits::Bits;
 pub use family::{
     check_node, check_where, leader, store, threshold_of, vote, Family, Instance, TimerState,
-    Timers, Wakes,
+    Timers, Wakes, DEFAULT_WINDOW,
 };
 pub use forge::{Forge, ForgeMessage};
 pub use quorum::{Insert, QuorumTracker};

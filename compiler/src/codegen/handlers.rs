@@ -93,7 +93,14 @@ impl Gen<'_> {
                     quote!(self.#f(#key value, from, out);)
                 }
             };
-            msg_arms.push(quote!(#pat => { #auth #store }));
+            // A peer may only open instances within the window of progress.
+            let window = if a == 0 {
+                quote!()
+            } else {
+                let fam = format_ident!("f{}", a);
+                quote!(if !self.#fam.in_window(&key) { out.faulty(from, #tag); return; })
+            };
+            msg_arms.push(quote!(#pat => { #window #auth #store }));
         }
         if !self.phantom_free_messages() {
             msg_arms.push(quote!(Message::__Phantom(never, _) => match never {},));

@@ -479,6 +479,21 @@ impl Gen<'_> {
             )
         };
 
+        let set_windows: Vec<TokenStream> = (1..self.plan.families.len())
+            .map(|a| {
+                let f = format_ident!("f{}", a);
+                quote!(self.#f.set_window(window);)
+            })
+            .collect();
+        let with_window = if set_windows.is_empty() {
+            quote!(
+                pub fn with_window(self, _window: u64) -> Self {
+                    self
+                }
+            )
+        } else {
+            quote!(pub fn with_window(mut self, window: u64) -> Self { #(#set_windows)* self })
+        };
         let mut fam_fields = Vec::new();
         let mut fam_inits = Vec::new();
         let mut live = Vec::new();
@@ -592,6 +607,12 @@ impl Gen<'_> {
                             params,
                         })
                     }
+
+                    /// Sets how far ahead of the highest finished instance
+                    /// (per index) a peer may open instances (default
+                    /// `rio::DEFAULT_WINDOW`); keys beyond are refused as
+                    /// evidence.
+                    #with_window
 
                     /// Live instances of number families (for memory checks).
                     pub fn live_instances(&self) -> usize {
