@@ -367,6 +367,77 @@ fn garbage_oversized_undecodable_and_impersonating_peers_change_nothing() {
     c.terminate_all();
 }
 
+/// Resident memory of a process, in KiB (Linux).
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// A flood of idle connections, half-done handshakes and garbage against
+/// one node: it keeps delivering, and its memory and log stay bounded (at
+/// most `MAX_PENDING` connections wait in a handshake; the rest are closed
+/// at once; drops are logged aggregated).
+#[cfg(target_os = "linux")]
+#[test]
+fn connection_floods_leave_memory_and_logs_bounded() {
+    let mut c = cluster_with("flood", &[]);
+    for k in 1..4 {
+        c.start(k, &[]);
+    }
+    let target = addr(&c.config(1));
+    let pid = c
+        .children
+        .iter()
+        .find(|(k, _)| *k == 1)
+        .map(|(_, ch)| ch.id())
+        .expect("node 1");
+    let before = rss_kib(pid).expect("rss");
+    let mut held = Vec::new();
+    for k in 0..600 {
+        let Ok(mut s) = TcpStream::connect(&target) else {
+            continue;
+        };
+        match k % 3 {
+            // Idle: connects and says nothing.
+            0 => {}
+            // Half a handshake: a plausible first frame, then silence.
+            1 => {
+                let _ = s.write_all(&32u32.to_be_bytes());
+                let _ = s.write_all(&[7u8; 32]);
+            }
+            // Garbage, then silence.
+            _ => {
+                let _ = s.write_all(b"\x00\x00\x00\x04junkjunkjunk");
+            }
+        }
+        held.push(s);
+    }
+    c.start(0, &["--broadcast", "11"]);
+    let got = c.deliveries(4);
+    assert!(got.iter().all(|(_, v)| v == "11"), "{got:?}");
+    let after = rss_kib(pid).expect("rss");
+    drop(held);
+    c.terminate_all();
+    let log = c.log(1);
+    eprintln!(
+        "flood: node 1 RSS {before} KiB -> {after} KiB, log {} bytes",
+        log.len()
+    );
+    assert!(
+        after.saturating_sub(before) < 8 * 1024,
+        "node 1 grew from {before} KiB to {after} KiB"
+    );
+    assert!(
+        log.len() < 64 * 1024,
+        "node 1 logged {} bytes:\n{}",
+        log.len(),
+        log.lines().take(20).collect::<Vec<_>>().join("\n")
+    );
+}
+
 #[test]
 fn peers_reconnect_after_a_node_restarts() {
     let mut c = cluster("restart");

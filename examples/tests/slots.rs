@@ -213,7 +213,11 @@ fn a_vote_for_the_last_slot_does_not_overflow() {
     let (node, fx) = flood(Node::new(NodeId(1), params).expect("params"));
     assert!(fx.outputs.is_empty());
     assert_eq!(fx.evidence.len(), 8);
-    assert_eq!(node.live_instances(), 1, "only slot 0, opened by the start event");
+    assert_eq!(
+        node.live_instances(),
+        1,
+        "only slot 0, opened by the start event"
+    );
 }
 
 /// Issue "one insider stalls the cluster": a Byzantine peer sends votes

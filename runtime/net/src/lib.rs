@@ -39,6 +39,68 @@ const NOISE: &str = "Noise_XX_25519_ChaChaPoly_BLAKE2s";
 /// Capacity of every queue.
 pub const QUEUE: usize = 1024;
 
+/// Connections still in their handshake, at most; more are closed at once.
+/// Each costs a socket and a small buffer for at most the handshake
+/// timeout, so half-open or idle connections cannot pile up.
+pub const MAX_PENDING: usize = 32;
+
+/// Authenticated connections from one peer, at most (a reconnecting peer
+/// may briefly have two; an insider cannot open more).
+pub const MAX_PER_PEER: usize = 2;
+
+/// Counts a peer's live inbound connections; the count drops with the
+/// guard.
+struct PeerSlot {
+    peers: std::sync::Arc<std::sync::Mutex<BTreeMap<NodeId, usize>>>,
+    peer: NodeId,
+}
+
+impl PeerSlot {
+    fn take(
+        peers: &std::sync::Arc<std::sync::Mutex<BTreeMap<NodeId, usize>>>,
+        peer: NodeId,
+    ) -> Option<PeerSlot> {
+        let mut map = peers.lock().ok()?;
+        let n = map.entry(peer).or_insert(0);
+        if *n >= MAX_PER_PEER {
+            return None;
+        }
+        *n += 1;
+        Some(PeerSlot {
+            peers: std::sync::Arc::clone(peers),
+            peer,
+        })
+    }
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.peers.lock() {
+            if let Some(n) = map.get_mut(&self.peer) {
+                *n = n.saturating_sub(1);
+            }
+        }
+    }
+}
+
+/// Log lines an attacker can cause are aggregated: the first of each kind
+/// (per peer or address class and reason) is logged, then only the 2nd,
+/// 4th, 8th, ... with the running count, so `k` events write about
+/// `log2(k)` lines.
+#[derive(Default)]
+struct LogLimiter {
+    counts: BTreeMap<(u32, &'static str), u64>,
+}
+
+impl LogLimiter {
+    /// The running count if this occurrence should be logged.
+    fn hit(&mut self, who: u32, what: &'static str) -> Option<u64> {
+        let c = self.counts.entry((who, what)).or_insert(0);
+        *c = c.saturating_add(1);
+        c.is_power_of_two().then_some(*c)
+    }
+}
+
 /// A node's configuration file.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct NetConfig {
@@ -274,6 +336,7 @@ async fn run_node<N: Node>(
     let mut trace = Vec::new();
     let mut step = 0u64;
     let mut local: VecDeque<N::Message> = VecDeque::new();
+    let mut evidence_log = LogLimiter::default();
     let mut record = |trace: &mut Vec<TraceEvent>, kind: Kind| {
         if tracing_on {
             step += 1;
@@ -323,12 +386,15 @@ async fn run_node<N: Node>(
                 timers.insert(id, Duration::from_millis(ms));
             }
             for e in fx.evidence.drain(..) {
-                warn!(
-                    node = me.0,
-                    peer = e.peer.0,
-                    line = e.line,
-                    "evidence of a faulty peer"
-                );
+                if let Some(count) = evidence_log.hit(e.peer.0, e.line) {
+                    warn!(
+                        node = me.0,
+                        peer = e.peer.0,
+                        line = e.line,
+                        count,
+                        "evidence of a faulty peer"
+                    );
+                }
                 record(
                     &mut trace,
                     Kind::Evidence {
@@ -360,11 +426,16 @@ async fn run_node<N: Node>(
                     }
                     match outbound.get(&to).map(|q| q.try_send(bytes.clone())) {
                         Some(Ok(())) => {}
-                        Some(Err(_)) => warn!(
-                            node = me.0,
-                            peer = to.0,
-                            "outgoing queue full or closed: message dropped"
-                        ),
+                        Some(Err(_)) => {
+                            if let Some(count) = evidence_log.hit(to.0, "queue full") {
+                                warn!(
+                                    node = me.0,
+                                    peer = to.0,
+                                    count,
+                                    "outgoing queue full or closed: message dropped"
+                                );
+                            }
+                        }
                         None => warn!(node = me.0, peer = to.0, "no such peer"),
                     }
                 }
@@ -404,24 +475,59 @@ async fn accept_loop<M>(
 ) where
     M: for<'de> Deserialize<'de> + Send + 'static,
 {
+    let pending = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_PENDING));
+    let per_peer = std::sync::Arc::new(std::sync::Mutex::new(BTreeMap::new()));
+    let log = std::sync::Arc::new(std::sync::Mutex::new(LogLimiter::default()));
+    let mut backoff = Duration::from_millis(10);
     loop {
         let accepted = tokio::select! {
             _ = stop.changed() => return,
             a = listener.accept() => a,
         };
         let (stream, addr) = match accepted {
-            Ok(x) => x,
+            Ok(x) => {
+                backoff = Duration::from_millis(10);
+                x
+            }
             Err(e) => {
-                warn!(error = %e, "accept failed");
+                // Out of descriptors (EMFILE) or similar: back off instead
+                // of spinning, and log it aggregated.
+                if let Some(count) = log.lock().ok().and_then(|mut l| l.hit(0, "accept failed")) {
+                    warn!(error = %e, count, "accept failed; backing off");
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(1));
                 continue;
             }
         };
-        let (private, keys, inbound, stop) =
-            (private.clone(), keys.clone(), inbound.clone(), stop.clone());
+        // A bounded number of connections may be in their handshake.
+        let Ok(permit) = std::sync::Arc::clone(&pending).try_acquire_owned() else {
+            if let Some(count) = log
+                .lock()
+                .ok()
+                .and_then(|mut l| l.hit(0, "too many pending"))
+            {
+                warn!(%addr, count, "too many connections in handshake: closed");
+            }
+            drop(stream);
+            continue;
+        };
+        let (private, keys, inbound, stop, log, per_peer) = (
+            private.clone(),
+            keys.clone(),
+            inbound.clone(),
+            stop.clone(),
+            std::sync::Arc::clone(&log),
+            std::sync::Arc::clone(&per_peer),
+        );
         tokio::spawn(async move {
-            match serve_inbound(stream, private, keys, inbound, stop).await {
+            match serve_inbound(stream, private, keys, inbound, stop, permit, per_peer).await {
                 Ok(()) => {}
-                Err(reason) => warn!(%addr, %reason, "connection dropped"),
+                Err((what, reason)) => {
+                    if let Some(count) = log.lock().ok().and_then(|mut l| l.hit(0, what)) {
+                        warn!(%addr, %reason, count, "connection dropped");
+                    }
+                }
             }
         });
     }
@@ -446,13 +552,19 @@ async fn next_frame(f: &mut Framed<TcpStream, LengthDelimitedCodec>) -> Result<V
 }
 
 /// Handshake as responder, identify the peer by its key, then read.
+/// Why an inbound connection was dropped: a kind (for aggregated logging)
+/// and the detail.
+type Dropped = (&'static str, String);
+
 async fn serve_inbound<M>(
     stream: TcpStream,
     private: Vec<u8>,
     keys: BTreeMap<Vec<u8>, NodeId>,
     inbound: mpsc::Sender<Inbound<M>>,
     mut stop: watch::Receiver<bool>,
-) -> Result<(), String>
+    permit: tokio::sync::OwnedSemaphorePermit,
+    per_peer: std::sync::Arc<std::sync::Mutex<BTreeMap<NodeId, usize>>>,
+) -> Result<(), Dropped>
 where
     M: for<'de> Deserialize<'de>,
 {
@@ -460,8 +572,10 @@ where
     let mut hs = builder()
         .and_then(|b| b.local_private_key(&private))
         .and_then(|b| b.build_responder())
-        .map_err(|e| format!("noise setup: {e}"))?;
-    let mut buf = vec![0u8; MAX_FRAME];
+        .map_err(|e| ("noise setup", format!("noise setup: {e}")))?;
+    // Handshake messages are small: a full-size buffer only once the peer
+    // is authenticated.
+    let mut buf = vec![0u8; 1024];
     let handshake = async {
         let m1 = next_frame(&mut f).await?;
         hs.read_message(&m1, &mut buf)
@@ -481,18 +595,30 @@ where
     };
     tokio::time::timeout(Duration::from_secs(5), handshake)
         .await
-        .map_err(|_| "handshake timed out".to_string())??;
+        .map_err(|_| ("handshake", "handshake timed out".to_string()))?
+        .map_err(|e| ("handshake", e))?;
+    drop(permit);
     let remote = hs
         .get_remote_static()
         .map(<[u8]>::to_vec)
         .unwrap_or_default();
     let Some(peer) = keys.get(&remote).copied() else {
-        return Err(format!("unknown peer key {}", hex::encode(&remote)));
+        return Err((
+            "unknown key",
+            format!("unknown peer key {}", hex::encode(&remote)),
+        ));
+    };
+    let Some(_slot) = PeerSlot::take(&per_peer, peer) else {
+        return Err((
+            "too many from peer",
+            format!("peer {} has {MAX_PER_PEER} connections already", peer.0),
+        ));
     };
     let mut transport = hs
         .into_transport_mode()
-        .map_err(|e| format!("noise: {e}"))?;
+        .map_err(|e| ("noise", format!("noise: {e}")))?;
     info!(peer = peer.0, "peer connected");
+    let mut buf = vec![0u8; MAX_FRAME];
     loop {
         let frame = tokio::select! {
             _ = stop.changed() => return Ok(()),
@@ -501,13 +627,16 @@ where
         let frame = match frame {
             Ok(fr) => fr,
             Err(e) if e == "closed" => return Ok(()),
-            Err(e) => return Err(format!("from peer {}: {e}", peer.0)),
+            Err(e) => return Err(("peer frame", format!("from peer {}: {e}", peer.0))),
         };
-        let len = transport
-            .read_message(&frame, &mut buf)
-            .map_err(|e| format!("from peer {}: cannot decrypt: {e}", peer.0))?;
+        let len = transport.read_message(&frame, &mut buf).map_err(|e| {
+            (
+                "peer decrypt",
+                format!("from peer {}: cannot decrypt: {e}", peer.0),
+            )
+        })?;
         let (sent_at, msg): (u64, M) = decode_envelope(buf.get(..len).unwrap_or_default())
-            .map_err(|e| format!("from peer {}: {e}", peer.0))?;
+            .map_err(|e| ("peer message", format!("from peer {}: {e}", peer.0)))?;
         if inbound.send((peer, sent_at, msg)).await.is_err() {
             return Ok(());
         }
