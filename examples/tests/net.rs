@@ -460,3 +460,62 @@ fn peers_reconnect_after_a_node_restarts() {
         "the restarted node delivered: {got:?}"
     );
 }
+
+/// Issue "restart turns a correct node Byzantine": with a Byzantine sender
+/// (this test, holding node 0's key) that equivocates, node 2 delivers,
+/// is killed with SIGKILL and restarted, and is then fed the *other* value.
+/// Its durable state makes it re-send what it had sent, refuse to echo the
+/// other value (a logged suppression instead of evidence at its peers), and
+/// not deliver again.
+#[test]
+fn a_restarted_node_never_contradicts_itself() {
+    use rio_examples::generated::bracha::Message;
+    let mut c = cluster_with("durable", &[]);
+    for k in 1..4 {
+        c.start(k, &[]);
+    }
+    let key0 = hex::decode(c.config(0).private_key).expect("hex");
+    let send_as_0 = |c: &Cluster, k: u32, msgs: &[Message<u64>]| {
+        let (mut s, mut t) =
+            noise_connect(&addr(&c.config(k)), &key0).expect("node 0's key is accepted");
+        for m in msgs {
+            let bytes = postcard::to_stdvec(&(0u64, m)).expect("encode");
+            framed_send(&mut s, &mut t, &bytes).expect("send");
+        }
+        // Keep the connection open until the node has read it all.
+        s
+    };
+    // Equivocation: SEND(1) to node 1, SEND(2) to nodes 2 and 3, and an
+    // ECHO(2) to everyone so that value 2 gathers an echo quorum.
+    let _h1 = send_as_0(&c, 1, &[Message::Send(1), Message::Echo(2)]);
+    let _h2 = send_as_0(&c, 2, &[Message::Send(2), Message::Echo(2)]);
+    let _h3 = send_as_0(&c, 3, &[Message::Send(2), Message::Echo(2)]);
+    let got = c.deliveries(3);
+    assert!(got.iter().all(|(_, v)| v == "2"), "{got:?}");
+    // Node 2 crashes hard and comes back with its durable state.
+    c.kill(2);
+    c.start(2, &[]);
+    // The Byzantine sender now tells the restarted node the other value.
+    let _h2b = send_as_0(&c, 2, &[Message::Send(1)]);
+    let end = Instant::now() + DEADLINE;
+    while !c.log(2).contains("suppressed a send that contradicts") {
+        assert!(Instant::now() < end, "node 2 never refused:\n{}", c.log(2));
+        std::thread::yield_now();
+    }
+    c.terminate_all();
+    for k in [1, 3] {
+        let log = c.log(k);
+        assert!(
+            !log.lines()
+                .any(|l| l.contains("evidence of a faulty peer") && l.contains("peer=2")),
+            "node {k} saw node 2 contradict itself:\n{log}"
+        );
+    }
+    assert!(
+        !c.seen
+            .iter()
+            .any(|(k, l)| *k == 2 && l.starts_with("delivered")),
+        "node 2 delivered twice: {:?}",
+        c.seen
+    );
+}

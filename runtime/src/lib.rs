@@ -197,6 +197,14 @@ impl<M, O> Effects<M, O> {
     }
 }
 
+/// The line a message or an output belongs to, and its instance key: what
+/// a durable node uses to guarantee that it never sends two different
+/// values on one line, and delivers each output once, across restarts.
+/// Generated for every `Message` and `Output` enum.
+pub trait Slotted {
+    fn slot(&self) -> (&'static str, &[u64]);
+}
+
 /// The interface of a node state machine (generated or hand-written).
 ///
 /// State is `Clone + Eq + Hash` so a model checker can store and compare

@@ -175,6 +175,7 @@ impl Gen<'_> {
         let out_phantom = self.phantom(&out_types, false);
         let serde_path = "rio::serde";
         let forge = self.forge_impl();
+        let slotted = self.slotted_impls();
         quote! {
             /// Messages: one variant per cross-domain component, named after the line it produces.
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -191,6 +192,61 @@ impl Gen<'_> {
             pub enum Output #gen { #(#out_variants,)* #out_phantom }
 
             #forge
+            #slotted
+        }
+    }
+
+    /// `Slotted` for `Message` and `Output`: each value's line and key.
+    fn slotted_impls(&self) -> TokenStream {
+        let rt = self.rt;
+        let gen = self.generics();
+        let bounds = self.bounds();
+        let arms = |enum_name: TokenStream, lines: Vec<&Line>, phantom: bool| {
+            let mut arms: Vec<TokenStream> = lines
+                .iter()
+                .map(|l| {
+                    let v = ident(&variant_name(&l.name));
+                    let tag = l.name.as_str();
+                    if l.arity() == 0 {
+                        quote!(#enum_name::#v(_) => (#tag, &[]),)
+                    } else {
+                        quote!(#enum_name::#v { key, .. } => (#tag, key),)
+                    }
+                })
+                .collect();
+            if phantom {
+                arms.push(quote!(#enum_name::__Phantom(never, _) => match *never {},));
+            }
+            arms
+        };
+        let msg_lines: Vec<&Line> = self.message_lines().into_iter().map(|(_, l)| l).collect();
+        let msg_types: Vec<&str> = msg_lines.iter().map(|l| l.ty.as_str()).collect();
+        let out_lines: Vec<&Line> = self
+            .p
+            .lines
+            .iter()
+            .filter(|l| l.kind == LineKind::Output)
+            .collect();
+        let out_types: Vec<&str> = out_lines.iter().map(|l| l.ty.as_str()).collect();
+        let msg_phantom = !self.phantom(&msg_types, true).is_empty();
+        let out_phantom = !self.phantom(&out_types, false).is_empty();
+        let msg_arms = arms(quote!(Message), msg_lines, msg_phantom);
+        let out_arms = arms(quote!(Output), out_lines, out_phantom);
+        let body = |arms: Vec<TokenStream>| {
+            if arms.is_empty() {
+                quote!(match *self {})
+            } else {
+                quote!(match self { #(#arms)* })
+            }
+        };
+        let (mb, ob) = (body(msg_arms), body(out_arms));
+        quote! {
+            impl #bounds #rt::Slotted for Message #gen {
+                fn slot(&self) -> (&'static str, &[u64]) { #mb }
+            }
+            impl #bounds #rt::Slotted for Output #gen {
+                fn slot(&self) -> (&'static str, &[u64]) { #ob }
+            }
         }
     }
 

@@ -154,6 +154,9 @@ fn cluster(nodes: u32, base_port: u16, host: &str, dir: &std::path::Path, trace:
                 .get(k as usize)
                 .map(|p| p.0.clone())
                 .unwrap_or_default(),
+            // Durable by default: a restarted node must not contradict
+            // what it sent before.
+            state: Some(dir.join(format!("node{k}.state")).display().to_string()),
             trace: trace.then(|| {
                 dir.join(format!("node{k}.trace.jsonl"))
                     .display()

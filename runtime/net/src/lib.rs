@@ -23,7 +23,10 @@
 
 use futures_util::{SinkExt, StreamExt};
 pub use rio_runtime::trace::{Kind, TraceEvent};
-use rio_runtime::{Dest, Effects, Node, NodeId, TimerId};
+mod durable;
+
+pub use durable::{Durable, Verdict};
+use rio_runtime::{Dest, Effects, Node, NodeId, Slotted, TimerId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -31,7 +34,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio_util::codec::{Framed, LengthDelimitedCodec};
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 /// The largest frame accepted (Noise's message limit).
 pub const MAX_FRAME: usize = 65_535;
@@ -112,6 +115,12 @@ pub struct NetConfig {
     /// Where to write this node's trace (JSON lines) at shutdown.
     #[serde(default)]
     pub trace: Option<String>,
+    /// The node's durable state (see [`Durable`]): what it sent and
+    /// delivered, synced before it leaves the node, reloaded on restart.
+    /// Without it a restarted node forgets (and may contradict) what it
+    /// sent before.
+    #[serde(default)]
+    pub state: Option<String>,
     pub peers: Vec<PeerConfig>,
 }
 
@@ -240,11 +249,15 @@ fn noise_err(e: snow::Error) -> std::io::Error {
 pub async fn start<N>(cfg: NetConfig, node: N) -> Result<Handle<N>, NetError>
 where
     N: Node + Send + 'static,
-    N::Message: Send + Sync + 'static,
+    N::Message: Slotted + Send + Sync + 'static,
     N::Input: Send + 'static,
-    N::Output: Send + 'static,
+    N::Output: Slotted + Send + 'static,
 {
     cfg.validate()?;
+    let durable = match &cfg.state {
+        Some(path) => Some(Durable::open(std::path::Path::new(path))?),
+        None => None,
+    };
     let me = NodeId(cfg.id);
     let private = decode_key(&cfg.private_key).map_err(NetError::Config)?;
     let listener = TcpListener::bind(&cfg.listen).await?;
@@ -292,6 +305,7 @@ where
             node,
             me,
             n,
+            durable,
             trace_path.is_some(),
             in_rx,
             input_rx,
@@ -322,6 +336,7 @@ async fn run_node<N: Node>(
     mut node: N,
     me: NodeId,
     n: usize,
+    durable: Option<(Durable, durable::Replay)>,
     // Without a trace file nothing is recorded: a long-running node's
     // memory stays bounded.
     tracing_on: bool,
@@ -330,8 +345,17 @@ async fn run_node<N: Node>(
     outputs: mpsc::Sender<N::Output>,
     outbound: BTreeMap<NodeId, mpsc::Sender<Vec<u8>>>,
     mut stop: watch::Receiver<bool>,
-) -> Vec<TraceEvent> {
+) -> Vec<TraceEvent>
+where
+    N::Message: Slotted,
+    N::Output: Slotted,
+{
     let mut fx: Effects<N::Message, N::Output> = Effects::default();
+    let (mut durable, replay) = match durable {
+        Some((d, r)) => (Some(d), r),
+        None => (None, Vec::new()),
+    };
+    let mut replay = Some(replay);
     let mut timers: tokio_util::time::DelayQueue<TimerId> = tokio_util::time::DelayQueue::new();
     let mut trace = Vec::new();
     let mut step = 0u64;
@@ -354,6 +378,21 @@ async fn run_node<N: Node>(
         if starting {
             starting = false;
             node.on_start(&mut fx);
+            // A restarted node re-sends what it had sent: its own copies
+            // restore its lines, and peers that missed them catch up.
+            for (to, bytes) in replay.take().unwrap_or_default() {
+                match postcard::from_bytes::<N::Message>(&bytes) {
+                    Ok(msg) => fx
+                        .sends
+                        .push((to.map_or(Dest::All, |t| Dest::One(NodeId(t))), msg)),
+                    Err(e) => {
+                        warn!(error = %e, "undecodable message in the durable state: skipped")
+                    }
+                }
+            }
+            if durable.is_some() {
+                info!(node = me.0, resent = fx.sends.len(), "durable state loaded");
+            }
         } else {
             tokio::select! {
                 biased;
@@ -382,6 +421,12 @@ async fn run_node<N: Node>(
         }
         // Route effects; messages to self are handled here, in order.
         loop {
+            if let Some(d) = durable.as_mut() {
+                if let Err(e) = make_durable(d, me, &mut fx, &mut evidence_log) {
+                    error!(node = me.0, error = %e, "cannot write the durable state: stopping");
+                    return trace;
+                }
+            }
             for (id, ms) in fx.timers.drain(..) {
                 timers.insert(id, Duration::from_millis(ms));
             }
@@ -552,6 +597,61 @@ async fn next_frame(f: &mut Framed<TcpStream, LengthDelimitedCodec>) -> Result<V
 }
 
 /// Handshake as responder, identify the peer by its key, then read.
+/// Passes a step's sends and outputs through the durable log: a send on a
+/// line and key already sent with a different value is dropped (the node
+/// would contradict itself after a restart), an output delivered before is
+/// dropped; the rest is recorded and synced before anything leaves.
+fn make_durable<M: Slotted + Serialize, O: Slotted>(
+    d: &mut Durable,
+    me: NodeId,
+    fx: &mut Effects<M, O>,
+    log: &mut LogLimiter,
+) -> std::io::Result<()> {
+    let mut err = None;
+    fx.sends.retain(|(dest, msg)| {
+        let (line, key) = msg.slot();
+        let to = match dest {
+            Dest::All => None,
+            Dest::One(t) => Some(t.0),
+        };
+        let verdict = postcard::to_stdvec(msg)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| d.send(line, key, to, &bytes));
+        match verdict {
+            Ok(Verdict::New | Verdict::Same) => true,
+            Ok(Verdict::Conflict) => {
+                if let Some(count) = log.hit(me.0, "durable conflict") {
+                    warn!(
+                        node = me.0,
+                        line,
+                        count,
+                        "suppressed a send that contradicts what this node sent before a restart"
+                    );
+                }
+                false
+            }
+            Err(e) => {
+                err = Some(e);
+                false
+            }
+        }
+    });
+    fx.outputs.retain(|o| {
+        let (line, key) = o.slot();
+        match d.deliver(line, key) {
+            Ok(new) => new,
+            Err(e) => {
+                err = Some(e);
+                false
+            }
+        }
+    });
+    if let Some(e) = err {
+        return Err(e);
+    }
+    d.sync()
+}
+
 /// Why an inbound connection was dropped: a kind (for aggregated logging)
 /// and the detail.
 type Dropped = (&'static str, String);
@@ -808,6 +908,7 @@ mod tests {
             listen: "127.0.0.1:0".into(),
             private_key: p0,
             trace: None,
+            state: None,
             peers: vec![PeerConfig {
                 id: 1,
                 addr: "127.0.0.1:1".into(),
