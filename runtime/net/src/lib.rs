@@ -42,6 +42,10 @@ const NOISE: &str = "Noise_XX_25519_ChaChaPoly_BLAKE2s";
 /// Capacity of every queue.
 pub const QUEUE: usize = 1024;
 
+/// Messages handled before the effects of the batch are made durable and
+/// sent (group commit).
+pub const BATCH: usize = 64;
+
 /// Connections still in their handshake, at most; more are closed at once.
 /// Each costs a socket and a small buffer for at most the handshake
 /// timeout, so half-open or idle connections cannot pile up.
@@ -402,6 +406,15 @@ where
                         record(&mut trace, Kind::Deliver { from: from.0, to: me.0, msg: format!("{msg:?}"), sent_at });
                     }
                     node.on_message(from, msg, &mut fx);
+                    // Group commit: handle what else has already arrived,
+                    // so one sync of the durable state covers the batch.
+                    for _ in 1..BATCH {
+                        let Ok((from, sent_at, msg)) = inbound.try_recv() else { break };
+                        if tracing_on {
+                            record(&mut trace, Kind::Deliver { from: from.0, to: me.0, msg: format!("{msg:?}"), sent_at });
+                        }
+                        node.on_message(from, msg, &mut fx);
+                    }
                 }
                 Some(input) = inputs.recv() => {
                     if tracing_on {
