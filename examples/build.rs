@@ -15,6 +15,7 @@ fn main() {
         .file("protocols/slots.rio")
         .file("protocols/keywords.rio")
         .file("protocols/chain.rio")
+        .file("protocols/majority.rio")
         .file("../spec/examples/tendermint.rio")
         .compile()
         .unwrap_or_else(|e| panic!("{e}"));

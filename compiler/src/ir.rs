@@ -122,6 +122,9 @@ pub struct Protocol {
     pub lines: Vec<Line>,
     pub rules: Vec<Rule>,
     pub timers: usize,
+    /// What the faulty nodes may do (`faults f: crash`; Byzantine unless
+    /// stated).
+    pub fault_model: ast::FaultModel,
 }
 
 impl Protocol {
@@ -224,6 +227,13 @@ pub fn build(program: &Program, src: &str, name: &str) -> Result<Protocol, Vec<D
         lines: b.lines,
         rules: b.rules,
         timers: b.timers,
+        fault_model: comp
+            .decl
+            .params
+            .iter()
+            .find_map(|p| p.model.filter(|_| p.kind == ParamKind::Faults))
+            .map(|(m, _)| m)
+            .unwrap_or_default(),
     })
 }
 

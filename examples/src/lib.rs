@@ -46,6 +46,12 @@ pub mod generated {
         rio_runtime::include_protocol!("chain");
     }
 
+    /// A crash-fault protocol (`protocols/majority.rio`): majority quorums
+    /// are deterministic under `faults f: crash`.
+    pub mod majority {
+        rio_runtime::include_protocol!("majority");
+    }
+
     /// The structure of Tendermint (`spec/examples/tendermint.rio`), with
     /// blocks as numbers: it compiles and runs its good case.
     pub mod tendermint {

@@ -89,3 +89,51 @@ const _: () = assert!(
     rio_examples::fuzz_sample::SAMPLES >= 20,
     "too few fuzz mutants compiled"
 );
+
+/// A crash-fault protocol (`faults f: crash`): its majority quorum needs no
+/// `?`; it decides with `f` nodes crashed; the simulator refuses to make
+/// one of its nodes Byzantine (the protocol promises nothing against lies).
+mod crash_model {
+    use rio_examples::generated::majority::majority_decide::{Input, Node, Output, Params};
+    use rio_runtime::{FaultModel, Node as _, NodeId};
+    use rio_sim::{Byzantine, Config, Fault, Sim};
+
+    fn sim(cfg: Config) -> Sim<Node> {
+        let params = Params {
+            n: 5,
+            f: 2,
+            leader: NodeId(0),
+        };
+        Sim::new(5, cfg, move |id| {
+            Node::new(id, params.clone()).expect("params")
+        })
+    }
+
+    #[test]
+    fn decides_with_f_crashes() {
+        assert_eq!(Node::fault_model(), FaultModel::Crash);
+        for seed in 0..50 {
+            let cfg = Config::new(seed)
+                .fault(NodeId(3), Fault::Crash { at: 0 })
+                .fault(NodeId(4), Fault::Crash { at: seed % 7 });
+            let mut s = sim(cfg);
+            s.input_at(0, NodeId(0), Input::V(8));
+            let r = s.run();
+            let decided = r
+                .trace
+                .iter()
+                .filter(|e| {
+                    matches!(&e.kind, rio_sim::Kind::Output { output, .. }
+                        if *output == format!("{:?}", Output::Decided(8)))
+                })
+                .count();
+            assert!(decided >= 3, "seed {seed}: {decided} decided");
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "fault model is crash")]
+    fn the_simulator_refuses_byzantine_nodes() {
+        let _ = sim(Config::new(1).fault(NodeId(2), Fault::Byzantine(Byzantine::Equivocate)));
+    }
+}

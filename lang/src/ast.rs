@@ -120,10 +120,34 @@ pub enum ParamKind {
     Node,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// What faulty nodes may do (`faults f: crash` or `faults f: byzantine`;
+/// Byzantine when not stated).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub enum FaultModel {
+    /// Faulty nodes stop (and may restart); they never lie.
+    Crash,
+    /// Faulty nodes may send anything, different values to different nodes.
+    #[default]
+    Byzantine,
+}
+
+#[derive(Clone, Serialize)]
 pub struct Param {
     pub kind: ParamKind,
     pub name: Ident,
+    /// `faults f: crash`: the stated fault model and its span.
+    pub model: Option<(FaultModel, Span)>,
+}
+
+impl fmt::Debug for Param {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Param");
+        d.field("kind", &self.kind).field("name", &self.name);
+        if let Some(m) = &self.model {
+            d.field("model", m);
+        }
+        d.finish()
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -345,6 +345,7 @@ fn rule_name(r: Rule) -> String {
         Rule::fn_decl => "`fn`".into(),
         Rule::component_decl | Rule::component_kind => "`protocol` or `component`".into(),
         Rule::param | Rule::param_kind => "a parameter (`nodes n`, `faults f`, `node s`)".into(),
+        Rule::fault_model | Rule::fault_kind => "a fault model (`: crash` or `: byzantine`)".into(),
         Rule::port | Rule::port_dir => "`in` or `out`".into(),
         Rule::for_loop => "`for`".into(),
         Rule::def | Rule::instance => "a definition `name = ...`".into(),
@@ -483,9 +484,21 @@ impl Lower<'_> {
                         Some("faults") => ParamKind::Faults,
                         _ => ParamKind::Node,
                     };
+                    let name = pi.next().map(ident).unwrap_or_else(|| missing(span));
+                    let model = pi.next().and_then(|m| {
+                        let mspan = span_of(&m);
+                        let kind = m.into_inner().next()?;
+                        let model = if kind.as_str() == "crash" {
+                            FaultModel::Crash
+                        } else {
+                            FaultModel::Byzantine
+                        };
+                        Some((model, mspan))
+                    });
                     params.push(Param {
                         kind: k,
-                        name: pi.next().map(ident).unwrap_or_else(|| missing(span)),
+                        name,
+                        model,
                     });
                 }
                 Rule::where_clause => {

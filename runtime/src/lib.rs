@@ -197,6 +197,15 @@ impl<M, O> Effects<M, O> {
     }
 }
 
+/// What a protocol's faulty nodes may do (its `faults f: crash` or
+/// `faults f: byzantine` declaration). Simulators and checkers derive the
+/// adversary from it: a crash-fault protocol gets crashes, never lies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum FaultModel {
+    Crash,
+    Byzantine,
+}
+
 /// The line a message or an output belongs to, and its instance key: what
 /// a durable node uses to guarantee that it never sends two different
 /// values on one line, and delivers each output once, across restarts.
@@ -215,6 +224,14 @@ pub trait Node: Clone + Eq + Hash + Debug {
     type Output: Clone + Debug + Eq;
 
     fn id(&self) -> NodeId;
+    /// The protocol's fault model (generated from its `faults` parameter;
+    /// Byzantine unless stated).
+    fn fault_model() -> FaultModel
+    where
+        Self: Sized,
+    {
+        FaultModel::Byzantine
+    }
     /// Called once by every driver before any other event (and again after
     /// a restart, on the fresh node): rules that wait on no message or input
     /// — constants, timers on constants — fire here.

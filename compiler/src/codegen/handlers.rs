@@ -157,6 +157,14 @@ impl Gen<'_> {
         };
         let nf = self.n_field();
         let bounds = self.bounds();
+        let fault_model = match self.p.fault_model {
+            rio_lang::ast::FaultModel::Crash => quote! {
+                fn fault_model() -> #rt::FaultModel {
+                    #rt::FaultModel::Crash
+                }
+            },
+            rio_lang::ast::FaultModel::Byzantine => quote!(),
+        };
         // An enum without variants has no values: its handler is `match x {}`.
         let on_input = if in_arms.is_empty() {
             quote!(fn on_input(&mut self, input: Input #gen, _out: &mut #fx) { match input {} })
@@ -194,6 +202,8 @@ impl Gen<'_> {
                 fn id(&self) -> #rt::NodeId {
                     self.me
                 }
+
+                #fault_model
 
                 fn on_start(&mut self, out: &mut #fx) {
                     self.dirty0 = START0;

@@ -4,10 +4,13 @@
 //! checked with the symbolic prover of [`crate::arith`]:
 //! - `k ≥ 1` (E0502) and `k ≤ n` (E0503);
 //! - uniqueness (E0501): two sets of `k` senders share at least `2k - n`
-//!   senders; when `2k - n ≥ f + 1` they share a correct node, which votes
-//!   once, so at most one value can reach `k` votes and the quorum is
-//!   deterministic. Otherwise the quorum is a choice and must say so with
-//!   `quorum(?, k, votes)`; a needless `?` is a warning (W0505);
+//!   senders. Under Byzantine faults (the default) they must share a
+//!   *correct* node, which votes once: `2k - n ≥ f + 1`. Under crash faults
+//!   (`faults f: crash`) no node lies, so sharing any node suffices:
+//!   `2k - n ≥ 1`, i.e. `2k > n` (a majority). Then at most one value can
+//!   reach `k` votes and the quorum is deterministic. Otherwise the quorum is
+//!   a choice and must say so with `quorum(?, k, votes)`; a needless `?` is a
+//!   warning (W0505);
 //! - liveness (W0504): `k ≤ n - f`, or the quorum may wait forever when the
 //!   faulty nodes are silent.
 
@@ -87,29 +90,45 @@ pub(super) fn check(
         );
         return None;
     }
-    // 2k - n - f - 1 >= 0: two quorums share a correct node.
+    // Byzantine: 2k - n - f - 1 >= 0, two quorums share a correct node.
+    // Crash: 2k - n - 1 >= 0, two quorums share a node (nobody lies).
+    let crash = cx.scope.fault_model == crate::ast::FaultModel::Crash;
+    let overlap = if crash { Lin::constant(0) } else { f.clone() };
     let goal = k
         .checked_scale(2)
         .and_then(|g| g.checked_sub(&n))
-        .and_then(|g| g.checked_sub(&f))
+        .and_then(|g| g.checked_sub(&overlap))
         .and_then(|g| g.checked_sub(&one));
     let unique = decide(cx, goal)?;
+    let share = if crash { "a node" } else { "a correct node" };
     if !unique && !marked {
         let constraint = if cx.comp.constraints.is_empty() {
             "no `where` clause".to_string()
         } else {
             "the `where` clause".to_string()
         };
+        // The safe fixes first; `?` only if the protocol really chooses.
+        let fix = if crash {
+            format!("use a majority threshold (2k > n), e.g. `{n_minus_f}` under `n > 2 * f`, or strengthen the `where` clause")
+        } else {
+            format!("use a threshold with 2k > n + f, e.g. `{n_minus_f}` under `n > 3 * f`, or strengthen the `where` clause")
+        };
         cx.report(
-            Diagnostic::new(Code::QuorumNotUnique, k_span, format!("two sets of `{k}` votes may not share a correct node under {constraint}, so different values may reach the threshold"))
+            Diagnostic::new(Code::QuorumNotUnique, k_span, format!("two sets of `{k}` votes may not share {share} under {constraint}, so different values may reach the threshold"))
                 .label("uniqueness not provable")
-                .help(format!("mark the choice with `quorum(?, {k}, ..)`, or use a threshold `k` with 2k > n + f, e.g. `{n_minus_f}` under `n > 3 * f`")),
+                .help(format!("{fix}; only if the protocol really chooses among values, mark the choice: `quorum(?, {k}, ..)`")),
         );
     } else if unique && marked {
         cx.report(
-            Diagnostic::new(Code::QuorumNeedlessChoice, call, format!("any two sets of `{k}` votes share a correct node, so this quorum is deterministic"))
-                .label("`?` not needed")
-                .help(format!("write `quorum({k}, ..)`")),
+            Diagnostic::new(
+                Code::QuorumNeedlessChoice,
+                call,
+                format!(
+                    "any two sets of `{k}` votes share {share}, so this quorum is deterministic"
+                ),
+            )
+            .label("`?` not needed")
+            .help(format!("write `quorum({k}, ..)`")),
         );
     }
     let live = n.checked_sub(&f).and_then(|g| g.checked_sub(k));

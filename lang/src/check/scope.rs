@@ -13,6 +13,8 @@ pub(crate) struct Scope<'a> {
     pub nodes: Option<&'a str>,
     /// The `faults` parameter, if any.
     pub faults: Option<&'a str>,
+    /// What the faulty nodes may do (Byzantine unless stated).
+    pub fault_model: FaultModel,
     /// Resilience hypotheses, each meaning `h ≥ 0`.
     pub hyps: Vec<Lin>,
 }
@@ -24,6 +26,7 @@ impl<'a> Scope<'a> {
             generics: Vec::new(),
             nodes: None,
             faults: None,
+            fault_model: FaultModel::default(),
             hyps: Vec::new(),
         };
         for g in &comp.generics {
@@ -43,6 +46,19 @@ impl<'a> Scope<'a> {
         }
         for p in &comp.params {
             diags.extend(super::reserved(&p.name, "parameter"));
+            match (p.kind, p.model) {
+                (ParamKind::Faults, Some((m, _))) => s.fault_model = m,
+                (_, Some((_, span))) => diags.push(
+                    Diagnostic::new(
+                        Code::WrongKind,
+                        span,
+                        "only a `faults` parameter has a fault model",
+                    )
+                    .label("not a `faults` parameter")
+                    .help("write the model on the faults parameter: `faults f: crash` or `faults f: byzantine`"),
+                ),
+                _ => {}
+            }
             if let Some((_, prev)) = s.params.get(p.name.name.as_str()) {
                 diags.push(
                     Diagnostic::new(

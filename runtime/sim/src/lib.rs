@@ -184,6 +184,9 @@ where
     N::Message: ForgeMessage,
 {
     /// `n` nodes, node `k` made by `factory(k)` (also on restart).
+    ///
+    /// # Panics
+    /// If a node is configured Byzantine for a crash-fault protocol.
     pub fn new(n: usize, cfg: Config, factory: impl Fn(NodeId) -> N + 'static) -> Self {
         let id = |k: usize| NodeId(u32::try_from(k).unwrap_or(u32::MAX));
         let nodes: Vec<N> = (0..n).map(|k| factory(id(k))).collect();
@@ -206,6 +209,20 @@ where
                 _ => None,
             })
             .collect();
+        // A crash-fault protocol promises nothing against lies: refuse to
+        // simulate Byzantine nodes for it (a configuration error).
+        if N::fault_model() == rio_runtime::FaultModel::Crash {
+            if let Some((node, _)) = cfg
+                .faults
+                .iter()
+                .find(|(_, f)| matches!(f, Fault::Byzantine(_)))
+            {
+                panic!(
+                    "node {node} is configured Byzantine, but the protocol's fault model is crash \
+                     (`faults f: crash`): simulate crashes, or declare `faults f: byzantine`"
+                );
+            }
+        }
         let faulty = (0..n).map(|k| cfg.faults.contains_key(&id(k))).collect();
         let mut sim = Sim {
             net: Rng::seed_from_u64(cfg.seed),
