@@ -16,6 +16,7 @@ fn main() {
         .file("protocols/keywords.rio")
         .file("protocols/chain.rio")
         .file("protocols/majority.rio")
+        .file("protocols/broadcasts.rio")
         .file("../spec/examples/tendermint.rio")
         .compile()
         .unwrap_or_else(|e| panic!("{e}"));

@@ -46,6 +46,10 @@ pub mod generated {
         rio_runtime::include_protocol!("chain");
     }
 
+    // Bracha per instance of a family (`protocols/broadcasts.rio`), for the
+    // pipelined network benchmark: `mod broadcasts`.
+    rio_runtime::include_protocol!("broadcasts");
+
     /// A crash-fault protocol (`protocols/majority.rio`): majority quorums
     /// are deterministic under `faults f: crash`.
     pub mod majority {

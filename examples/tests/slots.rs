@@ -235,7 +235,7 @@ fn far_future_keys_are_refused_and_the_cluster_keeps_deciding() {
             node.on_message(
                 NodeId(3),
                 Message::Vote {
-                    key: [1_000 + s * 7],
+                    key: [10_000 + s * 7],
                     value: Some(666),
                 },
                 &mut fx,

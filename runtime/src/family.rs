@@ -74,7 +74,7 @@ pub struct Family<const A: usize, I> {
 
 /// The default [`Family`] window: how far ahead of the highest finished
 /// instance a peer may open one (per index).
-pub const DEFAULT_WINDOW: u64 = 64;
+pub const DEFAULT_WINDOW: u64 = 1024;
 
 impl<const A: usize, I> Default for Family<A, I> {
     fn default() -> Self {

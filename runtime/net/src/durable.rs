@@ -58,6 +58,9 @@ pub type Replay = Vec<(Option<u32>, Vec<u8>)>;
 /// The open log and what it holds.
 pub struct Durable {
     file: File,
+    /// Records appended since the last sync: written with one `write` and
+    /// one `fdatasync` per batch.
+    pending: Vec<u8>,
     sent: BTreeMap<SentKey, Vec<u8>>,
     delivered: BTreeSet<(String, Vec<u64>)>,
     unsynced: bool,
@@ -107,6 +110,7 @@ impl Durable {
         Ok((
             Durable {
                 file,
+                pending: Vec::new(),
                 sent,
                 delivered,
                 unsynced: false,
@@ -118,10 +122,8 @@ impl Durable {
     fn append(&mut self, r: &Record) -> std::io::Result<()> {
         let body = postcard::to_stdvec(r).map_err(std::io::Error::other)?;
         let len = u32::try_from(body.len()).map_err(std::io::Error::other)?;
-        let mut rec = Vec::with_capacity(4 + body.len());
-        rec.extend_from_slice(&len.to_be_bytes());
-        rec.extend_from_slice(&body);
-        self.file.write_all(&rec)?;
+        self.pending.extend_from_slice(&len.to_be_bytes());
+        self.pending.extend_from_slice(&body);
         self.unsynced = true;
         Ok(())
     }
@@ -168,6 +170,8 @@ impl Durable {
     /// Makes every record so far durable (one `fdatasync` per batch).
     pub fn sync(&mut self) -> std::io::Result<()> {
         if self.unsynced {
+            self.file.write_all(&self.pending)?;
+            self.pending.clear();
             self.file.sync_data()?;
             self.unsynced = false;
         }

@@ -432,7 +432,11 @@ where
                 else => break,
             }
         }
-        // Route effects; messages to self are handled here, in order.
+        // Route effects; messages to self are handled here, in order. What
+        // leaves the node (messages to peers, outputs) is held until the
+        // durable state of the whole batch is synced, once.
+        let mut held_sends: Vec<(NodeId, Vec<u8>)> = Vec::new();
+        let mut held_outputs: Vec<N::Output> = Vec::new();
         loop {
             if let Some(d) = durable.as_mut() {
                 if let Err(e) = make_durable(d, me, &mut fx, &mut evidence_log) {
@@ -480,33 +484,12 @@ where
                 for to in targets {
                     if to == me {
                         local.push_back(msg.clone());
-                        continue;
-                    }
-                    match outbound.get(&to).map(|q| q.try_send(bytes.clone())) {
-                        Some(Ok(())) => {}
-                        Some(Err(_)) => {
-                            if let Some(count) = evidence_log.hit(to.0, "queue full") {
-                                warn!(
-                                    node = me.0,
-                                    peer = to.0,
-                                    count,
-                                    "outgoing queue full or closed: message dropped"
-                                );
-                            }
-                        }
-                        None => warn!(node = me.0, peer = to.0, "no such peer"),
+                    } else {
+                        held_sends.push((to, bytes.clone()));
                     }
                 }
             }
-            for o in fx.outputs.drain(..) {
-                if tracing_on {
-                    let output = format!("{o:?}");
-                    record(&mut trace, Kind::Output { node: me.0, output });
-                }
-                if outputs.send(o).await.is_err() {
-                    warn!(node = me.0, "application dropped the output channel");
-                }
-            }
+            held_outputs.append(&mut fx.outputs);
             let Some(msg) = local.pop_front() else { break };
             if tracing_on {
                 let kind = Kind::Deliver {
@@ -518,6 +501,37 @@ where
                 record(&mut trace, kind);
             }
             node.on_message(me, msg, &mut fx);
+        }
+        if let Some(d) = durable.as_mut() {
+            if let Err(e) = d.sync() {
+                error!(node = me.0, error = %e, "cannot sync the durable state: stopping");
+                return trace;
+            }
+        }
+        for (to, bytes) in held_sends {
+            match outbound.get(&to).map(|q| q.try_send(bytes)) {
+                Some(Ok(())) => {}
+                Some(Err(_)) => {
+                    if let Some(count) = evidence_log.hit(to.0, "queue full") {
+                        warn!(
+                            node = me.0,
+                            peer = to.0,
+                            count,
+                            "outgoing queue full or closed: message dropped"
+                        );
+                    }
+                }
+                None => warn!(node = me.0, peer = to.0, "no such peer"),
+            }
+        }
+        for o in held_outputs {
+            if tracing_on {
+                let output = format!("{o:?}");
+                record(&mut trace, Kind::Output { node: me.0, output });
+            }
+            if outputs.send(o).await.is_err() {
+                warn!(node = me.0, "application dropped the output channel");
+            }
         }
     }
     info!(node = me.0, "stopped");
@@ -613,7 +627,8 @@ async fn next_frame(f: &mut Framed<TcpStream, LengthDelimitedCodec>) -> Result<V
 /// Passes a step's sends and outputs through the durable log: a send on a
 /// line and key already sent with a different value is dropped (the node
 /// would contradict itself after a restart), an output delivered before is
-/// dropped; the rest is recorded and synced before anything leaves.
+/// dropped; the rest is recorded (and synced, once per batch, before
+/// anything leaves the node).
 fn make_durable<M: Slotted + Serialize, O: Slotted>(
     d: &mut Durable,
     me: NodeId,
@@ -659,10 +674,10 @@ fn make_durable<M: Slotted + Serialize, O: Slotted>(
             }
         }
     });
-    if let Some(e) = err {
-        return Err(e);
+    match err {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
-    d.sync()
 }
 
 /// Why an inbound connection was dropped: a kind (for aggregated logging)
