@@ -4,6 +4,7 @@
 //! [`handwritten`] holds plain-Rust state machines written by hand against
 //! the same runtime trait: the baselines generated nodes are measured against.
 
+pub mod bench;
 pub mod handwritten;
 pub mod properties;
 

@@ -455,16 +455,7 @@ impl Gen<'_> {
                 let f = ident(name);
                 let doc = format!(" `{lin}`.");
                 fields.push(quote!(#[doc = #doc] #f: usize));
-                let c = Literal::i64_unsuffixed(lin.constant);
-                let terms: Vec<TokenStream> = lin
-                    .coeffs
-                    .iter()
-                    .map(|(v, k)| {
-                        let f = ident(v);
-                        let k = Literal::i64_unsuffixed(*k);
-                        quote!((#k, params.#f))
-                    })
-                    .collect();
+                let (c, terms) = super::types::affine_terms(lin, &quote!(params));
                 let text = format!("quorum threshold `{lin}` in range");
                 inits.push(quote!(#f: #rt::threshold_of(#pname, #text, #c, &[#(#terms),*])?));
             }

@@ -11,6 +11,24 @@ use rio_lang::ast::ParamKind;
 use rio_lang::graph::LineKind;
 use std::collections::BTreeSet;
 
+/// `constant` and `[(coeff, params.x), ..]` of a linear form over
+/// parameters, for the runtime's checked `affine`.
+pub(super) fn affine_terms(
+    l: &rio_lang::arith::Lin,
+    params: &TokenStream,
+) -> (Literal, Vec<TokenStream>) {
+    let terms = l
+        .coeffs
+        .iter()
+        .map(|(v, k)| {
+            let f = ident(v);
+            let k = Literal::i64_unsuffixed(*k);
+            quote!((#k, #params.#f))
+        })
+        .collect();
+    (Literal::i64_unsuffixed(l.constant), terms)
+}
+
 /// The types the message enum carries.
 fn msg_types_of<'a>(g: &'a Gen<'_>) -> Vec<&'a str> {
     g.message_lines()
@@ -96,16 +114,7 @@ impl Gen<'_> {
             // `f >= 0` holds for any `usize`: no check.
             .filter(|(l, _)| !(l.constant >= 0 && l.coeffs.values().all(|c| *c >= 0)))
             .map(|(l, text)| {
-                let c = Literal::i64_unsuffixed(l.constant);
-                let terms: Vec<TokenStream> = l
-                    .coeffs
-                    .iter()
-                    .map(|(v, k)| {
-                        let f = ident(v);
-                        let k = Literal::i64_unsuffixed(*k);
-                        quote!((#k, self.#f))
-                    })
-                    .collect();
+                let (c, terms) = affine_terms(l, &quote!(self));
                 let text = text.trim();
                 quote!((#c, &[#(#terms),*], #text))
             })

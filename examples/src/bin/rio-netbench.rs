@@ -8,6 +8,7 @@
 //!
 //! `cargo run --release -p rio-examples --bin rio-netbench [SLOTS]` (default 5000).
 
+use rio_examples::bench::{free_ports, percentile};
 use rio_examples::generated::slots::slots::{Input, Node, Output, Params};
 use rio_net::{keypair, start, NetConfig, PeerConfig};
 use rio_runtime::NodeId;
@@ -20,21 +21,6 @@ const N: usize = 4;
 /// Bytes per frame in the baseline: about one encrypted Rio message
 /// (postcard envelope ~20 B + 16 B tag + 4 B length prefix).
 const FRAME: usize = 40;
-
-fn free_ports(k: usize) -> Vec<u16> {
-    let ls: Vec<std::net::TcpListener> = (0..k)
-        .filter_map(|_| std::net::TcpListener::bind("127.0.0.1:0").ok())
-        .collect();
-    ls.iter()
-        .filter_map(|l| l.local_addr().ok())
-        .map(|a| a.port())
-        .collect()
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let k = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted.get(k).copied().unwrap_or_default()
-}
 
 /// Time between consecutive decisions: the per-slot latency.
 fn gaps(at: &[Instant]) -> Vec<Duration> {

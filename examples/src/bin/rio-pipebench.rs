@@ -10,6 +10,7 @@
 //! (defaults 4000 and 32; the window must stay below the nodes' instance
 //! window, `rio_runtime::DEFAULT_WINDOW` = 1024).
 
+use rio_examples::bench::{free_ports, percentile};
 use rio_examples::generated::broadcasts::{Input, Node, Output, Params};
 use rio_net::{keypair, start, NetConfig, PeerConfig};
 use rio_runtime::NodeId;
@@ -17,21 +18,6 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 const N: usize = 4;
-
-fn free_ports(k: usize) -> Vec<u16> {
-    let ls: Vec<std::net::TcpListener> = (0..k)
-        .filter_map(|_| std::net::TcpListener::bind("127.0.0.1:0").ok())
-        .collect();
-    ls.iter()
-        .filter_map(|l| l.local_addr().ok())
-        .map(|a| a.port())
-        .collect()
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let k = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted.get(k).copied().unwrap_or_default()
-}
 
 /// Runs `total` broadcasts with `window` in flight; returns the elapsed
 /// time and per-broadcast latencies (submit to the sender's delivery).

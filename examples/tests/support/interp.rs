@@ -149,17 +149,6 @@ impl fmt::Debug for Interp {
     }
 }
 
-fn variant(line: &str) -> String {
-    line.split(['.', '_'])
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            let mut c = s.chars();
-            c.next()
-                .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
-        })
-        .collect()
-}
-
 /// The dimension of a line holding its senders, if it is a bundle of votes.
 fn sender_dim(l: &Line) -> Option<usize> {
     let domain = match l.domain {
@@ -356,7 +345,7 @@ impl Interp {
         }
         if l.kind == rio_lang::graph::LineKind::Output {
             out.output(Out {
-                variant: variant(&l.name),
+                variant: rio_compiler::codegen::variant_name(&l.name),
                 key: key.clone(),
                 value: value.clone(),
             });
