@@ -63,6 +63,7 @@ codes! {
     NeverConsumed = "W0203", Warning, "line produced but never consumed";
     OutputUnconnected = "E0204", Error, "output never produced";
     AssignInput = "E0205", Error, "input assigned inside the component";
+    NoOutputReached = "W0206", Warning, "line does not contribute to any output";
     DomainMismatch = "E0301", Error, "value used outside its domain";
     AtMismatch = "E0302", Error, "domain annotation does not hold";
     SpreadVotes = "E0303", Error, "votes are spread across nodes";

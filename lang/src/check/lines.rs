@@ -141,7 +141,54 @@ pub(super) fn check(cx: &mut Ctx<'_>) {
             }
         }
     }
+    found.extend(unreachable(cx));
     for d in found {
         cx.report(d);
     }
+}
+
+/// Lines that are read, but only by lines that never reach an output: a
+/// part of the protocol that cannot matter (e.g. a mutant that delivers on
+/// the sender's own echo leaves READY feeding only itself). Outputs are
+/// the roots; a read marks the line it reads when one of the lines it
+/// feeds is marked (a worklist, linear in the reads).
+fn unreachable(cx: &Ctx<'_>) -> Vec<Diagnostic> {
+    let mut feeds: std::collections::HashMap<&str, Vec<&str>> = std::collections::HashMap::new();
+    for r in &cx.reads {
+        for c in &r.consumers {
+            feeds.entry(c.as_str()).or_default().push(r.line.as_str());
+        }
+    }
+    let mut marked: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut work: Vec<&str> = cx
+        .lines
+        .values()
+        .filter(|l| l.kind == LineKind::Output)
+        .map(|l| l.name.as_str())
+        .collect();
+    while let Some(l) = work.pop() {
+        if !marked.insert(l) {
+            continue;
+        }
+        if let Some(reads) = feeds.get(l) {
+            work.extend(reads.iter().copied());
+        }
+    }
+    // A component without outputs (a sink) is not judged.
+    if marked.is_empty() {
+        return Vec::new();
+    }
+    cx.lines
+        .values()
+        .filter(|l| l.kind == LineKind::Local && l.consumed && !marked.contains(l.name.as_str()))
+        .map(|l| {
+            Diagnostic::new(
+                Code::NoOutputReached,
+                l.producers.first().map_or(l.span, |p| p.span),
+                format!("`{}` is read, but nothing it feeds reaches an output", l.name),
+            )
+            .label("never affects an output")
+            .help("connect it to what an output depends on, or remove it (a mistake here often means an output reads the wrong line)")
+        })
+        .collect()
 }
