@@ -5,6 +5,25 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+// Output to a closed pipe (`rio check f.rio 2>&1 | head -1`) is not an
+// error: write, and ignore failures, instead of `print!` (which panics).
+macro_rules! out {
+    ($($t:tt)*) => {{
+        let _ = std::io::Write::write_fmt(&mut std::io::stdout(), format_args!($($t)*));
+    }};
+}
+macro_rules! err {
+    ($($t:tt)*) => {{
+        let _ = std::io::Write::write_fmt(&mut std::io::stderr(), format_args!($($t)*));
+    }};
+}
+macro_rules! errln {
+    ($($t:tt)*) => {{
+        err!($($t)*);
+        err!("\n");
+    }};
+}
+
 #[derive(Parser)]
 #[command(name = "rio", version, about = "The Rio protocol compiler")]
 struct Cli {
@@ -53,18 +72,18 @@ fn main() -> ExitCode {
             let src = match std::fs::read_to_string(&file) {
                 Ok(s) => s,
                 Err(e) => {
-                    eprintln!("error: cannot read {name}: {e}");
+                    errln!("error: cannot read {name}: {e}");
                     return ExitCode::FAILURE;
                 }
             };
             let Ok(path) = syn::parse_str::<syn::Path>(&runtime) else {
-                eprintln!("error: `{runtime}` is not a Rust path");
+                errln!("error: `{runtime}` is not a Rust path");
                 return ExitCode::FAILURE;
             };
             let color = std::io::stderr().is_terminal();
             match rio_compiler::generate(&src, &path) {
                 Ok(out) => {
-                    eprint!(
+                    err!(
                         "{}",
                         rio_lang::diagnostic::render_with(&name, &src, &out.warnings, color)
                     );
@@ -76,7 +95,7 @@ fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Err(diags) => {
-                    eprint!(
+                    err!(
                         "{}",
                         rio_lang::diagnostic::render_with(&name, &src, &diags, color)
                     );
@@ -96,7 +115,7 @@ fn main() -> ExitCode {
                 let src = match std::fs::read_to_string(&path) {
                     Ok(s) => s,
                     Err(e) => {
-                        eprintln!("error: cannot read {name}: {e}");
+                        errln!("error: cannot read {name}: {e}");
                         failed = true;
                         continue;
                     }
@@ -105,24 +124,24 @@ fn main() -> ExitCode {
                 failed |= out.has_errors();
                 match format {
                     Format::Human => {
-                        eprint!(
+                        err!(
                             "{}",
                             rio_lang::diagnostic::render_with(&name, &src, &out.diagnostics, color)
                         );
                     }
-                    Format::Json => print!(
+                    Format::Json => out!(
                         "{}",
                         rio_lang::diagnostic::render_json(&name, &src, &out.diagnostics)
                     ),
                 }
                 if let (true, Some(program)) = (cost, &out.program) {
-                    print!(
+                    out!(
                         "{}",
                         rio_compiler::cost::render(&rio_compiler::cost::report(program))
                     );
                 }
                 if matches!(format, Format::Human) && !out.has_errors() {
-                    eprintln!(
+                    errln!(
                         "{name}: ok ({} warning{})",
                         out.diagnostics.len(),
                         if out.diagnostics.len() == 1 { "" } else { "s" }

@@ -108,3 +108,39 @@ fn builder_reports_errors_with_file_and_code_and_writes_nothing() {
     let code = std::fs::read_to_string(dir.join("good.rs")).expect("generated");
     assert!(code.contains("pub mod bracha"));
 }
+
+/// `rio check ... 2>&1 | head -1`: a reader that goes away is not a crash
+/// (exit 1 for the errors found, never a panic's 101).
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    use std::io::Read;
+    let dir = root("lang/tests/data/err");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").path().display().to_string())
+        .collect();
+    files.sort();
+    // Far more output than a pipe buffers, so writes after the close fail.
+    let files: Vec<String> = (0..20).flat_map(|_| files.clone()).collect();
+    for stream in ["stdout", "stderr"] {
+        let mut cmd = rio();
+        cmd.arg("check").args(&files).args([
+            "--format",
+            if stream == "stdout" { "json" } else { "human" },
+        ]);
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn");
+        // Read a few bytes of the stream with the output, then close both.
+        let mut buf = [0u8; 16];
+        if stream == "stdout" {
+            let _ = child.stdout.take().expect("stdout").read(&mut buf);
+            drop(child.stderr.take());
+        } else {
+            let _ = child.stderr.take().expect("stderr").read(&mut buf);
+            drop(child.stdout.take());
+        }
+        let status = child.wait().expect("wait");
+        assert_eq!(status.code(), Some(1), "{stream}: {status:?}");
+    }
+}

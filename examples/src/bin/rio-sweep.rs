@@ -4,16 +4,23 @@
 //!
 //! `cargo run --release -p rio-examples --bin rio-sweep [SEEDS]` (default 10000).
 
+use clap::Parser;
 use rio_examples::generated::bracha::{Input, Node, Params};
 use rio_runtime::NodeId;
 use rio_sim::sweep::sweep;
 use rio_sim::{Byzantine, Config, Fault, Sim};
 
+/// Sweep seeds of Bracha (n = 4, equivocating sender) in the simulator.
+#[derive(Parser)]
+#[command(name = "rio-sweep")]
+struct Args {
+    /// How many seeds (0..SEEDS) to run.
+    #[arg(default_value_t = 10_000)]
+    seeds: u64,
+}
+
 fn main() {
-    let seeds: u64 = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000);
+    let seeds = Args::parse().seeds;
     let summary = sweep(0..seeds, |seed| {
         let params = Params {
             n: 4,
