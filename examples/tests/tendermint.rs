@@ -5,15 +5,19 @@ use rio_examples::generated::tendermint::tendermint::{Input, Node, Output, Param
 use rio_runtime::driver::Cluster;
 use rio_runtime::NodeId;
 
+fn cluster(n: usize) -> Cluster<Node> {
+    let params = Params { n, f: (n - 1) / 3 };
+    Cluster::new(
+        (0..n)
+            .map(|k| Node::new(NodeId(k as u32), params.clone()).expect("params"))
+            .collect(),
+    )
+}
+
 #[test]
 fn good_case_decides_the_first_leaders_block() {
     let n = 4;
-    let params = Params { n, f: 1 };
-    let mut c = Cluster::new(
-        (0..n)
-            .map(|k| Node::new(NodeId(k as u32), params.clone()).expect("params"))
-            .collect::<Vec<_>>(),
-    );
+    let mut c = cluster(n);
     let mut honest = Cluster::<Node>::honest();
     for k in 0..n {
         c.input(
@@ -50,12 +54,7 @@ fn good_case_decides_the_first_leaders_block() {
 #[test]
 fn timeouts_at_later_heights_reach_their_instance() {
     let n = 4;
-    let params = Params { n, f: 1 };
-    let mut c = Cluster::new(
-        (0..n)
-            .map(|k| Node::new(NodeId(k as u32), params.clone()).expect("params"))
-            .collect::<Vec<_>>(),
-    );
+    let mut c = cluster(n);
     c.crash(NodeId(1));
     let mut honest = Cluster::<Node>::honest();
     for h in 0..3u64 {

@@ -81,17 +81,17 @@ async fn run(total: u64, window: u64, durable: bool) -> (Duration, Vec<Duration>
     let start_at = Instant::now();
     let mut submitted = vec![start_at; total as usize];
     let mut next = 0u64;
-    while next < window.min(total) {
-        if let Some(t) = submitted.get_mut(next as usize) {
+    // Submits broadcast `next` and notes when.
+    let submit = |next: &mut u64, submitted: &mut Vec<Instant>| {
+        if let Some(t) = submitted.get_mut(*next as usize) {
             *t = Instant::now();
         }
-        let _ = inputs
-            .send(Input::Bc {
-                key: [next],
-                value: next,
-            })
-            .await;
-        next += 1;
+        let b = *next;
+        *next += 1;
+        inputs.send(Input::Bc { key: [b], value: b })
+    };
+    while next < window.min(total) {
+        let _ = submit(&mut next, &mut submitted).await;
     }
     // A broadcast leaves the window once every node delivered it (the
     // window bounds what is in flight at the slowest node, so no queue
@@ -110,16 +110,7 @@ async fn run(total: u64, window: u64, durable: bool) -> (Duration, Vec<Duration>
             *c
         });
         if c == N && next < total {
-            if let Some(s) = submitted.get_mut(next as usize) {
-                *s = Instant::now();
-            }
-            let _ = inputs
-                .send(Input::Bc {
-                    key: [next],
-                    value: next,
-                })
-                .await;
-            next += 1;
+            let _ = submit(&mut next, &mut submitted).await;
         }
         finished += 1;
         if finished == total as usize * N {
