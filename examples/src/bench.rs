@@ -1,6 +1,34 @@
 //! Helpers shared by the network benchmark binaries.
 
+use rio_net::{keypair, NetConfig, PeerConfig};
 use std::time::Duration;
+
+/// Configs for an `n`-node cluster on loopback (fresh keys, free ports, no
+/// trace); with `state_dir`, each node keeps durable state there.
+pub fn loopback_cluster(n: usize, state_dir: Option<&std::path::Path>) -> Vec<NetConfig> {
+    let ports = free_ports(n);
+    let keys: Vec<(String, String)> = (0..n)
+        .map(|_| keypair().unwrap_or_else(|e| panic!("{e}")))
+        .collect();
+    let addr = |k: usize| format!("127.0.0.1:{}", ports.get(k).copied().unwrap_or(0));
+    (0..n)
+        .map(|k| NetConfig {
+            id: u32::try_from(k).unwrap_or(u32::MAX),
+            listen: addr(k),
+            private_key: keys.get(k).map(|p| p.0.clone()).unwrap_or_default(),
+            trace: None,
+            state: state_dir.map(|d| d.join(format!("node{k}.state")).display().to_string()),
+            peers: (0..n)
+                .filter(|j| *j != k)
+                .map(|j| PeerConfig {
+                    id: u32::try_from(j).unwrap_or(u32::MAX),
+                    addr: addr(j),
+                    public_key: keys.get(j).map(|p| p.1.clone()).unwrap_or_default(),
+                })
+                .collect(),
+        })
+        .collect()
+}
 
 /// `k` free TCP ports on loopback, found by binding (all bound at once, so
 /// they are distinct).

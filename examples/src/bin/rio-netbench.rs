@@ -8,9 +8,9 @@
 //!
 //! `cargo run --release -p rio-examples --bin rio-netbench [SLOTS]` (default 5000).
 
-use rio_examples::bench::{free_ports, percentile};
+use rio_examples::bench::{free_ports, loopback_cluster, percentile};
 use rio_examples::generated::slots::slots::{Input, Node, Output, Params};
-use rio_net::{keypair, start, NetConfig, PeerConfig};
+use rio_net::start;
 use rio_runtime::NodeId;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -43,28 +43,14 @@ fn report(name: &str, slots: u64, elapsed: Duration, mut lat: Vec<Duration>) -> 
 }
 
 async fn rio(slots: u64, durable: bool) -> (Duration, Vec<Duration>) {
-    let ports = free_ports(N);
     let dir = std::env::temp_dir().join(format!("rio-netbench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::create_dir_all(&dir);
-    let keys: Vec<(String, String)> = (0..N).map(|_| keypair().expect("keys")).collect();
     let mut handles = Vec::new();
-    for k in 0..N {
-        let cfg = NetConfig {
-            id: k as u32,
-            listen: format!("127.0.0.1:{}", ports[k]),
-            private_key: keys[k].0.clone(),
-            trace: None,
-            state: durable.then(|| dir.join(format!("node{k}.state")).display().to_string()),
-            peers: (0..N)
-                .filter(|j| *j != k)
-                .map(|j| PeerConfig {
-                    id: j as u32,
-                    addr: format!("127.0.0.1:{}", ports[j]),
-                    public_key: keys[j].1.clone(),
-                })
-                .collect(),
-        };
+    for (k, cfg) in loopback_cluster(N, durable.then_some(dir.as_path()))
+        .into_iter()
+        .enumerate()
+    {
         let node = Node::new(NodeId(k as u32), Params { n: N, f: 1 }).expect("params");
         handles.push(start(cfg, node).await.expect("start"));
     }

@@ -10,9 +10,9 @@
 //! (defaults 4000 and 32; the window must stay below the nodes' instance
 //! window, `rio_runtime::DEFAULT_WINDOW` = 1024).
 
-use rio_examples::bench::{free_ports, percentile};
+use rio_examples::bench::{loopback_cluster, percentile};
 use rio_examples::generated::broadcasts::{Input, Node, Output, Params};
-use rio_net::{keypair, start, NetConfig, PeerConfig};
+use rio_net::start;
 use rio_runtime::NodeId;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -22,30 +22,14 @@ const N: usize = 4;
 /// Runs `total` broadcasts with `window` in flight; returns the elapsed
 /// time and per-broadcast latencies (submit to the sender's delivery).
 async fn run(total: u64, window: u64, durable: bool) -> (Duration, Vec<Duration>) {
-    let ports = free_ports(N);
-    let keys: Vec<(String, String)> = (0..N)
-        .map(|_| keypair().unwrap_or_else(|e| panic!("{e}")))
-        .collect();
     let dir = std::env::temp_dir().join(format!("rio-pipebench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::create_dir_all(&dir);
     let mut handles = Vec::new();
-    for k in 0..N {
-        let cfg = NetConfig {
-            id: k as u32,
-            listen: format!("127.0.0.1:{}", ports.get(k).copied().unwrap_or(0)),
-            private_key: keys.get(k).map(|p| p.0.clone()).unwrap_or_default(),
-            trace: None,
-            state: durable.then(|| dir.join(format!("node{k}.state")).display().to_string()),
-            peers: (0..N)
-                .filter(|j| *j != k)
-                .map(|j| PeerConfig {
-                    id: j as u32,
-                    addr: format!("127.0.0.1:{}", ports.get(j).copied().unwrap_or(0)),
-                    public_key: keys.get(j).map(|p| p.1.clone()).unwrap_or_default(),
-                })
-                .collect(),
-        };
+    for (k, cfg) in loopback_cluster(N, durable.then_some(dir.as_path()))
+        .into_iter()
+        .enumerate()
+    {
         let params = Params {
             n: N,
             f: 1,

@@ -132,18 +132,22 @@ pub(super) fn eval_call<'a>(
     }
 }
 
+/// Whether a call is marked as a choice (`f(?, ..)`), and its arguments
+/// after the mark.
+fn split_choice(args: &[Expr]) -> (bool, &[Expr]) {
+    match args.split_first() {
+        Some((first, rest)) if matches!(first.kind, ExprKind::Unspecified) => (true, rest),
+        _ => (false, args),
+    }
+}
+
 pub(super) fn eval_select<'a>(
     cx: &mut Ctx<'a>,
     e: &Expr,
     args: &[Expr],
     env: &mut Env<'a, '_>,
 ) -> Option<LVal> {
-    let marked = matches!(args.first().map(|a| &a.kind), Some(ExprKind::Unspecified));
-    let options: &[Expr] = if marked {
-        args.get(1..).unwrap_or(&[])
-    } else {
-        args
-    };
+    let (marked, options) = split_choice(args);
     if !marked {
         cx.report(
             Diagnostic::new(
@@ -285,12 +289,7 @@ pub(super) fn eval_quorum<'a>(
     args: &[Expr],
     env: &mut Env<'a, '_>,
 ) -> Option<LVal> {
-    let marked = matches!(args.first().map(|a| &a.kind), Some(ExprKind::Unspecified));
-    let rest: &[Expr] = if marked {
-        args.get(1..).unwrap_or(&[])
-    } else {
-        args
-    };
+    let (marked, rest) = split_choice(args);
     let [k, votes] = rest else {
         cx.report(arity(e.span, Builtin::Quorum, 2, rest.len()));
         return None;
