@@ -18,6 +18,9 @@ fn main() {
         .file("protocols/majority.rio")
         .file("protocols/broadcasts.rio")
         .file("../spec/examples/tendermint.rio")
+        .file("../spec/examples/paxos_ballot.rio")
+        .file("protocols/paxos_first_promise.rio")
+        .file("protocols/new_view.rio")
         .compile()
         .unwrap_or_else(|e| panic!("{e}"));
     fuzz_sample();

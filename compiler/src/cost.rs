@@ -468,7 +468,9 @@ fn expr_depth(
                     .and_then(|a| expr_depth(a, d, grounded))
                     .map(|v| v + 1),
                 Some(Builtin::Select) => lines.filter_map(|a| expr_depth(a, d, grounded)).min(),
-                Some(Builtin::Quorum) => args.last().and_then(|a| expr_depth(a, d, grounded)),
+                Some(Builtin::Quorum | Builtin::Collect) => {
+                    args.last().and_then(|a| expr_depth(a, d, grounded))
+                }
                 // `some(e)` is available only when `e` is `Some(..)`. When
                 // `e` depends on no input (only on Rust constants) it is a
                 // constant: never available, or pointless; it is not a way

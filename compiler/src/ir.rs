@@ -59,6 +59,11 @@ pub enum Ex {
         k: Lin,
         votes: Box<Ex>,
     },
+    /// `collect(?, k, votes)`: the first `k` votes as a `Votes<T>`.
+    Collect {
+        k: Lin,
+        votes: Box<Ex>,
+    },
     Select {
         options: Vec<Ex>,
     },
@@ -638,11 +643,13 @@ impl Builder<'_> {
                     .collect();
                 match Builtin::from_name(&name.name) {
                     Some(Builtin::Def) => self.expr(comp, lines.first()?, s, expect),
-                    Some(Builtin::Quorum) => {
-                        let k = self.lin(lines.first()?)?;
-                        Some(Ex::Quorum {
-                            k: s.lin(&k),
-                            votes: boxed(self, lines.get(1)?)?,
+                    Some(b @ (Builtin::Quorum | Builtin::Collect)) => {
+                        let k = s.lin(&self.lin(lines.first()?)?);
+                        let votes = boxed(self, lines.get(1)?)?;
+                        Some(if b == Builtin::Quorum {
+                            Ex::Quorum { k, votes }
+                        } else {
+                            Ex::Collect { k, votes }
                         })
                     }
                     Some(Builtin::Select) if lines.len() == 1 => Some(Ex::SelectFamily {

@@ -57,6 +57,33 @@ pub mod generated {
         rio_runtime::include_protocol!("majority");
     }
 
+    /// One ballot of single-decree Paxos (`spec/examples/paxos_ballot.rio`):
+    /// phase 2a as one line over a collection of promises.
+    pub mod paxos {
+        use rio_runtime::Votes;
+
+        /// The value of the highest-ballot promise, or `own` when no
+        /// acceptor accepted anything yet.
+        pub fn highest(promises: Votes<Option<(u64, u64)>>, own: u64) -> u64 {
+            promises.values().flatten().max().map_or(own, |(_, v)| *v)
+        }
+        rio_runtime::include_protocol!("paxos_ballot");
+
+        /// The seeded bug (`protocols/paxos_first_promise.rio`): the leader
+        /// proposes from the first promise to arrive.
+        pub mod first_promise {
+            pub use super::highest;
+            rio_runtime::include_protocol!("paxos_first_promise");
+        }
+
+        /// A collection sent on (`protocols/new_view.rio`): the leader relays
+        /// the view changes it collected.
+        pub mod new_view {
+            pub use super::highest;
+            rio_runtime::include_protocol!("new_view");
+        }
+    }
+
     /// The structure of Tendermint (`spec/examples/tendermint.rio`), with
     /// blocks as numbers: it compiles and runs its good case.
     pub mod tendermint {

@@ -199,3 +199,42 @@ fn keywords_and_long_chains_match_the_interpreter() {
         );
     }
 }
+
+#[test]
+fn paxos_phase_2a_over_a_collection_matches_the_interpreter() {
+    use rio_examples::generated::paxos::paxos_ballot as g;
+    let ir = interp::ir(
+        include_str!("../../spec/examples/paxos_ballot.rio"),
+        "PaxosBallot",
+    );
+    let params = g::Params {
+        n: 5,
+        f: 2,
+        leader: NodeId(3),
+    };
+    let prior = |i: u32| match i {
+        0 | 1 => Some((5, 77)),
+        3 => Some((3, 11)),
+        _ => None,
+    };
+    let v = |p: Option<(u64, u64)>| {
+        V::Opt(p.map(|(b, x)| Box::new(V::Pair(Box::new(V::U64(b)), Box::new(V::U64(x))))))
+    };
+    let mut gen_in: Vec<(u64, u32, g::Input)> = (0..5)
+        .map(|i| (u64::from(i), i, g::Input::Last(prior(i))))
+        .collect();
+    gen_in.push((2, 3, g::Input::Own(99)));
+    let mut ref_in: Vec<(u64, u32, In)> = (0..5)
+        .map(|i| (u64::from(i), i, In("last", vec![], v(prior(i)))))
+        .collect();
+    ref_in.push((2, 3, In("own", vec![], V::U64(99))));
+    differential(
+        "paxos_ballot",
+        5,
+        0..80,
+        move |id| g::Node::new(id, params.clone()).expect("params"),
+        &gen_in,
+        move |id| Interp::new(Rc::clone(&ir), id, &[("n", 5), ("f", 2)], &[("leader", 3)]),
+        &ref_in,
+    );
+}

@@ -15,6 +15,9 @@ pub enum Builtin {
     /// `quorum(k, votes)` / `quorum(?, k, votes)`: the value backed by `k`
     /// distinct senders.
     Quorum,
+    /// `collect(?, k, votes)`: the votes of the first `k` distinct senders,
+    /// as a `Votes<T>` collection.
+    Collect,
     /// `select(?, a, b, ...)` / `select(?, xs)`: the first available option.
     Select,
     /// `sync(v, s)`: `v`, once `s` is available too.
@@ -40,6 +43,7 @@ impl Builtin {
         Builtin::Link,
         Builtin::Def,
         Builtin::Quorum,
+        Builtin::Collect,
         Builtin::Select,
         Builtin::Sync,
         Builtin::Delay,
@@ -62,6 +66,7 @@ impl Builtin {
             Builtin::Link => "link",
             Builtin::Def => "def",
             Builtin::Quorum => "quorum",
+            Builtin::Collect => "collect",
             Builtin::Select => "select",
             Builtin::Sync => "sync",
             Builtin::Delay => "delay",
@@ -81,6 +86,9 @@ impl Builtin {
             Builtin::Def => "def(v): a forceable copy of v",
             Builtin::Quorum => {
                 "quorum(k, votes) or quorum(?, k, votes): a value backed by k distinct senders"
+            }
+            Builtin::Collect => {
+                "collect(?, k, votes): the votes of the first k distinct senders, as a `Votes<T>`"
             }
             Builtin::Select => "select(?, a, b, ...): the first available option",
             Builtin::Sync => "sync(v, s): v, once s is available too",

@@ -77,6 +77,7 @@ codes! {
     ConstraintNotImplied = "E0506", Error, "resilience constraint not implied";
     SelectNeedsChoice = "E0601", Error, "`select` is a choice and needs `?`";
     StrayUnspecified = "E0602", Error, "`?` used outside a choice";
+    CollectNeedsChoice = "E0603", Error, "`collect` is a choice and needs `?`";
     MissingBinding = "E0701", Error, "component input not bound";
     Unsupported = "E0801", Error, "not supported by code generation";
     NameClash = "E0802", Error, "two lines map to the same Rust name";

@@ -863,6 +863,13 @@ impl Lower<'_> {
     }
 }
 
+/// The canonical text of a Rust type written as `text`, if it parses.
+pub(crate) fn normalize_type(text: &str) -> Option<String> {
+    syn::parse_str::<syn::Type>(text)
+        .ok()
+        .map(|t| normalize_tokens(&t))
+}
+
 /// The canonical text of a syn node: its tokens joined by single spaces.
 fn normalize_tokens<T: quote::ToTokens>(node: &T) -> String {
     node.to_token_stream().to_string()

@@ -19,6 +19,7 @@ pub mod family;
 pub mod forge;
 pub mod quorum;
 pub mod trace;
+pub mod votes;
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::fmt::Debug;
@@ -34,6 +35,7 @@ pub use quorum::{Insert, QuorumTracker};
 /// Re-exported for generated code (`#[serde(crate = "...")]`, forgeries).
 pub use rand;
 pub use serde;
+pub use votes::Votes;
 
 /// What a protocol's type parameters (`Bracha<T>`) must be: values that
 /// can be copied, compared, hashed (the checker stores states), printed

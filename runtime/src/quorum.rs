@@ -27,6 +27,9 @@ pub struct QuorumTracker<T> {
     /// Distinct values and how many senders voted for each (few in practice,
     /// so a vector beats a map).
     counts: Vec<(T, usize)>,
+    /// Senders in order of their first vote: which `k` came first, for
+    /// `collect(?, k, votes)`.
+    order: Vec<NodeId>,
 }
 
 impl<T: Clone + Eq> QuorumTracker<T> {
@@ -34,6 +37,7 @@ impl<T: Clone + Eq> QuorumTracker<T> {
         QuorumTracker {
             slots: vec![None; n],
             counts: Vec::new(),
+            order: Vec::new(),
         }
     }
 
@@ -50,6 +54,7 @@ impl<T: Clone + Eq> QuorumTracker<T> {
                     None => self.counts.push((v.clone(), 1)),
                 }
                 *slot = Some(v);
+                self.order.push(from);
                 Insert::New
             }
         }
@@ -59,6 +64,17 @@ impl<T: Clone + Eq> QuorumTracker<T> {
     /// senders.
     pub fn reached(&self, k: usize) -> Option<&T> {
         self.counts.iter().find(|(_, c)| *c >= k).map(|(v, _)| v)
+    }
+
+    /// The votes of the first `k` senders to vote (in order of arrival),
+    /// once `k` have voted: the value of `collect(?, k, votes)`.
+    pub fn first(&self, k: usize) -> Option<crate::Votes<T>> {
+        let senders = self.order.get(..k)?;
+        let pairs = senders
+            .iter()
+            .map(|s| Some((*s, self.get(*s)?.clone())))
+            .collect::<Option<Vec<_>>>()?;
+        crate::Votes::from_pairs(pairs)
     }
 
     /// The vote of one sender.
@@ -88,5 +104,23 @@ mod tests {
         assert_eq!(q.reached(2), Some(&7));
         assert_eq!(q.votes(), 2);
         assert_eq!(q.get(NodeId(0)), Some(&7));
+        assert_eq!(q.first(3), None);
+        assert_eq!(q.insert(NodeId(3), 9), Insert::New);
+        let all = q.first(3).expect("three voted");
+        assert_eq!(
+            all.senders().collect::<Vec<_>>(),
+            vec![NodeId(0), NodeId(1), NodeId(3)]
+        );
+    }
+
+    #[test]
+    fn first_k_are_the_first_to_arrive() {
+        let mut q = QuorumTracker::new(4);
+        for (s, v) in [(3, 'c'), (0, 'a'), (3, 'x'), (2, 'b')] {
+            q.insert(NodeId(s), v);
+        }
+        let first = q.first(2).expect("two voted");
+        assert_eq!(first.into_vec(), vec![(NodeId(0), 'a'), (NodeId(3), 'c')]);
+        assert_eq!(q.first(4), None);
     }
 }

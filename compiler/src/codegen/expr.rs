@@ -276,7 +276,7 @@ impl Gen<'_> {
                 let vals: Vec<TokenStream> = args.iter().map(|a| self.val(a, cx)).collect();
                 quote!(super::#f(#(#vals),*))
             }
-            Ex::Quorum { k, votes } => {
+            Ex::Quorum { k, votes } | Ex::Collect { k, votes } => {
                 let Ex::Ref { line, idx } = votes.as_ref() else {
                     self.report(bug(
                         cx.rule.span,
@@ -293,7 +293,11 @@ impl Gen<'_> {
                         quote!(#rt::family::threshold(#x)?)
                     }
                 };
-                quote!(#inst.lines.#f.reached(#k)?.clone())
+                if matches!(e, Ex::Collect { .. }) {
+                    quote!(#inst.lines.#f.first(#k)?)
+                } else {
+                    quote!(#inst.lines.#f.reached(#k)?.clone())
+                }
             }
             Ex::SelectFamily { of } => {
                 let Ex::Ref { line, idx } = of.as_ref() else {

@@ -100,7 +100,14 @@ impl Gen<'_> {
                 let fam = format_ident!("f{}", a);
                 quote!(if !self.#fam.in_window(&key) { out.faulty(from, #tag); return; })
             };
-            msg_arms.push(quote!(#pat => { #window #auth #store }));
+            // A collection of votes names its senders: they must be nodes.
+            let senders = if l.ty.starts_with("Votes <") {
+                let n = self.n_field();
+                quote!(if !value.well_formed(self.params.#n) { out.faulty(from, #tag); return; })
+            } else {
+                quote!()
+            };
+            msg_arms.push(quote!(#pat => { #window #auth #senders #store }));
         }
         if !self.phantom_free_messages() {
             msg_arms.push(quote!(Message::__Phantom(never, _) => match never {},));

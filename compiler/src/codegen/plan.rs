@@ -117,6 +117,7 @@ pub fn walk<'a>(e: &'a Ex, f: &mut dyn FnMut(&'a Ex)) {
             Ex::Fn { args, .. } => stack.extend(args.iter().rev()),
             Ex::Select { options } => stack.extend(options.iter().rev()),
             Ex::Quorum { votes: a, .. }
+            | Ex::Collect { votes: a, .. }
             | Ex::Some(a)
             | Ex::SelectFamily { of: a }
             | Ex::Timer { arg: a, .. } => stack.push(a),
@@ -150,7 +151,10 @@ fn reads_of(e: &Ex) -> Vec<(usize, &[Idx])> {
             Ex::Ref { line, idx } => out.push((*line, idx.as_slice())),
             Ex::Fn { args, .. } => stack.extend(args.iter()),
             Ex::Select { options } => stack.extend(options.iter()),
-            Ex::Quorum { votes: a, .. } | Ex::Some(a) | Ex::SelectFamily { of: a } => stack.push(a),
+            Ex::Quorum { votes: a, .. }
+            | Ex::Collect { votes: a, .. }
+            | Ex::Some(a)
+            | Ex::SelectFamily { of: a } => stack.push(a),
             Ex::Timer { arg, delay, .. } => {
                 if *delay {
                     stack.push(arg);
@@ -377,7 +381,7 @@ impl Plan {
                     diags.push(bug(r.span, "a reference to a missing line"));
                 }
             }
-            Ex::Quorum { k, votes } => {
+            Ex::Quorum { k, votes } | Ex::Collect { k, votes } => {
                 check_lin(k, r.span, diags);
                 match votes.as_ref() {
                     Ex::Ref { line, .. }

@@ -27,6 +27,8 @@ pub enum V {
     U64(u64),
     Opt(Option<Box<V>>),
     Pair(Box<V>, Box<V>),
+    /// A `Votes<T>`: `(sender, value)` by sender.
+    Votes(Vec<(u32, V)>),
 }
 
 impl fmt::Debug for V {
@@ -37,6 +39,14 @@ impl fmt::Debug for V {
             V::Opt(None) => write!(f, "None"),
             V::Opt(Some(v)) => write!(f, "Some({v:?})"),
             V::Pair(a, b) => write!(f, "({a:?}, {b:?})"),
+            V::Votes(list) => {
+                write!(f, "Votes {{ entries: [")?;
+                for (k, (s, v)) in list.iter().enumerate() {
+                    let sep = if k == 0 { "" } else { ", " };
+                    write!(f, "{sep}(NodeId({s}), {v:?})")?;
+                }
+                write!(f, "] }}")
+            }
         }
     }
 }
@@ -48,6 +58,18 @@ fn call(name: &str, args: &[V]) -> V {
         ("wrap", [v]) => V::Opt(Some(Box::new(v.clone()))),
         ("skip", [_]) => V::Opt(None),
         ("next", [_]) => V::Unit,
+        // Paxos phase 2a: the value of the highest-ballot promise, or own.
+        ("highest", [V::Votes(promises), own]) => promises
+            .iter()
+            .filter_map(|(_, p)| match p {
+                V::Opt(Some(b)) => match b.as_ref() {
+                    V::Pair(ballot, value) => Some((ballot.clone(), value.clone())),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .max()
+            .map_or_else(|| own.clone(), |(_, v)| *v),
         _ => panic!("the oracle has no function {name}({args:?})"),
     }
 }
@@ -262,6 +284,16 @@ impl Interp {
                     .find(|(_, c)| *c >= need)
                     .map(|(v, _)| (*v).clone())
             }
+            Ex::Collect { k, votes } => {
+                let Ex::Ref { line, idx } = votes.as_ref() else {
+                    return None;
+                };
+                let need = usize::try_from(self.lin(k, env)?).ok()?;
+                let list = self.votes.get(&(*line, self.key_of(*line, idx, env)?))?;
+                let mut first: Vec<(u32, V)> = list.get(..need)?.to_vec();
+                first.sort_by_key(|(s, _)| *s);
+                Some(V::Votes(first))
+            }
             Ex::Select { options } => options.iter().find_map(|o| self.eval(o, env, key)),
             Ex::SelectFamily { of } => {
                 let Ex::Ref { line, idx } = of.as_ref() else {
@@ -393,6 +425,7 @@ impl Interp {
                             Ex::Fn { args, .. } => stack.extend(args.iter()),
                             Ex::Select { options } => stack.extend(options.iter()),
                             Ex::Quorum { votes: a, .. }
+                            | Ex::Collect { votes: a, .. }
                             | Ex::Some(a)
                             | Ex::SelectFamily { of: a } => stack.push(a),
                             Ex::Sync(a, b) | Ex::Pair(a, b) => {

@@ -120,6 +120,7 @@ pub(super) fn eval_call<'a>(
         }
         Builtin::Select => eval_select(cx, e, args, env),
         Builtin::Quorum => eval_quorum(cx, e, args, env),
+        Builtin::Collect => eval_collect(cx, e, args, env),
         Builtin::Some => eval_some(cx, e, args, env),
         Builtin::Leader => {
             cx.report(
@@ -289,9 +290,50 @@ pub(super) fn eval_quorum<'a>(
     args: &[Expr],
     env: &mut Env<'a, '_>,
 ) -> Option<LVal> {
+    eval_votes(cx, e, args, env, quorum::Counter::Quorum)
+}
+
+/// `collect(?, k, votes)`: the first `k` votes, as a `Votes<T>`.
+pub(super) fn eval_collect<'a>(
+    cx: &mut Ctx<'a>,
+    e: &Expr,
+    args: &[Expr],
+    env: &mut Env<'a, '_>,
+) -> Option<LVal> {
+    let (marked, _) = split_choice(args);
+    if !marked {
+        cx.report(
+            Diagnostic::new(
+                Code::CollectNeedsChoice,
+                e.span,
+                "`collect` keeps whichever votes arrive first, which is a choice",
+            )
+            .label("choice not marked")
+            .help("make the choice visible: `collect(?, k, votes)`"),
+        );
+    }
+    let v = eval_votes(cx, e, args, env, quorum::Counter::Collect)?;
+    let ty = crate::parse::normalize_type(&format!("Votes<{}>", v.ty))
+        .unwrap_or_else(|| format!("Votes < {} >", v.ty));
+    Some(LVal { ty, ..v })
+}
+
+/// The shared part of `quorum` and `collect`: a threshold over one node's
+/// bundle of votes. The value is the votes' element type at that node.
+fn eval_votes<'a>(
+    cx: &mut Ctx<'a>,
+    e: &Expr,
+    args: &[Expr],
+    env: &mut Env<'a, '_>,
+    counter: quorum::Counter,
+) -> Option<LVal> {
+    let builtin = match counter {
+        quorum::Counter::Quorum => Builtin::Quorum,
+        quorum::Counter::Collect => Builtin::Collect,
+    };
     let (marked, rest) = split_choice(args);
     let [k, votes] = rest else {
-        cx.report(arity(e.span, Builtin::Quorum, 2, rest.len()));
+        cx.report(arity(e.span, builtin, 2, rest.len()));
         return None;
     };
     let mut diags = Diagnostics::default();
@@ -308,7 +350,7 @@ pub(super) fn eval_quorum<'a>(
             Diagnostic::new(
                 Code::IndexCount,
                 votes.span,
-                format!("`quorum` counts one vote per node, but this is {v}"),
+                format!("`{builtin}` counts one vote per node, but this is {v}"),
             )
             .label("not a bundle indexed by node")
             .help("pass the votes one node received, e.g. `echo[*][i]`"),
@@ -331,8 +373,8 @@ pub(super) fn eval_quorum<'a>(
         At::Node(t) => t,
     };
     if cx.reporting {
-        // Its failures are reported; the quorum's value is still known.
-        let _ = quorum::check(cx, &threshold, k.span, marked, e.span);
+        // Its failures are reported; the value is still known.
+        let _ = quorum::check(cx, counter, &threshold, k.span, marked, e.span);
     }
     Some(LVal {
         ty: v.ty,
@@ -427,9 +469,11 @@ pub(super) fn eval_fn<'a>(
                         )
                         .label(format!("this is `{}`", v.ty))
                         .also(p.ty.span, "parameter declared here")
-                        .help(
-                            "pass a value of the declared type, or change the function's signature",
-                        ),
+                        .help(if p.ty.text.starts_with("Votes <") {
+                            "a function over several votes takes a collection: `collect(?, k, votes)` gathers the votes of the first `k` distinct senders (`quorum` is the one value `k` of them agree on)"
+                        } else {
+                            "pass a value of the declared type, or change the function's signature"
+                        }),
                     );
                     failed = true;
                 }

@@ -152,10 +152,10 @@ pub(super) fn eval_inner<'a>(cx: &mut Ctx<'a>, e: &Expr, env: &mut Env<'a, '_>) 
                 Diagnostic::new(
                     Code::StrayUnspecified,
                     e.span,
-                    "`?` marks a choice and only goes first in `select` or `quorum`",
+                    "`?` marks a choice and only goes first in `select`, `quorum` or `collect`",
                 )
                 .label("not a choice position")
-                .help("write `select(?, a, b)` or `quorum(?, k, votes)`"),
+                .help("write `select(?, a, b)`, `quorum(?, k, votes)` or `collect(?, k, votes)`"),
             );
             None
         }
@@ -502,7 +502,7 @@ pub(super) fn same_node(cx: &mut Ctx<'_>, what: &str, vals: &[(LVal, Span)]) -> 
                     format!("`{what}` takes single values, but this is a bundle ({v})"),
                 )
                 .label("a bundle, not one value")
-                .help("index the bundle, e.g. `x[i]`, or collect it with `quorum(k, x[*][i])`"),
+                .help("index the bundle, e.g. `x[i]`; for the value `k` of them agree on, `quorum(k, x[*][i])`; to pass `k` different votes to a function, `collect(?, k, x[*][i])`"),
             );
             return None;
         }

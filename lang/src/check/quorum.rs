@@ -13,15 +13,28 @@
 //!   warning (W0505);
 //! - liveness (W0504): `k ≤ n - f`, or the quorum may wait forever when the
 //!   faulty nodes are silent.
+//!
+//! `collect(?, k, votes)` gets the bounds and the liveness check; it has no
+//! uniqueness to prove (it is always a choice: which `k` come first).
 
 use super::Ctx;
 use crate::arith::{prove, Lin, Proof};
 use crate::ast::Span;
 use crate::diagnostic::{Code, Diagnostic};
 
+/// What counts votes against a threshold.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Counter {
+    /// `quorum(k, ..)`: one value backed by `k` votes; uniqueness matters.
+    Quorum,
+    /// `collect(?, k, ..)`: the first `k` votes, whatever they are.
+    Collect,
+}
+
 /// Reports on the threshold `k`; `None` when a check stopped early.
 pub(super) fn check(
     cx: &mut Ctx<'_>,
+    counter: Counter,
     k: &Lin,
     k_span: Span,
     marked: bool,
@@ -99,7 +112,7 @@ pub(super) fn check(
         .and_then(|g| g.checked_sub(&n))
         .and_then(|g| g.checked_sub(&overlap))
         .and_then(|g| g.checked_sub(&one));
-    let unique = decide(cx, goal)?;
+    let unique = counter == Counter::Collect || decide(cx, goal)?;
     let share = if crash { "a node" } else { "a correct node" };
     if !unique && !marked {
         let constraint = if cx.comp.constraints.is_empty() {
@@ -118,7 +131,7 @@ pub(super) fn check(
                 .label("uniqueness not provable")
                 .help(format!("{fix}; only if the protocol really chooses among values, mark the choice: `quorum(?, {k}, ..)`")),
         );
-    } else if unique && marked {
+    } else if unique && marked && counter == Counter::Quorum {
         cx.report(
             Diagnostic::new(
                 Code::QuorumNeedlessChoice,
