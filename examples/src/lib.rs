@@ -84,6 +84,13 @@ pub mod generated {
         }
     }
 
+    /// Rust constants nested in components
+    /// (`lang/tests/data/ok/nested_constants.rio`): their generated code
+    /// compiles under the lint gate.
+    pub mod nested_constants {
+        rio_runtime::include_protocol!("nested_constants");
+    }
+
     /// The structure of Tendermint (`spec/examples/tendermint.rio`), with
     /// blocks as numbers: it compiles and runs its good case.
     pub mod tendermint {

@@ -51,7 +51,7 @@ codes! {
     Arity = "E0103", Error, "wrong number of arguments";
     TypeMismatch = "E0104", Error, "mismatched types";
     WrongKind = "E0105", Error, "wrong kind of argument";
-    IndexCount = "E0106", Error, "wrong number of indices";
+    IndexCount = "E0106", Error, "indices do not match the dimensions";
     BadTarget = "E0107", Error, "invalid definition target";
     CannotInfer = "E0108", Error, "cannot infer the type of a line";
     NonLinear = "E0109", Error, "non-linear arithmetic";

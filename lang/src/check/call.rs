@@ -7,6 +7,35 @@ use crate::builtins::Builtin;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Diagnostics};
 use crate::graph::{At, DimKind, LVal};
 
+/// Evaluates `e` with `expect` as the type its context expects (what a
+/// Rust constant in it takes as its type), restoring the caller's after.
+fn eval_expecting<'a>(
+    cx: &mut Ctx<'a>,
+    e: &Expr,
+    expect: Option<String>,
+    env: &mut Env<'a, '_>,
+) -> Option<LVal> {
+    let outer = std::mem::replace(&mut env.expect, expect);
+    let v = eval(cx, e, env);
+    env.expect = outer;
+    v
+}
+
+/// The two element types of an expected pair type `(A, B)`, if it is one.
+fn pair_parts(expect: Option<&str>) -> (Option<String>, Option<String>) {
+    let Some(syn::Type::Tuple(t)) = expect.and_then(|t| syn::parse_str::<syn::Type>(t).ok()) else {
+        return (None, None);
+    };
+    let mut elems = t
+        .elems
+        .iter()
+        .map(|e| crate::parse::normalize_type(&quote::ToTokens::to_token_stream(e).to_string()));
+    match (elems.next(), elems.next(), elems.next()) {
+        (Some(a), Some(b), None) => (a, b),
+        _ => (None, None),
+    }
+}
+
 pub(super) fn eval_call<'a>(
     cx: &mut Ctx<'a>,
     e: &Expr,
@@ -84,9 +113,16 @@ pub(super) fn eval_call<'a>(
         }
         Builtin::Sync | Builtin::Pair => {
             let (a, b) = (args.first()?, args.get(1)?);
+            // What a constant argument is expected to be: `sync(v, s)` is
+            // `v`; `pair(a, b)` is `(A, B)`.
+            let (ea, eb) = if builtin == Builtin::Sync {
+                (env.expect.clone(), None)
+            } else {
+                pair_parts(env.expect.as_deref())
+            };
             let soft = env.soft;
-            let va = eval(cx, a, env);
-            let vb = eval(cx, b, env);
+            let va = eval_expecting(cx, a, ea, env);
+            let vb = eval_expecting(cx, b, eb, env);
             env.soft = soft;
             let (va, vb) = (va?, vb?);
             let at = same_node(cx, n, &[(va.clone(), a.span), (vb.clone(), b.span)])?;
@@ -102,7 +138,11 @@ pub(super) fn eval_call<'a>(
         }
         Builtin::Delay | Builtin::Timer => {
             let (a, ms) = (args.first()?, args.get(1)?);
-            let v = eval(cx, a, env)?;
+            // `delay(v, ms)` is `v`; `timer(s, ms)` is a signal, whatever `s`.
+            let expect = (builtin == Builtin::Delay)
+                .then(|| env.expect.clone())
+                .flatten();
+            let v = eval_expecting(cx, a, expect, env)?;
             let at = same_node(cx, n, &[(v.clone(), a.span)])?;
             let mut diags = Diagnostics::default();
             let l = cx.scope.lin(ms, &mut diags);
@@ -259,7 +299,11 @@ pub(super) fn eval_some<'a>(
         cx.report(arity(e.span, Builtin::Some, 1, args.len()));
         return None;
     };
-    let v = eval(cx, arg, env)?;
+    let expect = env
+        .expect
+        .as_deref()
+        .and_then(|t| crate::parse::normalize_type(&format!("Option<{t}>")));
+    let v = eval_expecting(cx, arg, expect, env)?;
     let at = same_node(cx, "some", &[(v.clone(), arg.span)])?;
     let inner =
         v.ty.strip_prefix("Option < ")
@@ -341,7 +385,12 @@ fn eval_votes<'a>(
     cx.report_all(diags);
     let soft = env.soft;
     env.soft = true;
-    let v = eval(cx, votes, env);
+    // A collection's votes are its element type, which the context's
+    // `Votes<T>` does not spell out here.
+    let expect = (counter == quorum::Counter::Quorum)
+        .then(|| env.expect.clone())
+        .flatten();
+    let v = eval_expecting(cx, votes, expect, env);
     env.soft = soft;
     let v = v?;
     let threshold = threshold?;

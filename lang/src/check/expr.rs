@@ -182,7 +182,7 @@ pub(super) fn eval_inner<'a>(cx: &mut Ctx<'a>, e: &Expr, env: &mut Env<'a, '_>) 
                         "the type of this Rust constant is unknown",
                     )
                     .label("untyped constant")
-                    .help("annotate the line: `x: Type = { ... } at i`"),
+                    .help("annotate the line (`x: Type = ...`); where the line's type does not fix the constant's (a `timer`'s signal), give the constant its own line: `c: Type = { ... } at i`"),
                 );
                 return None;
             };

@@ -164,6 +164,32 @@ pub(super) fn to_line_domain(at: &At, pattern: &[IdxPat]) -> Option<LineDomain> 
     }
 }
 
+/// Where a producer's value lives, in the producer's own terms: the
+/// line's index `#k` written as the producer's target index (`leader(v + 1)`
+/// for `x[v + 1] = .. at leader(v + 1)`), never as an internal `#k`.
+pub(super) fn describe_domain_at(d: &LineDomain, pattern: &[IdxPat]) -> String {
+    let index = |k: usize| -> Option<Lin> {
+        match pattern.get(k)? {
+            IdxPat::Var { name, offset } => Lin::var(name).checked_add(&Lin::constant(*offset)),
+            IdxPat::Const(c) => Some(Lin::constant(i64::try_from(*c).ok()?)),
+        }
+    };
+    match d {
+        LineDomain::Dim(k) => match pattern.get(*k) {
+            Some(IdxPat::Var { name, .. }) => name.clone(),
+            _ => format!("its index #{k}"),
+        },
+        LineDomain::Leader(l) => {
+            let sub = l.checked_subst(&|v| index(v.strip_prefix('#')?.parse().ok()?));
+            match sub {
+                Some(x) if !x.to_string().contains('#') => format!("leader({x})"),
+                _ => describe_domain(d, &[]),
+            }
+        }
+        LineDomain::Param(p) => p.clone(),
+    }
+}
+
 pub(super) fn describe_domain(d: &LineDomain, names: &[String]) -> String {
     match d {
         LineDomain::Param(p) => p.clone(),
@@ -171,7 +197,17 @@ pub(super) fn describe_domain(d: &LineDomain, names: &[String]) -> String {
             Some(n) if !n.is_empty() => format!("its index `{n}`"),
             _ => format!("its index #{k}"),
         },
-        LineDomain::Leader(l) => format!("leader({l})"),
+        LineDomain::Leader(l) => {
+            // `#k` is the line's index `k`: name it as the declaration does.
+            let named = l.checked_subst(&|v| {
+                let k: usize = v.strip_prefix('#')?.parse().ok()?;
+                names.get(k).filter(|n| !n.is_empty()).map(|n| Lin::var(n))
+            });
+            match named {
+                Some(x) => format!("leader({x})"),
+                None => format!("leader({l})"),
+            }
+        }
     }
 }
 
@@ -187,10 +223,21 @@ pub(super) fn eval_def<'a>(cx: &mut Ctx<'a>, site: &DefSite<'a>) {
             IdxPat::Const(_) | IdxPat::Var { offset: 1.., .. } | IdxPat::Var { offset: ..=-1, .. }
         )
     });
+    // A constant inside a `broadcast`/`link` lives at its sender: the
+    // statement's `from`, when it has no `at`.
+    // (`check_from` reports a bad `from`; this looks quietly.)
+    let reporting = std::mem::replace(&mut cx.reporting, false);
+    let from_hint = d
+        .from
+        .as_ref()
+        .filter(|_| at_hint.is_none())
+        .and_then(|f| node_term(cx, f, &site.loops))
+        .map(At::Node);
+    cx.reporting = reporting;
     let mut env = Env {
         loops: &site.loops,
         expect: d.ty.as_ref().map(|t| t.text.clone()),
-        at_hint: at_hint.clone(),
+        at_hint: at_hint.clone().or(from_hint),
         soft: false,
         consumers: vec![d.target.name.clone()],
         shifted,
@@ -283,16 +330,31 @@ pub(super) fn eval_def<'a>(cx: &mut Ctx<'a>, site: &DefSite<'a>) {
             Diagnostic::new(
                 Code::IndexCount,
                 d.value.span,
-                format!(
-                    "`{}` has {} dimensions, but this produces {}",
-                    d.target.name,
-                    ldims.len(),
-                    kinds.len()
-                ),
+                if ldims.len() == kinds.len() {
+                    format!(
+                        "`{}` has dimensions {}, but this produces {}: the same number in another order",
+                        d.target.name,
+                        describe_dims(&ldims),
+                        describe_dims(&kinds)
+                    )
+                } else {
+                    format!(
+                        "`{}` has {} dimension(s) {}, but this produces {} {}",
+                        d.target.name,
+                        ldims.len(),
+                        describe_dims(&ldims),
+                        kinds.len(),
+                        describe_dims(&kinds)
+                    )
+                },
             )
             .label("dimensions differ")
             .also(lspan, "declared here")
-            .help("index the target so its dimensions match the declaration"),
+            .help(if ldims.len() == kinds.len() {
+                "write the target's indices in the declared order (node dimensions are `[i]` of `for i in nodes`, number dimensions `[r]` of `for r in 0..`)"
+            } else {
+                "index the target so its dimensions match the declaration"
+            }),
         );
     } else if ldomain != domain {
         cx.report(
@@ -303,7 +365,7 @@ pub(super) fn eval_def<'a>(cx: &mut Ctx<'a>, site: &DefSite<'a>) {
                     "`{}` lives at {}, but this value lives at {}",
                     d.target.name,
                     describe_domain(&ldomain, &names),
-                    describe_domain(&domain, &names)
+                    describe_domain_at(&domain, &site.pattern)
                 ),
             )
             .label("value in the wrong domain")
@@ -352,4 +414,17 @@ pub(super) fn check_from<'a>(cx: &mut Ctx<'a>, d: &Def, from: &Expr, loops: &[&'
             );
         }
     }
+}
+
+/// Dimension kinds as written in messages: `[node][number]`.
+fn describe_dims(dims: &[DimKind]) -> String {
+    if dims.is_empty() {
+        return "none (one value)".into();
+    }
+    dims.iter()
+        .map(|d| match d {
+            DimKind::Node => "[node]",
+            DimKind::Number => "[number]",
+        })
+        .collect()
 }
