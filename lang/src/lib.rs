@@ -26,6 +26,7 @@ pub mod ast;
 pub mod builtins;
 mod check;
 pub mod diagnostic;
+pub mod fmt;
 pub mod graph;
 pub mod parse;
 

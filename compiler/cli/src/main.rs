@@ -54,6 +54,18 @@ enum Command {
         #[arg(long, default_value = "::rio_runtime")]
         runtime: String,
     },
+    /// Format `.rio` files in place in the canonical layout, keeping every
+    /// comment. A file with a syntax error is left alone and its
+    /// diagnostics printed (exit code 1).
+    Fmt {
+        /// The files to format.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// Change nothing: list the files that are not formatted and exit
+        /// with code 1 if there are any.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -67,6 +79,7 @@ enum Format {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Fmt { files, check } => fmt(&files, check),
         Command::Gen { file, runtime } => {
             let name = file.display().to_string();
             let src = match std::fs::read_to_string(&file) {
@@ -154,5 +167,49 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
+    }
+}
+
+/// `rio fmt`: formats each file in place (or, with `--check`, lists the
+/// ones that would change).
+fn fmt(files: &[std::path::PathBuf], check: bool) -> ExitCode {
+    let mut failed = false;
+    let color = std::io::stderr().is_terminal();
+    for path in files {
+        let name = path.display().to_string();
+        let src = match std::fs::read_to_string(path) {
+            Ok(s) => s,
+            Err(e) => {
+                errln!("error: cannot read {name}: {e}");
+                failed = true;
+                continue;
+            }
+        };
+        match rio_lang::fmt::format_source(&src) {
+            Ok(formatted) if formatted == src => {}
+            Ok(_) if check => {
+                out!("{name}: not formatted\n");
+                failed = true;
+            }
+            Ok(formatted) => {
+                if let Err(e) = std::fs::write(path, formatted) {
+                    errln!("error: cannot write {name}: {e}");
+                    failed = true;
+                }
+            }
+            Err(diags) => {
+                err!(
+                    "{}",
+                    rio_lang::diagnostic::render_with(&name, &src, &diags, color)
+                );
+                errln!("{name}: not formatted (syntax errors)");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }

@@ -144,3 +144,36 @@ fn a_closed_pipe_is_not_a_panic() {
         assert_eq!(status.code(), Some(1), "{stream}: {status:?}");
     }
 }
+
+#[test]
+fn fmt_rewrites_in_place_and_check_reports() {
+    let dir = std::env::temp_dir().join(format!("rio-fmt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("echo.rio");
+    let messy = "protocol Echo(nodes n,node s){\n in v:u64 at s // input\nout got[i]:u64 at i\nsent=broadcast(v) from s\nfor i in nodes{got[i]=sent[i] at i}}\n";
+    std::fs::write(&file, messy).expect("write");
+    let path = file.display().to_string();
+    let check = |args: &[&str]| rio().args(args).output().expect("run");
+    let out = check(&["fmt", "--check", &path]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("not formatted"));
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("read"),
+        messy,
+        "--check changes nothing"
+    );
+    assert!(check(&["fmt", &path]).status.success());
+    let formatted = std::fs::read_to_string(&file).expect("read");
+    assert!(
+        formatted.contains("    in  v: u64 at s // input\n"),
+        "{formatted}"
+    );
+    assert!(check(&["fmt", "--check", &path]).status.success());
+    assert!(check(&["check", &path]).status.success());
+    // A syntax error: left alone, diagnostics printed.
+    std::fs::write(&file, "protocol P(nodes n {}").expect("write");
+    let out = check(&["fmt", &path]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("E000"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
