@@ -57,7 +57,9 @@ async fn run(total: u64, window: u64, durable: bool) -> (Duration, Vec<Duration>
                     break;
                 }
             }
-            h.shutdown().await;
+            // Shut down only once every node is done: a node that stops
+            // early takes the messages the slowest node still needs.
+            h
         }));
     }
     drop(done_tx);
@@ -83,7 +85,20 @@ async fn run(total: u64, window: u64, durable: bool) -> (Duration, Vec<Duration>
     let mut lat = Vec::new();
     let mut finished = 0;
     let mut count = vec![0usize; total as usize];
-    while let Some((k, b, t)) = done_rx.recv().await {
+    let mut per_node: Vec<std::collections::BTreeSet<u64>> = vec![Default::default(); N];
+    loop {
+        // A run that makes no progress for 10 s is a stall: say where.
+        let Ok(got) = tokio::time::timeout(Duration::from_secs(10), done_rx.recv()).await else {
+            for (k, s) in per_node.iter().enumerate() {
+                let missing: Vec<u64> = (0..next).filter(|b| !s.contains(b)).take(8).collect();
+                eprintln!("stalled: node {k} delivered {}, missing (first 8 of those submitted) {missing:?}", s.len());
+            }
+            std::process::exit(2);
+        };
+        let Some((k, b, t)) = got else { break };
+        if let Some(s) = per_node.get_mut(k) {
+            s.insert(b);
+        }
         if k == 0 {
             if let Some(s) = submitted.get(b as usize) {
                 lat.push(t.saturating_duration_since(*s));
@@ -103,7 +118,9 @@ async fn run(total: u64, window: u64, durable: bool) -> (Duration, Vec<Duration>
     }
     let elapsed = start_at.elapsed();
     for t in tasks {
-        let _ = t.await;
+        if let Ok(h) = t.await {
+            h.shutdown().await;
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
     (elapsed, lat)

@@ -12,9 +12,12 @@
 //! - Each node dials every peer once for its outgoing messages (reconnecting
 //!   with exponential backoff) and accepts the peers' connections for its
 //!   incoming ones.
-//! - Every queue is bounded: readers wait for the node (TCP backpressure);
-//!   a peer's outgoing queue that is full because the peer is down or slow
-//!   drops the message, with a warning — as the network would.
+//! - Every queue is bounded: readers wait for the node (TCP backpressure).
+//!   A peer's outgoing messages go to its [`outbox::Outbox`], which retains
+//!   the last few thousand (bounded in frames and bytes) and sends them all
+//!   again on every new connection: a peer that was down or restarted
+//!   catches up on the instances whose messages are still retained; older
+//!   ones are evicted (counted and logged) — as the network would drop them.
 //! - A malformed, oversized or undecryptable frame drops that connection
 //!   with a logged reason; the node keeps running.
 //! - The node records the simulator's trace events; traces of a cluster
@@ -24,6 +27,7 @@
 use futures_util::{SinkExt, StreamExt};
 pub use rio_runtime::trace::{Kind, TraceEvent};
 mod durable;
+pub mod outbox;
 
 pub use durable::{Durable, Verdict};
 use rio_runtime::{Dest, Effects, Node, NodeId, Slotted, TimerId};
@@ -287,18 +291,18 @@ where
         stop_rx.clone(),
     ));
 
-    // One dialer per peer.
-    let mut outbound: BTreeMap<NodeId, mpsc::Sender<Vec<u8>>> = BTreeMap::new();
+    // One dialer per peer, sending from the peer's outbox.
+    let mut outbound: BTreeMap<NodeId, outbox::Outbox> = BTreeMap::new();
     for p in &cfg.peers {
-        let (tx, rx) = mpsc::channel::<Vec<u8>>(QUEUE);
-        outbound.insert(NodeId(p.id), tx);
+        let outbox = outbox::Outbox::default();
+        outbound.insert(NodeId(p.id), outbox.clone());
         let key = decode_key(&p.public_key).unwrap_or_default();
         tokio::spawn(dial_loop(
             p.addr.clone(),
             NodeId(p.id),
             key,
             private.clone(),
-            rx,
+            outbox,
             stop_rx.clone(),
         ));
     }
@@ -347,7 +351,7 @@ async fn run_node<N: Node>(
     mut inbound: mpsc::Receiver<Inbound<N::Message>>,
     mut inputs: mpsc::Receiver<N::Input>,
     outputs: mpsc::Sender<N::Output>,
-    outbound: BTreeMap<NodeId, mpsc::Sender<Vec<u8>>>,
+    outbound: BTreeMap<NodeId, outbox::Outbox>,
     mut stop: watch::Receiver<bool>,
 ) -> Vec<TraceEvent>
 where
@@ -435,7 +439,7 @@ where
         // Route effects; messages to self are handled here, in order. What
         // leaves the node (messages to peers, outputs) is held until the
         // durable state of the whole batch is synced, once.
-        let mut held_sends: Vec<(NodeId, Vec<u8>)> = Vec::new();
+        let mut held_sends: Vec<(NodeId, tokio_util::bytes::Bytes)> = Vec::new();
         let mut held_outputs: Vec<N::Output> = Vec::new();
         loop {
             if let Some(d) = durable.as_mut() {
@@ -475,7 +479,7 @@ where
                     Dest::One(to) => vec![to],
                 };
                 let bytes = match postcard::to_stdvec(&(sent_at, &msg)) {
-                    Ok(b) => b,
+                    Ok(b) => tokio_util::bytes::Bytes::from(b),
                     Err(e) => {
                         warn!(error = %e, "cannot encode a message");
                         continue;
@@ -509,15 +513,15 @@ where
             }
         }
         for (to, bytes) in held_sends {
-            match outbound.get(&to).map(|q| q.try_send(bytes)) {
-                Some(Ok(())) => {}
-                Some(Err(_)) => {
-                    if let Some(count) = evidence_log.hit(to.0, "queue full") {
+            match outbound.get(&to).map(|q| q.push(bytes)) {
+                Some(None) => {}
+                Some(Some(_)) => {
+                    if let Some(count) = evidence_log.hit(to.0, "outbox full") {
                         warn!(
                             node = me.0,
                             peer = to.0,
                             count,
-                            "outgoing queue full or closed: message dropped"
+                            "peer down or slow: messages evicted from its outbox before they were sent"
                         );
                     }
                 }
@@ -778,12 +782,12 @@ async fn dial_loop(
     peer: NodeId,
     key: Vec<u8>,
     private: Vec<u8>,
-    mut queue: mpsc::Receiver<Vec<u8>>,
+    outbox: outbox::Outbox,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut backoff = Duration::from_millis(50);
     let mut buf = vec![0u8; MAX_FRAME];
-    let mut pending: Option<Vec<u8>> = None;
+    let mut connections = 0u64;
     loop {
         if *stop.borrow() {
             return;
@@ -814,24 +818,37 @@ async fn dial_loop(
             continue;
         }
         backoff = Duration::from_millis(50);
+        // Every connection starts from the oldest retained frame: what an
+        // earlier connection wrote may never have been read (see `outbox`).
+        let mut next = outbox.oldest();
+        // The last frame written, noted with the next lookup.
+        let mut written: Option<u64> = None;
+        connections += 1;
+        if connections > 1 {
+            let (frames, bytes) = outbox.retained();
+            info!(
+                peer = peer.0,
+                frames, bytes, "reconnected: re-sending the retained messages"
+            );
+        }
         loop {
-            // A message whose send failed goes first on the next connection
-            // (a duplicate is harmless: receivers count each sender once).
             // The peer never writes after the handshake, so anything on the
             // read side means the connection is gone: reconnect before a
             // message is written into a dead socket.
-            let bytes = match pending.take() {
-                Some(b) => Some(b),
-                None => tokio::select! {
+            let frame = loop {
+                if let Some(x) = outbox.get_from(next, written.take()) {
+                    break Some(x);
+                }
+                tokio::select! {
                     _ = stop.changed() => return,
-                    b = queue.recv() => b,
+                    _ = outbox.pushed() => {}
                     _ = f.next() => {
                         warn!(peer = peer.0, "connection closed by peer; reconnecting");
-                        break;
+                        break None;
                     }
-                },
+                }
             };
-            let Some(bytes) = bytes else { return };
+            let Some((seq, bytes)) = frame else { break };
             let sent = match transport.write_message(&bytes, &mut buf) {
                 Ok(len) => f
                     .send(tokio_util::bytes::Bytes::copy_from_slice(
@@ -843,9 +860,10 @@ async fn dial_loop(
             };
             if let Err(e) = sent {
                 warn!(peer = peer.0, error = %e, "send failed; reconnecting");
-                pending = Some(bytes);
                 break;
             }
+            written = Some(seq);
+            next = seq + 1;
         }
     }
 }
