@@ -68,7 +68,7 @@ impl Running {
 /// Receives deliveries into `got` until `done` holds.
 async fn until(
     rx: &mut mpsc::UnboundedReceiver<(u32, u64)>,
-    got: &mut Vec<BTreeSet<u64>>,
+    got: &mut [BTreeSet<u64>],
     twice: &mut Vec<(u32, u64)>,
     what: &str,
     done: impl Fn(&[BTreeSet<u64>]) -> bool,
