@@ -736,3 +736,25 @@ pub fn names(p: &Protocol) -> BTreeMap<&str, usize> {
         .map(|(k, l)| (l.name.as_str(), k))
         .collect()
 }
+
+/// Calls `f` on every sub-expression of `e` (pre-order), iteratively.
+pub fn walk<'a>(e: &'a Ex, f: &mut dyn FnMut(&'a Ex)) {
+    let mut stack = vec![e];
+    while let Some(x) = stack.pop() {
+        f(x);
+        match x {
+            Ex::Fn { args, .. } => stack.extend(args.iter().rev()),
+            Ex::Select { options } => stack.extend(options.iter().rev()),
+            Ex::Quorum { votes: a, .. }
+            | Ex::Collect { votes: a, .. }
+            | Ex::Some(a)
+            | Ex::SelectFamily { of: a }
+            | Ex::Timer { arg: a, .. } => stack.push(a),
+            Ex::Sync(a, b) | Ex::Pair(a, b) => {
+                stack.push(b);
+                stack.push(a);
+            }
+            Ex::Ref { .. } | Ex::Const { .. } => {}
+        }
+    }
+}

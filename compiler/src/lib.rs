@@ -7,6 +7,7 @@ mod builder;
 pub mod codegen;
 pub mod cost;
 pub mod ir;
+pub mod wiring;
 
 pub use builder::{BuildError, Builder};
 pub use rio_lang::{Checked, Diagnostic};

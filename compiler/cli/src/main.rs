@@ -66,6 +66,21 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Draw the wiring diagram of a protocol: components as boxes, lines as
+    /// wires (messages dashed), ports as ellipses, choices in orange. Writes
+    /// SVG, laid out by layout-rs, or Graphviz DOT with `--dot`.
+    Graph {
+        file: std::path::PathBuf,
+        /// Where to write the diagram.
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+        /// The protocol to draw, when the file has several.
+        #[arg(long)]
+        protocol: Option<String>,
+        /// Write Graphviz DOT instead of SVG.
+        #[arg(long)]
+        dot: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -80,6 +95,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Fmt { files, check } => fmt(&files, check),
+        Command::Graph {
+            file,
+            output,
+            protocol,
+            dot,
+        } => graph(&file, &output, protocol.as_deref(), dot),
         Command::Gen { file, runtime } => {
             let name = file.display().to_string();
             let src = match std::fs::read_to_string(&file) {
@@ -212,4 +233,75 @@ fn fmt(files: &[std::path::PathBuf], check: bool) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// `rio graph`: the wiring diagram of one protocol, as SVG or DOT.
+fn graph(
+    file: &std::path::Path,
+    output: &std::path::Path,
+    protocol: Option<&str>,
+    dot: bool,
+) -> ExitCode {
+    let name = file.display().to_string();
+    let src = match std::fs::read_to_string(file) {
+        Ok(s) => s,
+        Err(e) => {
+            errln!("error: cannot read {name}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let diagrams = match rio_compiler::wiring::dot_of_source(&src) {
+        Ok(d) => d,
+        Err(diags) => {
+            let color = std::io::stderr().is_terminal();
+            err!(
+                "{}",
+                rio_lang::diagnostic::render_with(&name, &src, &diags, color)
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let names: Vec<&str> = diagrams.iter().map(|(n, _)| n.as_str()).collect();
+    let chosen = match (protocol, diagrams.as_slice()) {
+        (Some(p), _) => diagrams.iter().find(|(n, _)| n == p),
+        (None, [one]) => Some(one),
+        (None, _) => None,
+    };
+    let Some((_, text)) = chosen else {
+        errln!("error: {name} has the protocols {names:?}: choose one with --protocol");
+        return ExitCode::FAILURE;
+    };
+    let content = if dot {
+        text.clone()
+    } else {
+        match render_svg(text) {
+            Ok(svg) => svg,
+            Err(e) => {
+                errln!("error: cannot lay out the diagram: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    if let Err(e) = std::fs::write(output, content) {
+        errln!("error: cannot write {}: {e}", output.display());
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+/// Lays out DOT text with layout-rs and renders it as SVG. A panic inside
+/// the layout crate is reported as an error, not passed on.
+fn render_svg(dot: &str) -> Result<String, String> {
+    let run = || {
+        let mut parser = layout::gv::DotParser::new(dot);
+        let g = parser.process()?;
+        let mut builder = layout::gv::GraphBuilder::new();
+        builder.visit_graph(&g);
+        let mut graph = builder.get();
+        let mut svg = layout::backends::svg::SVGWriter::new();
+        graph.do_it(false, false, false, &mut svg);
+        Ok::<String, String>(svg.finalize())
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
+        .map_err(|_| "the layout crate panicked".to_string())?
 }

@@ -177,3 +177,69 @@ fn fmt_rewrites_in_place_and_check_reports() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("E000"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn graph_writes_svg_and_dot() {
+    let dir = std::env::temp_dir().join(format!("rio-graph-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let svg = dir.join("bracha.svg");
+    let out = rio()
+        .args(["graph", &root("spec/examples/bracha.rio"), "-o"])
+        .arg(&svg)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&svg).expect("svg");
+    assert!(text.contains("<svg"), "{text}");
+    for label in [
+        "send = broadcast",
+        "strong = quorum(n - f)",
+        "in bc",
+        "out dlvr",
+    ] {
+        assert!(text.contains(label), "{label} missing");
+    }
+    // The README's diagram is what `rio graph` draws today.
+    let committed = std::fs::read_to_string(root("docs/img/bracha-wiring.svg")).expect("committed");
+    assert!(
+        committed == text,
+        "docs/img/bracha-wiring.svg is stale: run `cargo run -p rio-cli -- graph spec/examples/bracha.rio -o docs/img/bracha-wiring.svg`"
+    );
+    let dot = dir.join("bracha.dot");
+    let out = rio()
+        .args(["graph", "--dot", &root("spec/examples/bracha.rio"), "-o"])
+        .arg(&dot)
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    assert!(std::fs::read_to_string(&dot)
+        .expect("dot")
+        .starts_with("digraph \"Bracha\""));
+    // A file with several protocols needs --protocol.
+    let two = dir.join("two.rio");
+    let one = "protocol NAME(nodes n, node s) { in v: u64 at s\n out got[i]: u64 at i\n x = broadcast(v) from s\n for i in nodes { got[i] = x[i] at i } }\n";
+    std::fs::write(
+        &two,
+        format!("{}{}", one.replace("NAME", "A"), one.replace("NAME", "B")),
+    )
+    .expect("write");
+    let graph = |extra: &[&str]| {
+        rio()
+            .arg("graph")
+            .arg(&two)
+            .arg("-o")
+            .arg(dir.join("two.svg"))
+            .args(extra)
+            .output()
+            .expect("run")
+    };
+    let out = graph(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--protocol"));
+    assert!(graph(&["--protocol", "B"]).status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}

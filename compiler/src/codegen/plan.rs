@@ -108,27 +108,7 @@ pub fn bug(span: Span, what: &str) -> Diagnostic {
     .help("this is a bug in rio-compiler, not in your protocol; please report it with this file")
 }
 
-/// Calls `f` on every sub-expression of `e` (pre-order), iteratively.
-pub fn walk<'a>(e: &'a Ex, f: &mut dyn FnMut(&'a Ex)) {
-    let mut stack = vec![e];
-    while let Some(x) = stack.pop() {
-        f(x);
-        match x {
-            Ex::Fn { args, .. } => stack.extend(args.iter().rev()),
-            Ex::Select { options } => stack.extend(options.iter().rev()),
-            Ex::Quorum { votes: a, .. }
-            | Ex::Collect { votes: a, .. }
-            | Ex::Some(a)
-            | Ex::SelectFamily { of: a }
-            | Ex::Timer { arg: a, .. } => stack.push(a),
-            Ex::Sync(a, b) | Ex::Pair(a, b) => {
-                stack.push(b);
-                stack.push(a);
-            }
-            Ex::Ref { .. } | Ex::Const { .. } => {}
-        }
-    }
-}
+pub use crate::ir::walk;
 
 /// The timers of `e`, in source order, with their arguments.
 pub fn timers_of(e: &Ex) -> Vec<(usize, &Ex, &Lin)> {
