@@ -28,6 +28,7 @@ mod check;
 pub mod diagnostic;
 pub mod fmt;
 pub mod graph;
+pub mod ide;
 pub mod parse;
 
 pub use builtins::Builtin;

@@ -1,6 +1,8 @@
 //! The `rio` command-line interface: a thin shell over `rio-lang` and
 //! `rio-compiler`.
 
+mod lsp;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -81,6 +83,10 @@ enum Command {
         #[arg(long)]
         dot: bool,
     },
+    /// Run the language server on stdin/stdout (diagnostics as you type,
+    /// hover, go to definition, completion). Editors start it; see
+    /// `editors/vscode/`.
+    Lsp,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -95,6 +101,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Fmt { files, check } => fmt(&files, check),
+        Command::Lsp => match lsp::run() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                errln!("error: language server: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Graph {
             file,
             output,

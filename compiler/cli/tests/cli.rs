@@ -243,3 +243,38 @@ fn graph_writes_svg_and_dot() {
     assert!(graph(&["--protocol", "B"]).status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The editor folder's TextMate grammar is valid JSON and highlights every
+/// keyword of the grammar and every built-in component.
+#[test]
+fn the_textmate_grammar_knows_every_keyword_and_builtin() {
+    let text = std::fs::read_to_string(root("editors/vscode/syntaxes/rio.tmLanguage.json"))
+        .expect("grammar");
+    let grammar: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    assert_eq!(grammar["scopeName"], "source.rio");
+    let all = grammar["repository"].to_string();
+    let pest = std::fs::read_to_string(root("lang/src/grammar.pest")).expect("pest");
+    let keywords = pest
+        .split("keyword    = @{")
+        .nth(1)
+        .and_then(|k| k.split('}').next())
+        .expect("keyword rule");
+    for kw in keywords.split('"').skip(1).step_by(2) {
+        assert!(all.contains(kw), "keyword `{kw}` is not highlighted");
+    }
+    for b in rio_lang::Builtin::ALL {
+        assert!(
+            all.contains(b.name()),
+            "built-in `{}` is not highlighted",
+            b.name()
+        );
+    }
+    let package: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root("editors/vscode/package.json")).expect("package.json"),
+    )
+    .expect("valid JSON");
+    assert_eq!(
+        package["contributes"]["languages"][0]["extensions"][0],
+        ".rio"
+    );
+}
