@@ -278,3 +278,19 @@ fn the_textmate_grammar_knows_every_keyword_and_builtin() {
         ".rio"
     );
 }
+
+/// The README states the minimum Rust version the workspace declares.
+#[test]
+fn readme_and_cargo_toml_agree_on_the_rust_version() {
+    let cargo = std::fs::read_to_string(root("Cargo.toml")).expect("Cargo.toml");
+    let version = cargo
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .map(|v| v.trim_matches('"').to_string())
+        .expect("rust-version in [workspace.package]");
+    let readme = std::fs::read_to_string(root("README.md")).expect("README");
+    assert!(
+        readme.contains(&format!("stable {version} or newer")),
+        "README must say `stable {version} or newer`"
+    );
+}
