@@ -21,6 +21,7 @@ fn main() {
         .file("../spec/examples/paxos_ballot.rio")
         .file("protocols/paxos_first_promise.rio")
         .file("protocols/new_view.rio")
+        .file("protocols/bracha_bugs.rio")
         .file("../lang/tests/data/ok/nested_constants.rio")
         .compile()
         .unwrap_or_else(|e| panic!("{e}"));

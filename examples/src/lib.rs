@@ -91,6 +91,12 @@ pub mod generated {
         rio_runtime::include_protocol!("nested_constants");
     }
 
+    /// Bracha broken on purpose (`protocols/bracha_bugs.rio`), for the
+    /// model checker's seeded-bug tests.
+    pub mod bracha_bugs {
+        rio_runtime::include_protocol!("bracha_bugs");
+    }
+
     /// The structure of Tendermint (`spec/examples/tendermint.rio`), with
     /// blocks as numbers: it compiles and runs its good case.
     pub mod tendermint {

@@ -27,9 +27,10 @@ pub struct QuorumTracker<T> {
     /// Distinct values and how many senders voted for each (few in practice,
     /// so a vector beats a map).
     counts: Vec<(T, usize)>,
-    /// Senders in order of their first vote: which `k` came first, for
-    /// `collect(?, k, votes)`.
-    order: Vec<NodeId>,
+    /// Senders in order of their first vote, for `collect(?, k, votes)`
+    /// (`None` when nothing collects this line: then states that differ
+    /// only in arrival order are equal, which model checking relies on).
+    order: Option<Vec<NodeId>>,
 }
 
 impl<T: Clone + Eq> QuorumTracker<T> {
@@ -37,7 +38,16 @@ impl<T: Clone + Eq> QuorumTracker<T> {
         QuorumTracker {
             slots: vec![None; n],
             counts: Vec::new(),
-            order: Vec::new(),
+            order: None,
+        }
+    }
+
+    /// A tracker that also records the order of arrival (for lines read by
+    /// `collect`).
+    pub fn ordered(n: usize) -> Self {
+        QuorumTracker {
+            order: Some(Vec::new()),
+            ..QuorumTracker::new(n)
         }
     }
 
@@ -54,7 +64,9 @@ impl<T: Clone + Eq> QuorumTracker<T> {
                     None => self.counts.push((v.clone(), 1)),
                 }
                 *slot = Some(v);
-                self.order.push(from);
+                if let Some(order) = &mut self.order {
+                    order.push(from);
+                }
                 Insert::New
             }
         }
@@ -67,9 +79,10 @@ impl<T: Clone + Eq> QuorumTracker<T> {
     }
 
     /// The votes of the first `k` senders to vote (in order of arrival),
-    /// once `k` have voted: the value of `collect(?, k, votes)`.
+    /// once `k` have voted: the value of `collect(?, k, votes)`. `None` on
+    /// a tracker made without [`QuorumTracker::ordered`].
     pub fn first(&self, k: usize) -> Option<crate::Votes<T>> {
-        let senders = self.order.get(..k)?;
+        let senders = self.order.as_ref()?.get(..k)?;
         let pairs = senders
             .iter()
             .map(|s| Some((*s, self.get(*s)?.clone())))
@@ -94,7 +107,7 @@ mod tests {
 
     #[test]
     fn counts_distinct_senders_only() {
-        let mut q = QuorumTracker::new(4);
+        let mut q = QuorumTracker::ordered(4);
         assert_eq!(q.insert(NodeId(0), 7), Insert::New);
         assert_eq!(q.insert(NodeId(0), 7), Insert::Duplicate);
         assert_eq!(q.insert(NodeId(0), 8), Insert::Conflict);
@@ -115,12 +128,15 @@ mod tests {
 
     #[test]
     fn first_k_are_the_first_to_arrive() {
-        let mut q = QuorumTracker::new(4);
+        let mut q = QuorumTracker::ordered(4);
         for (s, v) in [(3, 'c'), (0, 'a'), (3, 'x'), (2, 'b')] {
             q.insert(NodeId(s), v);
         }
         let first = q.first(2).expect("two voted");
         assert_eq!(first.into_vec(), vec![(NodeId(0), 'a'), (NodeId(3), 'c')]);
         assert_eq!(q.first(4), None);
+        let mut plain = QuorumTracker::new(2);
+        plain.insert(NodeId(0), 'a');
+        assert_eq!(plain.first(1), None, "no order recorded");
     }
 }

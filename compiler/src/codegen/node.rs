@@ -59,6 +59,19 @@ impl Gen<'_> {
         }
     }
 
+    /// Whether some `collect(?, k, ..)` reads line `k`.
+    fn collected(&self, target: usize) -> bool {
+        self.p.rules.iter().any(|r| {
+            let mut found = false;
+            crate::ir::walk(&r.value, &mut |e| {
+                if let crate::ir::Ex::Collect { votes, .. } = e {
+                    found |= matches!(votes.as_ref(), crate::ir::Ex::Ref { line, .. } if *line == target);
+                }
+            });
+            found
+        })
+    }
+
     pub(super) fn task_rule(&self, arity: usize, task: usize) -> Option<&Rule> {
         match self
             .plan
@@ -95,7 +108,12 @@ impl Gen<'_> {
                 match self.plan.stores.get(k) {
                     Some(Store::Tracker { .. }) => {
                         fields.push(quote!(#f: #rt::QuorumTracker<#t>));
-                        inits.push(quote!(#f: #rt::QuorumTracker::new(n)));
+                        // Arrival order is kept only where `collect` reads it.
+                        if self.collected(k) {
+                            inits.push(quote!(#f: #rt::QuorumTracker::ordered(n)));
+                        } else {
+                            inits.push(quote!(#f: #rt::QuorumTracker::new(n)));
+                        }
                     }
                     _ => {
                         fields.push(quote!(#f: Option<#t>));

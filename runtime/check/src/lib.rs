@@ -1,0 +1,827 @@
+//! `rio-check`: an explicit-state model checker over generated Rio nodes —
+//! the same `Node` state machines the simulator and the network runtime
+//! run.
+//!
+//! A state is every correct node's state, the messages in flight, the
+//! pending timers, which nodes crashed and the outputs so far. From a state
+//! the checker branches on every **choice the environment makes**: which
+//! in-flight message is delivered next (asynchrony: any order), which
+//! pending timer fires (timers are choices, not clocks), which crash-prone
+//! node crashes, which message is lost (only if the model allows loss), and
+//! which message a Byzantine node sends to whom (from a small user-given
+//! domain of messages, equivocation included: every message of the domain
+//! may go to every receiver, each at most once). States are deduplicated by
+//! a 64-bit fingerprint. Search is breadth-first (shortest counterexample)
+//! or depth-first, bounded by a number of states and a time limit; running
+//! out of either is an `Incomplete` verdict, never "verified".
+//!
+//! **Properties.** Safety properties are predicates over the outputs so far
+//! and must be *monotone* (once violated, violated in every extension, as
+//! agreement and validity are: outputs only accumulate) and must not depend
+//! on the order of outputs at different nodes (states are deduplicated with
+//! the outputs taken as a set). They are checked
+//! at every explored state. Termination properties are checked at *final*
+//! states: no correct message in flight and no timer pending (Byzantine
+//! nodes may stay silent forever, so their undelivered messages do not keep
+//! a state from being final; crashed nodes owe nothing).
+//!
+//! **Reduction** (on by default, [`Model::reduction`] turns it off so both
+//! counts can be compared). Correct nodes share nothing: a transition
+//! *at node j* (a delivery to j, j's timer, j's crash, a loss of a message
+//! to j, a Byzantine message to j) changes only j's state, removes only a
+//! message or timer of j, and adds messages to the network. Two
+//! transitions at different nodes therefore commute and neither disables
+//! the other. Crash budgets would couple nodes, so the crash-prone nodes
+//! are chosen up front (every subset of at most `f` correct nodes is an
+//! initial branch) and each crash is then local. Hence, in every state,
+//! the set of enabled transitions at the lowest-numbered node that has any
+//! is a *persistent set* (Godefroid): exploring only those preserves every
+//! final state and, with monotone safety properties, every violation (a
+//! violating state extends to a final violating state, since every
+//! execution is finite: lines are one-shot and Byzantine messages are
+//! bounded). What remains is the order of events *at* each node, which is
+//! exactly where Rio's choice points (`?`: `select`, `quorum(?, ..)`,
+//! `collect`) live. A finer reduction that also skips reorderings feeding
+//! no choice point needs the compiler's line graph and is not done.
+//!
+//! A counterexample is a trace in the simulator's format
+//! ([`rio_runtime::trace`]), which the simulator's diagram renderer draws.
+
+#![deny(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use rio_runtime::trace::{Kind, TraceEvent};
+use rio_runtime::{Dest, Effects, Node, NodeId, TimerId};
+use std::collections::{HashSet, VecDeque};
+use std::fmt::Debug;
+use std::hash::{Hash, Hasher};
+use std::time::{Duration, Instant};
+
+/// What safety and termination properties see.
+pub struct View<'a, O> {
+    /// `(node, output)` in the order they happened.
+    pub outputs: &'a [(NodeId, O)],
+    /// Nodes that are Byzantine or crashed.
+    pub faulty: &'a [bool],
+}
+
+impl<O> View<'_, O> {
+    /// Outputs of nodes that are not faulty.
+    pub fn correct_outputs(&self) -> impl Iterator<Item = (NodeId, &O)> + '_ {
+        self.outputs
+            .iter()
+            .filter(|(id, _)| !self.faulty.get(id.index()).copied().unwrap_or(true))
+            .map(|(id, o)| (*id, o))
+    }
+    /// Nodes that are neither Byzantine nor crashed.
+    pub fn correct_nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.faulty
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| !**f)
+            .map(|(k, _)| NodeId(u32::try_from(k).unwrap_or(u32::MAX)))
+    }
+}
+
+type Property<O> = (String, Box<dyn Fn(&View<'_, O>) -> Result<(), String>>);
+
+/// Search order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Search {
+    /// Breadth-first: the first counterexample found is a shortest one.
+    Bfs,
+    /// Depth-first: less memory for the frontier.
+    Dfs,
+}
+
+/// A protocol instance to check, and what to check.
+pub struct Model<N: Node> {
+    n: usize,
+    factory: Box<dyn Fn(NodeId) -> N>,
+    inputs: Vec<(NodeId, N::Input)>,
+    byzantine: Vec<bool>,
+    domain: Vec<N::Message>,
+    crashes: usize,
+    loss: bool,
+    reduction: bool,
+    search: Search,
+    max_states: usize,
+    max_time: Duration,
+    safety: Vec<Property<N::Output>>,
+    termination: Vec<Property<N::Output>>,
+}
+
+/// How a check ended.
+#[derive(Clone, Debug)]
+pub enum Verdict {
+    /// Every reachable state (up to the reduction) was explored and every
+    /// property holds.
+    Verified,
+    /// A property fails; `trace` leads there from the initial state.
+    Violation {
+        property: String,
+        detail: String,
+        trace: Vec<TraceEvent>,
+    },
+    /// A bound was hit before the search finished: nothing is proved.
+    Incomplete { reason: String },
+}
+
+/// The verdict and what the search cost.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub verdict: Verdict,
+    /// Distinct states explored.
+    pub states: usize,
+    /// Transitions taken (including those to already-seen states).
+    pub transitions: usize,
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    pub fn states_per_second(&self) -> f64 {
+        self.states as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+    pub fn is_verified(&self) -> bool {
+        matches!(self.verdict, Verdict::Verified)
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = match &self.verdict {
+            Verdict::Verified => "verified".to_string(),
+            Verdict::Violation {
+                property,
+                detail,
+                trace,
+            } => format!("violation of {property}: {detail} ({} events)", trace.len()),
+            Verdict::Incomplete { reason } => format!("incomplete: {reason}"),
+        };
+        write!(
+            f,
+            "{v}; {} states, {} transitions, {:.2?} ({:.0} states/s)",
+            self.states,
+            self.transitions,
+            self.elapsed,
+            self.states_per_second()
+        )
+    }
+}
+
+/// One environment choice. Indices refer to the state's canonical vectors,
+/// so replaying the actions from the initial state rebuilds every state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    Deliver(usize),
+    Byzantine(usize),
+    Timer(usize),
+    Crash(u32),
+    Lose(usize),
+}
+
+struct InFlight<M> {
+    to: u32,
+    from: u32,
+    msg: M,
+    /// The message's own fingerprint: the canonical order of the network.
+    key: u64,
+}
+
+impl<M: Clone> Clone for InFlight<M> {
+    fn clone(&self) -> Self {
+        InFlight {
+            to: self.to,
+            from: self.from,
+            msg: self.msg.clone(),
+            key: self.key,
+        }
+    }
+}
+
+struct State<N: Node> {
+    nodes: Vec<N>,
+    crashed: Vec<bool>,
+    /// Correct nodes that may still crash (chosen up front).
+    crash_prone: Vec<bool>,
+    net: Vec<InFlight<N::Message>>,
+    /// Byzantine messages not sent yet: (from, to, index into the domain).
+    pool: Vec<(u32, u32, usize)>,
+    /// Pending timers: (node, id), sorted.
+    timers: Vec<(u32, u64)>,
+    outputs: Vec<(NodeId, N::Output)>,
+}
+
+impl<N: Node> Clone for State<N> {
+    fn clone(&self) -> Self {
+        State {
+            nodes: self.nodes.clone(),
+            crashed: self.crashed.clone(),
+            crash_prone: self.crash_prone.clone(),
+            net: self.net.clone(),
+            pool: self.pool.clone(),
+            timers: self.timers.clone(),
+            outputs: self.outputs.clone(),
+        }
+    }
+}
+
+fn fingerprint<T: Hash + ?Sized>(x: &T) -> u64 {
+    // SipHash with fixed keys: the same state has the same fingerprint in
+    // every run.
+    let mut h = std::hash::DefaultHasher::new();
+    x.hash(&mut h);
+    h.finish()
+}
+
+impl<N: Node> State<N> {
+    fn fingerprint(&self) -> u64 {
+        let mut h = std::hash::DefaultHasher::new();
+        self.nodes.hash(&mut h);
+        self.crashed.hash(&mut h);
+        self.crash_prone.hash(&mut h);
+        for m in &self.net {
+            (m.to, m.from, m.key).hash(&mut h);
+        }
+        self.pool.hash(&mut h);
+        self.timers.hash(&mut h);
+        // Outputs as a set: properties may not depend on their order
+        // across nodes (see the crate docs).
+        let mut outs: Vec<(NodeId, String)> = self
+            .outputs
+            .iter()
+            .map(|(id, o)| (*id, format!("{o:?}")))
+            .collect();
+        outs.sort();
+        outs.hash(&mut h);
+        h.finish()
+    }
+
+    /// The enabled actions at node `j`.
+    fn actions_at(&self, j: u32, loss: bool, out: &mut Vec<Action>) {
+        for (k, m) in self.net.iter().enumerate() {
+            if m.to == j {
+                out.push(Action::Deliver(k));
+                if loss {
+                    out.push(Action::Lose(k));
+                }
+            }
+        }
+        for (k, (_, to, _)) in self.pool.iter().enumerate() {
+            if *to == j {
+                out.push(Action::Byzantine(k));
+            }
+        }
+        for (k, (node, _)) in self.timers.iter().enumerate() {
+            if *node == j {
+                out.push(Action::Timer(k));
+            }
+        }
+        let idx = j as usize;
+        if self.crash_prone.get(idx).copied().unwrap_or(false)
+            && !self.crashed.get(idx).copied().unwrap_or(true)
+        {
+            out.push(Action::Crash(j));
+        }
+    }
+
+    /// No correct message in flight and no timer pending.
+    fn is_final(&self) -> bool {
+        self.net.is_empty() && self.timers.is_empty()
+    }
+}
+
+impl<N> Model<N>
+where
+    N: Node,
+{
+    /// `n` nodes made by `factory`; by default no faults, reduction on,
+    /// breadth-first, at most 10 million states and 10 minutes.
+    pub fn new(n: usize, factory: impl Fn(NodeId) -> N + 'static) -> Self {
+        Model {
+            n,
+            factory: Box::new(factory),
+            inputs: Vec::new(),
+            byzantine: vec![false; n],
+            domain: Vec::new(),
+            crashes: 0,
+            loss: false,
+            reduction: true,
+            search: Search::Bfs,
+            max_states: 10_000_000,
+            max_time: Duration::from_secs(600),
+            safety: Vec::new(),
+            termination: Vec::new(),
+        }
+    }
+    /// An application input, given before anything else happens.
+    pub fn input(mut self, node: NodeId, input: N::Input) -> Self {
+        self.inputs.push((node, input));
+        self
+    }
+    /// Makes `node` Byzantine: it runs no code and may send any message of
+    /// [`Model::domain`] to any correct node, each at most once.
+    pub fn byzantine(mut self, node: NodeId) -> Self {
+        if let Some(b) = self.byzantine.get_mut(node.index()) {
+            *b = true;
+        }
+        self
+    }
+    /// The messages Byzantine nodes may send (values from a small domain,
+    /// different ones to different nodes: equivocation).
+    pub fn domain(mut self, msgs: Vec<N::Message>) -> Self {
+        self.domain = msgs;
+        self
+    }
+    /// Up to `k` correct nodes may crash, at any point.
+    pub fn crashes(mut self, k: usize) -> Self {
+        self.crashes = k;
+        self
+    }
+    /// Messages may be lost (only where the protocol's model allows it).
+    pub fn loss(mut self, on: bool) -> Self {
+        self.loss = on;
+        self
+    }
+    /// Turns the partial-order reduction on or off.
+    pub fn reduction(mut self, on: bool) -> Self {
+        self.reduction = on;
+        self
+    }
+    pub fn search(mut self, s: Search) -> Self {
+        self.search = s;
+        self
+    }
+    pub fn max_states(mut self, k: usize) -> Self {
+        self.max_states = k;
+        self
+    }
+    pub fn max_time(mut self, d: Duration) -> Self {
+        self.max_time = d;
+        self
+    }
+    /// A safety property (monotone in the outputs), checked at every state.
+    pub fn safety(
+        mut self,
+        name: &str,
+        p: impl Fn(&View<'_, N::Output>) -> Result<(), String> + 'static,
+    ) -> Self {
+        self.safety.push((name.to_string(), Box::new(p)));
+        self
+    }
+    /// A termination property, checked at every final state.
+    pub fn termination(
+        mut self,
+        name: &str,
+        p: impl Fn(&View<'_, N::Output>) -> Result<(), String> + 'static,
+    ) -> Self {
+        self.termination.push((name.to_string(), Box::new(p)));
+        self
+    }
+
+    fn faulty(&self, s: &State<N>) -> Vec<bool> {
+        (0..self.n)
+            .map(|k| {
+                self.byzantine.get(k).copied().unwrap_or(false)
+                    || s.crashed.get(k).copied().unwrap_or(false)
+            })
+            .collect()
+    }
+
+    /// Routes one step's effects into the state.
+    fn absorb(
+        &self,
+        s: &mut State<N>,
+        me: u32,
+        fx: &mut Effects<N::Message, N::Output>,
+        trace: Option<&mut Vec<TraceEvent>>,
+    ) {
+        for (dest, msg) in fx.sends.drain(..) {
+            let targets: Vec<u32> = match dest {
+                Dest::All => (0..self.n).filter_map(|k| u32::try_from(k).ok()).collect(),
+                Dest::One(t) => vec![t.0],
+            };
+            let key = fingerprint(&msg);
+            for to in targets {
+                // Byzantine and crashed nodes ignore what they receive.
+                let idx = to as usize;
+                if to as usize >= self.n
+                    || self.byzantine.get(idx).copied().unwrap_or(true)
+                    || s.crashed.get(idx).copied().unwrap_or(true)
+                {
+                    continue;
+                }
+                s.net.push(InFlight {
+                    to,
+                    from: me,
+                    msg: msg.clone(),
+                    key,
+                });
+            }
+        }
+        s.net.sort_by_key(|m| (m.to, m.from, m.key));
+        for (id, _ms) in fx.timers.drain(..) {
+            s.timers.push((me, id.0));
+        }
+        s.timers.sort_unstable();
+        s.timers.dedup();
+        let mut trace = trace;
+        for o in fx.outputs.drain(..) {
+            if let Some(t) = trace.as_deref_mut() {
+                push(
+                    t,
+                    Kind::Output {
+                        node: me,
+                        output: format!("{o:?}"),
+                    },
+                );
+            }
+            s.outputs.push((NodeId(me), o));
+        }
+        fx.evidence.clear();
+    }
+
+    /// The initial states: one per choice of crash-prone nodes.
+    fn initial(&self, trace: Option<&mut Vec<TraceEvent>>, prone: &[bool]) -> State<N> {
+        let mut trace = trace;
+        let mut s = State {
+            nodes: (0..self.n)
+                .map(|k| (self.factory)(NodeId(u32::try_from(k).unwrap_or(u32::MAX))))
+                .collect(),
+            crashed: vec![false; self.n],
+            crash_prone: prone.to_vec(),
+            net: Vec::new(),
+            pool: Vec::new(),
+            timers: Vec::new(),
+            outputs: Vec::new(),
+        };
+        for (b, is_byz) in self.byzantine.iter().enumerate() {
+            if !is_byz {
+                continue;
+            }
+            if let Some(t) = trace.as_deref_mut() {
+                push(
+                    t,
+                    Kind::Fault {
+                        node: u32::try_from(b).unwrap_or(u32::MAX),
+                        fault: "byzantine".into(),
+                    },
+                );
+            }
+            for to in 0..self.n {
+                if self.byzantine.get(to).copied().unwrap_or(true) {
+                    continue;
+                }
+                for m in 0..self.domain.len() {
+                    s.pool.push((
+                        u32::try_from(b).unwrap_or(u32::MAX),
+                        u32::try_from(to).unwrap_or(u32::MAX),
+                        m,
+                    ));
+                }
+            }
+        }
+        let mut fx = Effects::default();
+        for k in 0..self.n {
+            if self.byzantine.get(k).copied().unwrap_or(true) {
+                continue;
+            }
+            let me = u32::try_from(k).unwrap_or(u32::MAX);
+            if let Some(node) = s.nodes.get_mut(k) {
+                node.on_start(&mut fx);
+            }
+            self.absorb(&mut s, me, &mut fx, trace.as_deref_mut());
+        }
+        for (node, input) in &self.inputs {
+            if self.byzantine.get(node.index()).copied().unwrap_or(true) {
+                continue;
+            }
+            if let Some(t) = trace.as_deref_mut() {
+                push(
+                    t,
+                    Kind::Input {
+                        node: node.0,
+                        input: format!("{input:?}"),
+                    },
+                );
+            }
+            if let Some(x) = s.nodes.get_mut(node.index()) {
+                x.on_input(input.clone(), &mut fx);
+            }
+            self.absorb(&mut s, node.0, &mut fx, trace.as_deref_mut());
+        }
+        s
+    }
+
+    /// Applies one action (recording it when `trace` is given).
+    fn step(&self, s: &mut State<N>, a: Action, trace: Option<&mut Vec<TraceEvent>>) {
+        let mut trace = trace;
+        let mut fx = Effects::default();
+        match a {
+            Action::Deliver(k) | Action::Lose(k) => {
+                if k >= s.net.len() {
+                    return;
+                }
+                let m = s.net.remove(k);
+                if matches!(a, Action::Lose(_)) {
+                    if let Some(t) = trace.as_deref_mut() {
+                        push(
+                            t,
+                            Kind::Drop {
+                                from: m.from,
+                                to: m.to,
+                                msg: format!("{:?}", m.msg),
+                                reason: "lost".into(),
+                            },
+                        );
+                    }
+                    return;
+                }
+                if let Some(t) = trace.as_deref_mut() {
+                    push(
+                        t,
+                        Kind::Deliver {
+                            from: m.from,
+                            to: m.to,
+                            msg: format!("{:?}", m.msg),
+                            sent_at: 0,
+                        },
+                    );
+                }
+                if let Some(node) = s.nodes.get_mut(m.to as usize) {
+                    node.on_message(NodeId(m.from), m.msg, &mut fx);
+                }
+                self.absorb(s, m.to, &mut fx, trace);
+            }
+            Action::Byzantine(k) => {
+                if k >= s.pool.len() {
+                    return;
+                }
+                let (from, to, m) = s.pool.remove(k);
+                let Some(msg) = self.domain.get(m).cloned() else {
+                    return;
+                };
+                if let Some(t) = trace.as_deref_mut() {
+                    push(
+                        t,
+                        Kind::Deliver {
+                            from,
+                            to,
+                            msg: format!("{msg:?}"),
+                            sent_at: 0,
+                        },
+                    );
+                }
+                if let Some(node) = s.nodes.get_mut(to as usize) {
+                    node.on_message(NodeId(from), msg, &mut fx);
+                }
+                self.absorb(s, to, &mut fx, trace);
+            }
+            Action::Timer(k) => {
+                if k >= s.timers.len() {
+                    return;
+                }
+                let (node, id) = s.timers.remove(k);
+                if let Some(t) = trace.as_deref_mut() {
+                    push(t, Kind::Timer { node, id });
+                }
+                if let Some(x) = s.nodes.get_mut(node as usize) {
+                    x.on_timer(TimerId(id), &mut fx);
+                }
+                self.absorb(s, node, &mut fx, trace);
+            }
+            Action::Crash(j) => {
+                if let Some(c) = s.crashed.get_mut(j as usize) {
+                    *c = true;
+                }
+                s.net.retain(|m| m.to != j);
+                s.pool.retain(|(_, to, _)| *to != j);
+                s.timers.retain(|(node, _)| *node != j);
+                if let Some(t) = trace {
+                    push(
+                        t,
+                        Kind::Fault {
+                            node: j,
+                            fault: "crash".into(),
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// The actions explored from `s`: all enabled ones, or (with the
+    /// reduction) those at the lowest node that has any.
+    fn actions(&self, s: &State<N>) -> Vec<Action> {
+        let mut out = Vec::new();
+        for j in 0..self.n {
+            let Ok(j) = u32::try_from(j) else { break };
+            s.actions_at(j, self.loss, &mut out);
+            if self.reduction && !out.is_empty() {
+                break;
+            }
+        }
+        out
+    }
+
+    fn check_safety(&self, s: &State<N>) -> Option<(String, String)> {
+        let faulty = self.faulty(s);
+        let view = View {
+            outputs: &s.outputs,
+            faulty: &faulty,
+        };
+        self.safety
+            .iter()
+            .find_map(|(name, p)| p(&view).err().map(|d| (name.clone(), d)))
+    }
+
+    fn check_termination(&self, s: &State<N>) -> Option<(String, String)> {
+        let faulty = self.faulty(s);
+        let view = View {
+            outputs: &s.outputs,
+            faulty: &faulty,
+        };
+        self.termination
+            .iter()
+            .find_map(|(name, p)| p(&view).err().map(|d| (name.clone(), d)))
+    }
+
+    /// Every choice of at most `crashes` crash-prone correct nodes.
+    fn crash_sets(&self) -> Vec<Vec<bool>> {
+        let correct: Vec<usize> = (0..self.n)
+            .filter(|k| !self.byzantine.get(*k).copied().unwrap_or(true))
+            .collect();
+        let mut sets = vec![vec![false; self.n]];
+        if self.crashes == 0 {
+            return sets;
+        }
+        // Subsets of size exactly `crashes` (or all correct nodes if fewer):
+        // a crash-prone node need not crash, so smaller sets are included.
+        let want = self.crashes.min(correct.len());
+        sets.clear();
+        let mut pick = vec![0usize; want];
+        fn rec(
+            correct: &[usize],
+            start: usize,
+            depth: usize,
+            pick: &mut Vec<usize>,
+            n: usize,
+            out: &mut Vec<Vec<bool>>,
+        ) {
+            if depth == pick.len() {
+                let mut v = vec![false; n];
+                for &p in pick.iter() {
+                    if let Some(x) = v.get_mut(p) {
+                        *x = true;
+                    }
+                }
+                out.push(v);
+                return;
+            }
+            for k in start..correct.len() {
+                if let (Some(slot), Some(&c)) = (pick.get_mut(depth), correct.get(k)) {
+                    *slot = c;
+                }
+                rec(correct, k + 1, depth + 1, pick, n, out);
+            }
+        }
+        // Depth is bounded by `crashes` (at most the number of nodes).
+        rec(&correct, 0, 0, &mut pick, self.n, &mut sets);
+        sets
+    }
+
+    /// Explores the model.
+    pub fn check(&self) -> Outcome {
+        let start = Instant::now();
+        let mut seen: HashSet<u64> = HashSet::new();
+        // Every explored state: its parent and the action that led to it
+        // (roots carry their crash set's index).
+        let mut tree: Vec<(usize, Option<Action>)> = Vec::new();
+        let mut frontier: VecDeque<(State<N>, usize)> = VecDeque::new();
+        let roots = self.crash_sets();
+        for (r, prone) in roots.iter().enumerate() {
+            let s = self.initial(None, prone);
+            if seen.insert(s.fingerprint()) {
+                tree.push((r, None));
+                frontier.push_back((s, tree.len() - 1));
+            }
+        }
+        let mut transitions = 0usize;
+        let mut pops = 0usize;
+        let outcome = |verdict, states, transitions| Outcome {
+            verdict,
+            states,
+            transitions,
+            elapsed: start.elapsed(),
+        };
+        while let Some((s, id)) = match self.search {
+            Search::Bfs => frontier.pop_front(),
+            Search::Dfs => frontier.pop_back(),
+        } {
+            if let Some((property, detail)) = self.check_safety(&s) {
+                let trace = self.replay(&roots, &tree, id, &property, &detail);
+                return outcome(
+                    Verdict::Violation {
+                        property,
+                        detail,
+                        trace,
+                    },
+                    seen.len(),
+                    transitions,
+                );
+            }
+            if s.is_final() {
+                if let Some((property, detail)) = self.check_termination(&s) {
+                    let trace = self.replay(&roots, &tree, id, &property, &detail);
+                    return outcome(
+                        Verdict::Violation {
+                            property,
+                            detail,
+                            trace,
+                        },
+                        seen.len(),
+                        transitions,
+                    );
+                }
+            }
+            if seen.len() >= self.max_states {
+                let reason = format!("stopped at the state bound ({})", self.max_states);
+                return outcome(Verdict::Incomplete { reason }, seen.len(), transitions);
+            }
+            pops += 1;
+            if pops.is_multiple_of(1024) && start.elapsed() > self.max_time {
+                let reason = format!("stopped at the time bound ({:?})", self.max_time);
+                return outcome(Verdict::Incomplete { reason }, seen.len(), transitions);
+            }
+            for a in self.actions(&s) {
+                let mut next = s.clone();
+                self.step(&mut next, a, None);
+                transitions += 1;
+                if seen.insert(next.fingerprint()) {
+                    tree.push((id, Some(a)));
+                    frontier.push_back((next, tree.len() - 1));
+                }
+            }
+        }
+        outcome(Verdict::Verified, seen.len(), transitions)
+    }
+
+    /// The trace from the initial state to tree node `id`.
+    fn replay(
+        &self,
+        roots: &[Vec<bool>],
+        tree: &[(usize, Option<Action>)],
+        id: usize,
+        property: &str,
+        detail: &str,
+    ) -> Vec<TraceEvent> {
+        let mut path = Vec::new();
+        let mut at = id;
+        let root = loop {
+            match tree.get(at) {
+                Some((parent, Some(a))) => {
+                    path.push(*a);
+                    at = *parent;
+                }
+                Some((r, None)) => break *r,
+                None => break 0,
+            }
+        };
+        path.reverse();
+        let mut trace = Vec::new();
+        let prone = roots.get(root).cloned().unwrap_or_default();
+        let mut s = self.initial(Some(&mut trace), &prone);
+        for a in path {
+            self.step(&mut s, a, Some(&mut trace));
+        }
+        push(
+            &mut trace,
+            Kind::Violation {
+                property: property.to_string(),
+                detail: detail.to_string(),
+            },
+        );
+        trace
+    }
+}
+
+fn push(trace: &mut Vec<TraceEvent>, kind: Kind) {
+    let step = trace.len() as u64 + 1;
+    trace.push(TraceEvent {
+        step,
+        t: step,
+        kind,
+    });
+}
+
+impl<N: Node> Debug for Model<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model")
+            .field("n", &self.n)
+            .field("byzantine", &self.byzantine)
+            .field("domain", &self.domain.len())
+            .field("crashes", &self.crashes)
+            .field("loss", &self.loss)
+            .field("reduction", &self.reduction)
+            .finish()
+    }
+}
