@@ -97,6 +97,22 @@ pub mod generated {
         rio_runtime::include_protocol!("bracha_bugs");
     }
 
+    /// Two-phase commit with a timeout (`spec/examples/two_phase_commit.rio`).
+    pub mod two_phase_commit {
+        use rio_runtime::Votes;
+
+        /// Commit iff every vote is yes.
+        pub fn all_yes(votes: Votes<bool>) -> bool {
+            votes.values().all(|v| *v)
+        }
+
+        /// A timeout aborts.
+        pub fn abort(_timeout: ()) -> bool {
+            false
+        }
+        rio_runtime::include_protocol!("two_phase_commit");
+    }
+
     /// The structure of Tendermint (`spec/examples/tendermint.rio`), with
     /// blocks as numbers: it compiles and runs its good case.
     pub mod tendermint {
