@@ -16,7 +16,7 @@ const COORD: NodeId = NodeId(0);
 
 /// Node `i`'s vote in run `seed`: all yes in half the runs.
 fn vote(seed: u64, i: u32) -> bool {
-    seed % 2 == 0 || (seed / 2 + u64::from(i)) % 5 != 0
+    seed.is_multiple_of(2) || !(seed / 2 + u64::from(i)).is_multiple_of(5)
 }
 
 fn decisions(outputs: &[(NodeId, Output)]) -> Vec<bool> {
