@@ -26,6 +26,12 @@ pub enum Byzantine {
     Silent,
     /// Sends every message, with a different forged value to each receiver.
     Equivocate,
+    /// Splits the nodes in two: the lower half of node ids gets the honest
+    /// message, the upper half one forged alternative of it (the same for
+    /// the whole half). As a sender, it feeds two groups two values; as a
+    /// voter, it votes differently to each group — the adversary that
+    /// breaks a threshold one too small.
+    Split,
     /// Behaves honestly and also sends a random well-typed message to a
     /// random node every `every` ms.
     Random { every: u64 },

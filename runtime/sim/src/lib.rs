@@ -399,6 +399,21 @@ where
                 Dest::All => (0, n),
                 Dest::One(to) => (to.index(), to.index() + 1),
             };
+            // The split adversary's one alternative to this message (a few
+            // tries for one that differs).
+            let alternative = match byz {
+                Some(Byzantine::Split) => {
+                    let mut alt = msg.forge_like(&mut self.adversary);
+                    for _ in 0..8 {
+                        if alt != msg {
+                            break;
+                        }
+                        alt = msg.forge_like(&mut self.adversary);
+                    }
+                    Some(alt)
+                }
+                _ => None,
+            };
             for k in lo..hi {
                 let to = NodeId(u32::try_from(k).unwrap_or(u32::MAX));
                 match byz {
@@ -406,6 +421,10 @@ where
                     Some(Byzantine::Equivocate) => {
                         let forged = msg.forge_like(&mut self.adversary);
                         self.transmit(from, to, forged);
+                    }
+                    Some(Byzantine::Split) if k >= n / 2 => {
+                        let alt = alternative.clone().unwrap_or_else(|| msg.clone());
+                        self.transmit(from, to, alt);
                     }
                     _ => self.transmit(from, to, msg.clone()),
                 }

@@ -1,0 +1,165 @@
+//! The simulator's adversaries compared on Bracha and on seeded bugs
+//! (`protocols/bracha_bugs.rio`), 1,000 seeds each: the targeted `Split`
+//! adversary (one value to each half of the nodes) against the random
+//! `Equivocate` one (a fresh forged value per receiver). Prints the table
+//! that `docs/simulator.md` reports.
+
+use rio_examples::generated::bracha as correct;
+use rio_examples::generated::bracha_bugs;
+use rio_runtime::NodeId;
+use rio_sim::sweep::sweep;
+use rio_sim::{Byzantine, Config, Fault, Sim, View};
+
+const SEEDS: u64 = 1_000;
+
+fn agreement<O: std::fmt::Debug>(
+    v: &View<'_, impl rio_runtime::Node<Output = O>>,
+) -> Result<(), String> {
+    let outs: std::collections::BTreeSet<String> =
+        v.correct_outputs().map(|(_, o)| format!("{o:?}")).collect();
+    if outs.len() <= 1 {
+        Ok(())
+    } else {
+        Err(format!("correct nodes output {outs:?}"))
+    }
+}
+
+/// Runs `SEEDS` seeds; returns (runs with a violation, runs where some
+/// correct node delivered).
+macro_rules! rate {
+    ($m:path, $byz:expr, $strategy:expr, $validity:expr) => {{
+        use $m as g;
+        let delivered = std::sync::atomic::AtomicU64::new(0);
+        let summary = sweep(0..SEEDS, |seed| {
+            let params = g::Params {
+                n: 4,
+                f: 1,
+                sender: NodeId(0),
+            };
+            let cfg = Config::new(seed)
+                .no_trace()
+                .latency(1, 30)
+                .fault($byz, Fault::Byzantine($strategy));
+            let mut s = Sim::new(4, cfg, move |id| {
+                g::Node::<u64>::new(id, params.clone()).expect("params")
+            });
+            s.input_at(0, NodeId(0), g::Input::Bc(1));
+            s.safety("agreement", |v| agreement(v));
+            if $validity {
+                s.safety("validity", |v| {
+                    match v
+                        .correct_outputs()
+                        .find(|(_, o)| format!("{o:?}") != "Dlvr(1)")
+                    {
+                        Some((k, o)) => Err(format!("node {} delivered {o:?}", k.0)),
+                        None => Ok(()),
+                    }
+                });
+            }
+            s.eventually("totality", |v| {
+                let got = v.correct_outputs().count();
+                let correct = v.correct_nodes().count();
+                if got == 0 || got == correct {
+                    Ok(())
+                } else {
+                    Err(format!("{got} of {correct} correct nodes delivered"))
+                }
+            });
+            let r = s.run();
+            if r.outputs > 0 {
+                delivered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            r
+        });
+        (
+            summary.violations.len() as u64,
+            delivered.load(std::sync::atomic::Ordering::Relaxed),
+        )
+    }};
+}
+
+#[test]
+fn split_exposes_threshold_bugs_that_random_equivocation_misses() {
+    let mut table = Vec::new();
+    let mut row = |name: &str, eq: (u64, u64), split: (u64, u64)| {
+        table.push(format!(
+            "| {name} | {} / {} | {} / {} |",
+            eq.0, eq.1, split.0, split.1
+        ));
+        (eq, split)
+    };
+    let (eq, split) = row(
+        "Bracha (correct), Byzantine sender",
+        rate!(correct, NodeId(0), Byzantine::Equivocate, false),
+        rate!(correct, NodeId(0), Byzantine::Split, false),
+    );
+    assert_eq!((eq.0, split.0), (0, 0), "the correct protocol never breaks");
+    assert!(
+        split.1 > eq.1,
+        "a split sender lets more runs deliver: {split:?} vs {eq:?}"
+    );
+    let (_, split_v) = row(
+        "Bracha (correct), Byzantine voter",
+        rate!(correct, NodeId(3), Byzantine::Equivocate, true),
+        rate!(correct, NodeId(3), Byzantine::Split, true),
+    );
+    assert_eq!(split_v.0, 0);
+    let (eq, split) = row(
+        "amplification threshold `f` (one too small), Byzantine voter",
+        rate!(
+            bracha_bugs::weak_too_small,
+            NodeId(3),
+            Byzantine::Equivocate,
+            true
+        ),
+        rate!(
+            bracha_bugs::weak_too_small,
+            NodeId(3),
+            Byzantine::Split,
+            true
+        ),
+    );
+    assert!(
+        split.0 > 0,
+        "the split voter exposes the bug: {split:?} (equivocate {eq:?})"
+    );
+    let (eq, split) = row(
+        "echo threshold `n - f - 1` with `?`, Byzantine sender",
+        rate!(
+            bracha_bugs::strong_too_small,
+            NodeId(0),
+            Byzantine::Equivocate,
+            false
+        ),
+        rate!(
+            bracha_bugs::strong_too_small,
+            NodeId(0),
+            Byzantine::Split,
+            false
+        ),
+    );
+    eprintln!("strong too small: equivocate {eq:?}, split {split:?}");
+    let (eq, split) = row(
+        "delivery on the echo quorum, Byzantine sender",
+        rate!(
+            bracha_bugs::deliver_on_echo,
+            NodeId(0),
+            Byzantine::Equivocate,
+            false
+        ),
+        rate!(
+            bracha_bugs::deliver_on_echo,
+            NodeId(0),
+            Byzantine::Split,
+            false
+        ),
+    );
+    assert!(
+        split.0 + eq.0 > 0,
+        "delivery on echo is exposed: {eq:?} {split:?}"
+    );
+    eprintln!(
+        "| run (1,000 seeds) | equivocate: violations / runs delivering | split: violations / runs delivering |\n|---|---|---|\n{}",
+        table.join("\n")
+    );
+}
