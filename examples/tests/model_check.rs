@@ -281,3 +281,46 @@ mod paxos {
         expect_violation("first promise", &out);
     }
 }
+
+/// The Byzantine domain derived from the message types (seeded
+/// forgeries, as the simulator's adversary): the correct protocol verifies
+/// and a seeded bug is found.
+#[test]
+fn a_domain_derived_from_the_message_types() {
+    let domain: Vec<correct::Message<u64>> = rio_check::forged_domain(4, 7);
+    assert_eq!(domain.len(), 4, "{domain:?}");
+    let params = correct::Params {
+        n: 4,
+        f: 1,
+        sender: NodeId(0),
+    };
+    let out = Model::new(4, move |id| {
+        correct::Node::<u64>::new(id, params.clone()).expect("params")
+    })
+    .input(NodeId(0), correct::Input::Bc(1))
+    .byzantine(NodeId(3))
+    .domain(domain.clone())
+    .safety("agreement", agreement)
+    .termination("totality", totality)
+    .max_states(state_bound())
+    .check();
+    eprintln!("bracha, byzantine voter, forged domain {domain:?}: {out}");
+    assert!(out.is_verified(), "{out}");
+    use bracha_bugs::deliver_on_senders_echo as bug;
+    let domain: Vec<bug::Message<u64>> = rio_check::forged_domain(6, 7);
+    let params = bug::Params {
+        n: 4,
+        f: 1,
+        sender: NodeId(0),
+    };
+    let out = Model::new(4, move |id| {
+        bug::Node::<u64>::new(id, params.clone()).expect("params")
+    })
+    .byzantine(NodeId(0))
+    .domain(domain)
+    .safety("agreement", agreement)
+    .termination("totality", totality)
+    .max_states(state_bound())
+    .check();
+    expect_violation("forged domain, delivery on the sender's echo", &out);
+}

@@ -804,6 +804,32 @@ where
     }
 }
 
+/// A Byzantine domain derived from the message types, as the simulator's
+/// adversary is: up to `k` distinct well-typed forgeries (generated
+/// `ForgeMessage`, seeded, so the same seed gives the same domain). Values
+/// are mostly small (`0..4` for integers), so forgeries collide with honest
+/// values and with each other, which is what equivocation needs.
+pub fn forged_domain<M>(k: usize, seed: u64) -> Vec<M>
+where
+    M: rio_runtime::ForgeMessage + PartialEq,
+{
+    use rio_runtime::rand::SeedableRng as _;
+    let mut rng = rio_runtime::forge::Rng::seed_from_u64(seed);
+    let mut out: Vec<M> = Vec::new();
+    // Bounded attempts: a protocol with few distinct messages stops early.
+    for _ in 0..k.saturating_mul(16) {
+        if out.len() >= k {
+            break;
+        }
+        match M::forge_any(&mut rng) {
+            Some(m) if !out.contains(&m) => out.push(m),
+            Some(_) => {}
+            None => break,
+        }
+    }
+    out
+}
+
 fn push(trace: &mut Vec<TraceEvent>, kind: Kind) {
     let step = trace.len() as u64 + 1;
     trace.push(TraceEvent {
