@@ -24,8 +24,7 @@ fn main() {
         .file("protocols/new_view.rio")
         .file("protocols/bracha_bugs.rio")
         .file("../lang/tests/data/ok/nested_constants.rio")
-        .compile()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .compile_or_exit();
     fuzz_sample();
 }
 

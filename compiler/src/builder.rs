@@ -4,16 +4,20 @@
 //! // In build.rs, inside `fn main`:
 //! rio_compiler::Builder::new()
 //!     .file("protocols/bracha.rio")
-//!     .compile()
-//!     .unwrap_or_else(|e| panic!("{e}"));
+//!     .compile_or_exit();
 //! ```
 //!
 //! and in the crate: `rio_runtime::include_protocol!("bracha");`. Each file
-//! `NAME.rio` becomes `$OUT_DIR/NAME.rs`; diagnostics are printed with file,
-//! line and column (warnings as `cargo:warning`), and errors fail the build.
+//! `NAME.rio` becomes `$OUT_DIR/NAME.rs`. Warnings are shown by cargo
+//! (`cargo:warning`, one line each, with file, line and column). Errors are
+//! reported **once**, rendered with their source: `compile_or_exit` writes
+//! them to the build script's stderr and exits with code 1 (no panic, no
+//! backtrace); `compile` returns them for callers that handle errors
+//! themselves.
 
 use rio_lang::diagnostic::{line_col, render};
 use std::fmt;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Compiles `.rio` files from a build script.
@@ -72,8 +76,24 @@ impl Builder {
         self
     }
 
-    /// Compiles every file. On errors, prints them and returns them.
+    /// Compiles every file; on errors, writes the rendered diagnostics to
+    /// stderr once and exits with code 1 (what a build script wants).
+    pub fn compile_or_exit(self) {
+        if let Err(e) = self.compile() {
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "{e}");
+            std::process::exit(1);
+        }
+    }
+
+    /// Compiles every file. Warnings go to cargo (`cargo:warning` lines);
+    /// errors are returned, rendered, and not printed.
     pub fn compile(self) -> Result<(), BuildError> {
+        self.compile_to(&mut std::io::stdout())
+    }
+
+    /// [`Builder::compile`], writing cargo's instructions to `out`.
+    pub fn compile_to(self, out: &mut dyn std::io::Write) -> Result<(), BuildError> {
         let out_dir = match self
             .out_dir
             .clone()
@@ -92,14 +112,14 @@ impl Builder {
         })?;
         let mut failures = String::new();
         for file in &self.files {
-            println!("cargo:rerun-if-changed={}", file.display());
+            let _ = writeln!(out, "cargo:rerun-if-changed={}", file.display());
             let name = file.display().to_string();
             let src = std::fs::read_to_string(file).map_err(|e| BuildError {
                 message: format!("cannot read {name}: {e}"),
             })?;
             match crate::generate(&src, &runtime) {
                 Ok(compiled) => {
-                    print_cargo_lines(&name, &src, &compiled.warnings);
+                    print_cargo_lines(out, &name, &src, &compiled.warnings);
                     let stem = file
                         .file_stem()
                         .map_or_else(|| "protocol".into(), |s| s.to_string_lossy().to_string());
@@ -109,7 +129,7 @@ impl Builder {
                     })?;
                 }
                 Err(diags) => {
-                    print_cargo_lines(&name, &src, &diags);
+                    // Reported once, by the caller: not as cargo warnings too.
                     failures.push_str(&render(&name, &src, &diags));
                 }
             }
@@ -124,10 +144,16 @@ impl Builder {
 
 /// One `cargo:warning=FILE:LINE:COL: CODE title: message` line per
 /// diagnostic, so cargo shows where each one is.
-fn print_cargo_lines(name: &str, src: &str, diags: &[rio_lang::Diagnostic]) {
+fn print_cargo_lines(
+    out: &mut dyn std::io::Write,
+    name: &str,
+    src: &str,
+    diags: &[rio_lang::Diagnostic],
+) {
     for d in diags {
         let lc = line_col(src, d.label.span.start);
-        println!(
+        let _ = writeln!(
+            out,
             "cargo:warning={name}:{}:{}: {} {}: {}",
             lc.line,
             lc.column,
@@ -135,5 +161,49 @@ fn print_cargo_lines(name: &str, src: &str, diags: &[rio_lang::Diagnostic]) {
             d.code.title(),
             d.message
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error is returned once, rendered, and not also printed as a
+    /// cargo warning; a warning is one cargo line.
+    #[test]
+    fn errors_are_reported_once_and_warnings_as_cargo_lines() {
+        let dir = std::env::temp_dir().join(format!("rio-builder-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let bad = dir.join("bad.rio");
+        std::fs::write(
+            &bad,
+            "protocol P(nodes n, node s) {\n    out got[i]: u64 at i\n}\n",
+        )
+        .expect("write");
+        let mut out = Vec::new();
+        let err = Builder::new()
+            .file(&bad)
+            .out_dir(&dir)
+            .compile_to(&mut out)
+            .expect_err("an error");
+        let printed = String::from_utf8_lossy(&out);
+        assert!(!printed.contains("cargo:warning"), "{printed}");
+        assert_eq!(err.message.matches("E0204").count(), 1, "{}", err.message);
+        let warn = dir.join("warn.rio");
+        std::fs::write(
+            &warn,
+            "protocol W(nodes n, node s) {\n    in v: u64 at s\n    in unused: u64 at s\n    out got[i]: u64 at i\n    x = broadcast(v) from s\n    for i in nodes { got[i] = x[i] at i }\n}\n",
+        )
+        .expect("write");
+        let mut out = Vec::new();
+        Builder::new()
+            .file(&warn)
+            .out_dir(&dir)
+            .compile_to(&mut out)
+            .expect("warnings do not fail");
+        let printed = String::from_utf8_lossy(&out);
+        assert_eq!(printed.matches("cargo:warning=").count(), 1, "{printed}");
+        assert!(printed.contains("W0203"), "{printed}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
