@@ -17,7 +17,6 @@
 
 use rio_lang::diagnostic::{line_col, render};
 use std::fmt;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Compiles `.rio` files from a build script.
