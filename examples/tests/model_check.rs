@@ -324,3 +324,33 @@ fn a_domain_derived_from_the_message_types() {
     .check();
     expect_violation("forged domain, delivery on the sender's echo", &out);
 }
+
+/// A resilience constraint weakened to `n > 2 * f` together with `?` on
+/// the quorums (so that it checks): at n = 3, f = 1 a Byzantine sender
+/// splits agreement.
+#[test]
+fn a_weakened_resilience_constraint_is_found() {
+    use bracha_bugs::weak_resilience as g;
+    let params = g::Params {
+        n: 3,
+        f: 1,
+        sender: NodeId(0),
+    };
+    let mut domain = Vec::new();
+    for v in [1u64, 2] {
+        domain.extend([
+            g::Message::Send(v),
+            g::Message::Echo(v),
+            g::Message::Ready(v),
+        ]);
+    }
+    let out = Model::new(3, move |id| {
+        g::Node::<u64>::new(id, params.clone()).expect("params")
+    })
+    .byzantine(NodeId(0))
+    .domain(domain)
+    .safety("agreement", agreement)
+    .max_states(state_bound())
+    .check();
+    expect_violation("resilience n > 2f with `?`", &out);
+}
