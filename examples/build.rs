@@ -23,6 +23,7 @@ fn main() {
         .file("protocols/paxos_first_promise.rio")
         .file("protocols/new_view.rio")
         .file("protocols/bracha_bugs.rio")
+        .file("protocols/node_ids.rio")
         .file("../lang/tests/data/ok/nested_constants.rio")
         .compile_or_exit();
     fuzz_sample();

@@ -458,7 +458,12 @@ fn expr_depth(
                 Some(f) => format!("{}.{}", name.name, f.name),
                 None => name.name.clone(),
             };
-            d.get(&key).copied().flatten()
+            match d.get(&key) {
+                Some(depth) => *depth,
+                // Not a line: a node's own id (`f(x, i)`), known from the
+                // start.
+                None => Some(0),
+            }
         }
         ExprKind::Call { name, args } => {
             let lines = args.iter().filter(|a| is_line(a));

@@ -51,6 +51,8 @@ pub enum Ex {
         ty: String,
         code: String,
     },
+    /// A node's id as a value (`f(x, i)` inside `for i in nodes`).
+    NodeId(NodeTerm),
     Fn {
         name: String,
         args: Vec<Ex>,
@@ -614,6 +616,19 @@ impl Builder<'_> {
                     Some(f) => format!("{}{}.{}", s.prefix, name.name, f.name),
                     None => format!("{}{}", s.prefix, name.name),
                 };
+                // The node's own id, typed `NodeId` by the checker.
+                if field.is_none() {
+                    if let Some(rio_lang::graph::LVal {
+                        at: At::Node(NodeTerm::Var(v)),
+                        ty,
+                        ..
+                    }) = comp.types.get(&e.span)
+                    {
+                        if ty == "NodeId" && *v == name.name && self.line_id(&full).is_none() {
+                            return Some(Ex::NodeId(s.node(&NodeTerm::Var(v.clone()))));
+                        }
+                    }
+                }
                 let line = self.line_id(&full)?;
                 let idx = comp
                     .refs
@@ -754,7 +769,7 @@ pub fn walk<'a>(e: &'a Ex, f: &mut dyn FnMut(&'a Ex)) {
                 stack.push(b);
                 stack.push(a);
             }
-            Ex::Ref { .. } | Ex::Const { .. } => {}
+            Ex::Ref { .. } | Ex::Const { .. } | Ex::NodeId(_) => {}
         }
     }
 }

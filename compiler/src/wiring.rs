@@ -166,6 +166,7 @@ fn describe(e: &Ex) -> (String, bool) {
     match e {
         Ex::Ref { .. } => ("copy".into(), false),
         Ex::Const { .. } => ("{ const }".into(), false),
+        Ex::NodeId(t) => (format!("id of {}", node(t)), false),
         Ex::Fn { name, .. } => (format!("{name}(..)"), false),
         Ex::Quorum { k, .. } => (format!("quorum({k})"), false),
         Ex::Collect { k, .. } => (format!("collect(?, {k})"), true),

@@ -113,6 +113,17 @@ pub mod generated {
         rio_runtime::include_protocol!("two_phase_commit");
     }
 
+    /// A function that learns its node's id (`protocols/node_ids.rio`).
+    pub mod node_ids {
+        use rio_runtime::NodeId;
+
+        /// Tags a value with the node it reached.
+        pub fn tag(v: u64, me: NodeId) -> u64 {
+            v * 100 + u64::from(me.0)
+        }
+        rio_runtime::include_protocol!("node_ids");
+    }
+
     /// The structure of Tendermint (`spec/examples/tendermint.rio`), with
     /// blocks as numbers: it compiles and runs its good case.
     pub mod tendermint {

@@ -137,3 +137,28 @@ mod crash_model {
         let _ = sim(Config::new(1).fault(NodeId(2), Fault::Byzantine(Byzantine::Equivocate)));
     }
 }
+
+/// Issue "a fn cannot learn its own node's id": `i` passed as a value
+/// inside `for i in nodes` is the node's id.
+#[test]
+fn a_function_learns_its_own_node_id() {
+    use rio_examples::generated::node_ids::node_ids::{Input, Node, Output, Params};
+    let params = Params { n: 4, s: NodeId(2) };
+    let mut c = Cluster::new(
+        (0..4)
+            .map(|k| Node::new(NodeId(k), params.clone()).expect("params"))
+            .collect(),
+    );
+    let mut honest = Cluster::<Node>::honest();
+    c.input(NodeId(2), Input::V(7), &mut honest);
+    c.run(1_000, &mut honest);
+    let mut got: Vec<(u32, u64)> = c
+        .outputs
+        .iter()
+        .map(|(id, o)| match o {
+            Output::Got(v) => (id.0, *v),
+        })
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, vec![(0, 700), (1, 701), (2, 702), (3, 703)]);
+}

@@ -260,6 +260,7 @@ impl Gen<'_> {
                     _ => quote!(#inst.lines.#f.clone()?),
                 }
             }
+            Ex::NodeId(t) => self.node(t, cx),
             Ex::Const { ty, code } => {
                 let t = self.ty(ty, cx.rule);
                 let code = match syn::parse_str::<syn::Expr>(code) {

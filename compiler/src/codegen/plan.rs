@@ -144,7 +144,7 @@ fn reads_of(e: &Ex) -> Vec<(usize, &[Idx])> {
                 stack.push(a);
                 stack.push(b);
             }
-            Ex::Const { .. } => {}
+            Ex::Const { .. } | Ex::NodeId(_) => {}
         }
     }
     out

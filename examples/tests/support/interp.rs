@@ -262,6 +262,7 @@ impl Interp {
                 }
             }
             Ex::Const { code, .. } => Some(constant(code)),
+            Ex::NodeId(t) => Some(V::U64(u64::from(self.node(t, env)?))),
             Ex::Fn { name, args } => {
                 let vals: Option<Vec<V>> = args.iter().map(|a| self.eval(a, env, key)).collect();
                 Some(call(name, &vals?))
@@ -432,7 +433,7 @@ impl Interp {
                                 stack.push(a);
                                 stack.push(b);
                             }
-                            Ex::Ref { .. } | Ex::Const { .. } => {}
+                            Ex::Ref { .. } | Ex::Const { .. } | Ex::NodeId(_) => {}
                         }
                     }
                     if self.fired.contains(&(k, key.clone())) {

@@ -234,6 +234,18 @@ pub(super) fn eval_ref<'a>(
         }
     }
     let Some(line) = cx.lines.get(&full) else {
+        // The node's own id, as a value: `f(x, i)` inside `for i in nodes`
+        // passes a `NodeId` (it lives at that node).
+        if field.is_none()
+            && indices.is_empty()
+            && loop_kind(env.loops, &name.name) == Some(Range::Nodes)
+        {
+            return Some(LVal {
+                ty: "NodeId".into(),
+                dims: Vec::new(),
+                at: At::Node(NodeTerm::Var(name.name.clone())),
+            });
+        }
         unknown_line(cx, e, name, field, &full, env.loops);
         return None;
     };

@@ -44,6 +44,9 @@
 //! `collect`) live. A finer reduction that also skips reorderings feeding
 //! no choice point needs the compiler's line graph and is not done.
 //!
+//! On a terminal a progress line shows the states explored and states per
+//! second.
+//!
 //! A counterexample is a trace in the simulator's format
 //! ([`rio_runtime::trace`]), which the simulator's diagram renderer draws.
 
@@ -707,11 +710,24 @@ where
         }
         let mut transitions = 0usize;
         let mut pops = 0usize;
-        let outcome = |verdict, states, transitions| Outcome {
-            verdict,
-            states,
-            transitions,
-            elapsed: start.elapsed(),
+        // States explored and states/second, drawn only on a terminal.
+        let bar = indicatif::ProgressBar::with_draw_target(
+            None,
+            indicatif::ProgressDrawTarget::stderr_with_hz(4),
+        );
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{spinner} {pos} states, {per_sec}, {elapsed}")
+        {
+            bar.set_style(style);
+        }
+        let outcome = |verdict, states, transitions| {
+            bar.finish_and_clear();
+            Outcome {
+                verdict,
+                states,
+                transitions,
+                elapsed: start.elapsed(),
+            }
         };
         while let Some((s, id)) = match self.search {
             Search::Bfs => frontier.pop_front(),
@@ -748,6 +764,9 @@ where
                 return outcome(Verdict::Incomplete { reason }, seen.len(), transitions);
             }
             pops += 1;
+            if pops.is_multiple_of(1024) {
+                bar.set_position(seen.len() as u64);
+            }
             if pops.is_multiple_of(1024) && start.elapsed() > self.max_time {
                 let reason = format!("stopped at the time bound ({:?})", self.max_time);
                 return outcome(Verdict::Incomplete { reason }, seen.len(), transitions);
