@@ -166,3 +166,26 @@ fn all_yes_commits_and_one_no_aborts() {
         }
     }
 }
+
+/// The simulator hands back typed outputs after a run.
+#[test]
+fn typed_outputs_after_a_run() {
+    let params = Params { n: 3, coord: COORD };
+    let mut s = Sim::new(3, Config::new(1).latency(1, 5), move |id| {
+        Node::new(id, params.clone()).expect("params")
+    });
+    for i in 0..3 {
+        s.input_at(0, NodeId(i), Input::Vote(true));
+    }
+    s.input_at(1, COORD, Input::Go(()));
+    s.run().assert_ok();
+    let decided: Vec<(NodeId, bool)> = s
+        .outputs()
+        .iter()
+        .map(|(_, id, o)| match o {
+            Output::Decided(d) => (*id, *d),
+        })
+        .collect();
+    assert_eq!(decided.len(), 3);
+    assert!(decided.iter().all(|(_, d)| *d), "{decided:?}");
+}

@@ -311,6 +311,12 @@ where
         self
     }
 
+    /// The outputs so far, typed: `(virtual time, node, output)` in the
+    /// order they happened (after [`Sim::run`], all of them).
+    pub fn outputs(&self) -> &[(u64, NodeId, N::Output)] {
+        &self.outputs
+    }
+
     pub fn nodes(&self) -> &[N] {
         &self.nodes
     }
