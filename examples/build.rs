@@ -24,6 +24,7 @@ fn main() {
         .file("protocols/new_view.rio")
         .file("protocols/bracha_bugs.rio")
         .file("protocols/node_ids.rio")
+        .file("protocols/rounds.rio")
         .file("../lang/tests/data/ok/nested_constants.rio")
         .compile_or_exit();
     fuzz_sample();

@@ -94,6 +94,9 @@ pub struct Rule {
     /// Where the rule runs (the sender, for a broadcast or link).
     pub exec: NodeTerm,
     pub cross: Cross,
+    /// Bounded number loops (`for r in 0..e`): each variable with its
+    /// exclusive upper bound, over the parameters.
+    pub bounds: Vec<(String, Lin)>,
     /// The statement's source text and 1-based line, for doc comments.
     pub source: String,
     pub line_no: usize,
@@ -189,6 +192,8 @@ struct Builder<'a> {
     rules: Vec<Rule>,
     timers: usize,
     diags: Vec<Diagnostic>,
+    /// The bounds of the enclosing bounded loops.
+    bounds: Vec<(String, Lin)>,
 }
 
 /// Builds the IR of protocol `name`. Constructs code generation does not
@@ -210,6 +215,7 @@ pub fn build(program: &Program, src: &str, name: &str) -> Result<Protocol, Vec<D
         rules: Vec::new(),
         timers: 0,
         diags: Vec::new(),
+        bounds: Vec::new(),
     };
     b.component(comp, &Subst::default());
     if !b.diags.is_empty() {
@@ -349,9 +355,22 @@ impl Builder<'_> {
             match stmt {
                 Stmt::Port(_) => {}
                 Stmt::For(l) => {
+                    let bounded = match &l.bound {
+                        Some(b) => match self.lin(b) {
+                            Some(lin) => {
+                                self.bounds.push((s.var(&l.var.name), s.lin(&lin)));
+                                true
+                            }
+                            None => false,
+                        },
+                        None => false,
+                    };
                     loops.push((s.var(&l.var.name), l.range));
                     self.body(comp, &l.body, s, loops);
                     loops.pop();
+                    if bounded {
+                        self.bounds.pop();
+                    }
                 }
                 Stmt::Def(d) => self.def(comp, d, s, loops),
                 Stmt::Instance(i) => self.instance(comp, i, s, loops),
@@ -453,6 +472,7 @@ impl Builder<'_> {
             value,
             exec,
             cross: cross.unwrap_or(Cross::Local),
+            bounds: self.bounds.clone(),
             source,
             line_no,
             span: d.span,
@@ -543,6 +563,7 @@ impl Builder<'_> {
                 value,
                 exec,
                 cross: Cross::Local,
+                bounds: Vec::new(),
                 source: format!(
                     "{}.{} = {}",
                     inst.name.name,

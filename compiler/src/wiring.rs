@@ -148,11 +148,14 @@ fn component_label(p: &Protocol, r: &Rule) -> (String, bool) {
         Cross::Link(to) => format!("link({what}, {})", node(to)),
     };
     let target = p.lines.get(r.target).map_or("", |l| l.name.as_str());
-    let families: Vec<&str> = r
+    let families: Vec<String> = r
         .loops
         .iter()
         .filter(|(_, range)| *range == Range::Numbers)
-        .map(|(v, _)| v.as_str())
+        .map(|(v, _)| match r.bounds.iter().find(|(b, _)| b == v) {
+            Some((_, e)) => format!("{v} < {e}"),
+            None => v.clone(),
+        })
         .collect();
     let mut label = format!("{target} = {what}\n@{}", node(&r.exec));
     if !families.is_empty() {

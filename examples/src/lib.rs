@@ -124,6 +124,11 @@ pub mod generated {
         rio_runtime::include_protocol!("node_ids");
     }
 
+    /// A bounded loop (`protocols/rounds.rio`): f + 1 rounds.
+    pub mod rounds {
+        rio_runtime::include_protocol!("rounds");
+    }
+
     /// The structure of Tendermint (`spec/examples/tendermint.rio`), with
     /// blocks as numbers: it compiles and runs its good case.
     pub mod tendermint {

@@ -162,3 +162,43 @@ fn a_function_learns_its_own_node_id() {
     got.sort_unstable();
     assert_eq!(got, vec![(0, 700), (1, 701), (2, 702), (3, 703)]);
 }
+
+/// Issue "bounded loops `0..e`": `for r in 0..f + 1` runs rounds 0 and 1
+/// at n = 4, f = 1; round 2 has inputs but no rule, so no output.
+#[test]
+fn a_bounded_loop_runs_its_rounds_only() {
+    use rio_examples::generated::rounds::rounds::{Input, Node, Output, Params};
+    let params = Params { n: 4, f: 1 };
+    let mut c = Cluster::new(
+        (0..4)
+            .map(|k| Node::new(NodeId(k), params.clone()).expect("params"))
+            .collect(),
+    );
+    let mut honest = Cluster::<Node>::honest();
+    for r in 0..3u64 {
+        for k in 0..4u32 {
+            c.input(
+                NodeId(k),
+                Input::Value {
+                    key: [r],
+                    value: r * 10 + u64::from(k),
+                },
+                &mut honest,
+            );
+        }
+    }
+    c.run(10_000, &mut honest);
+    let mut got: Vec<(u64, u32, u64)> = c
+        .outputs
+        .iter()
+        .map(|(id, o)| match o {
+            Output::Got { key: [r], value } => (*r, id.0, *value),
+        })
+        .collect();
+    got.sort_unstable();
+    // Round r is led by node r: every node gets 10 * r + r.
+    let want: Vec<(u64, u32, u64)> = (0..2u64)
+        .flat_map(|r| (0..4u32).map(move |k| (r, k, r * 10 + r)))
+        .collect();
+    assert_eq!(got, want);
+}

@@ -207,6 +207,8 @@ pub struct ForLoop {
     pub var: Ident,
     pub range: Range,
     pub range_span: Span,
+    /// `for r in 0..e`: the exclusive upper bound (number loops only).
+    pub bound: Option<Expr>,
     pub body: Vec<Stmt>,
     pub span: Span,
 }

@@ -160,7 +160,10 @@ fn embedded_spans(file: &File) -> Vec<Span> {
                 spans.push(p.ty.span);
                 exprs.push(&p.at);
             }
-            Stmt::For(l) => stmts.extend(l.body.iter()),
+            Stmt::For(l) => {
+                stmts.extend(l.body.iter());
+                exprs.extend(l.bound.iter());
+            }
             Stmt::Instance(i) => {
                 exprs.extend(i.args.iter());
                 exprs.extend(i.bindings.iter().map(|b| &b.value));
@@ -472,7 +475,14 @@ impl<'s> Printer<'s> {
                 self.line_start();
                 let range = match l.range {
                     Range::Nodes => "nodes".to_string(),
-                    Range::Numbers => self.text(l.range_span).split_whitespace().collect(),
+                    Range::Numbers => {
+                        let text = self.text(l.range_span);
+                        let start = text.split("..").next().unwrap_or("0").trim();
+                        match &l.bound {
+                            Some(b) => format!("{start}..{}", self.expr(b)),
+                            None => format!("{start}.."),
+                        }
+                    }
                 };
                 let _ = write!(self.out, "for {} in {range}", l.var.name);
                 self.block(&l.body, l.span);

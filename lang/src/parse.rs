@@ -580,6 +580,7 @@ impl Lower<'_> {
                 let mut var = missing(span);
                 let mut range = Range::Nodes;
                 let mut range_span = span;
+                let mut bound = None;
                 let mut body = Vec::new();
                 for p in pair.into_inner() {
                     match p.as_rule() {
@@ -591,6 +592,10 @@ impl Lower<'_> {
                         Rule::number_range => {
                             range = Range::Numbers;
                             range_span = span_of(&p);
+                            bound = p
+                                .into_inner()
+                                .find(|q| q.as_rule() == Rule::expr)
+                                .map(|q| self.expr(q));
                         }
                         Rule::block => body = self.block(p),
                         _ => {}
@@ -600,6 +605,7 @@ impl Lower<'_> {
                     var,
                     range,
                     range_span,
+                    bound,
                     body,
                     span,
                 }))

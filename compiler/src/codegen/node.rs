@@ -197,7 +197,7 @@ impl Gen<'_> {
             rule: r,
             place: Place::Free,
         };
-        match &r.exec {
+        let at = match &r.exec {
             NodeTerm::Var(_) => None,
             NodeTerm::Param(p) => {
                 let f = ident(p);
@@ -208,6 +208,21 @@ impl Gen<'_> {
                 let n = self.n_field();
                 Some(quote!(#rt::family::leader(#x, params.#n) == Some(me)))
             }
+        };
+        // `for r in 0..e`: the rule exists only for instances below `e`.
+        let bounds: Vec<TokenStream> = r
+            .bounds
+            .iter()
+            .map(|(v, e)| {
+                let var = self.num(&rio_lang::arith::Lin::var(v), &cx);
+                let bound = self.num(e, &cx);
+                quote!((#var) < (#bound))
+            })
+            .collect();
+        match (at, bounds.is_empty()) {
+            (at, true) => at,
+            (None, false) => Some(quote!(#(#bounds)&&*)),
+            (Some(at), false) => Some(quote!(#at && #(#bounds)&&*)),
         }
     }
 

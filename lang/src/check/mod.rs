@@ -255,6 +255,13 @@ fn declare<'a>(cx: &mut Ctx<'a>, body: &'a [Stmt], loops: &mut Vec<&'a ForLoop>)
                         .help("give the loop variable a fresh name"),
                     );
                 }
+                if let Some(b) = &f.bound {
+                    // A bound is linear in the parameters (E0109/E0105
+                    // otherwise), like a threshold.
+                    let mut diags = crate::diagnostic::Diagnostics::default();
+                    let _ = cx.scope.lin(b, &mut diags);
+                    cx.report_all(diags);
+                }
                 loops.push(f);
                 declare(cx, &f.body, loops);
                 loops.pop();
