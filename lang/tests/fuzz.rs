@@ -63,6 +63,9 @@ const TOKENS: &[&str] = &[
     "some",
     "pair",
     "transpose",
+    "collect",
+    "Votes<u8>",
+    "0..f + 1",
     "->",
     ".",
     "{ None }",
@@ -226,5 +229,26 @@ proptest! {
         }
         // Rendering must not panic either.
         let _ = rio_lang::diagnostic::render("m.rio", &src, &out.diagnostics);
+    }
+
+    /// What an editor sends while typing: the language server's queries
+    /// and the formatter never panic on a half-edited file, at any offset,
+    /// and a formatted file formats to itself.
+    #[test]
+    fn editor_queries_and_the_formatter_never_panic(pos in 0usize..2000, tok in proptest::sample::select(TOKENS), which in 0usize..2, delete in 0usize..8, at in 0usize..2100) {
+        let base = if which == 0 { BRACHA } else { TENDERMINT };
+        let mut cut = pos % base.len();
+        while !base.is_char_boundary(cut) { cut -= 1; }
+        let mut end = (cut + delete).min(base.len());
+        while !base.is_char_boundary(end) { end += 1; }
+        let src = format!("{}{}{}", &base[..cut], tok, &base[end..]);
+        let a = rio_lang::ide::analyze(&src);
+        let _ = (a.hover(at), a.definition(at), a.completions(at));
+        if let Some(span) = a.definition(at) {
+            prop_assert!(span.end <= src.len());
+        }
+        if let Ok(once) = rio_lang::fmt::format_source(&src) {
+            prop_assert_eq!(rio_lang::fmt::format_source(&once).ok(), Some(once));
+        }
     }
 }

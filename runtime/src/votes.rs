@@ -146,4 +146,34 @@ mod tests {
             assert!(serde_json::from_str::<Votes<char>>(bad).is_err(), "{bad}");
         }
     }
+
+    proptest::proptest! {
+        /// Hostile bytes never panic the decoder, and whatever decodes
+        /// keeps the invariant (senders strictly increasing).
+        #[test]
+        fn decoding_hostile_input_keeps_the_invariant(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            if let Ok(v) = serde_json::from_slice::<Votes<u8>>(&bytes) {
+                let s: Vec<NodeId> = v.senders().collect();
+                proptest::prop_assert!(s.windows(2).all(|w| w.first() < w.get(1)));
+            }
+        }
+
+        #[test]
+        fn decoding_hostile_lists_keeps_the_invariant(pairs in proptest::collection::vec((0u32..6, proptest::prelude::any::<u8>()), 0..10)) {
+            let json = format!(
+                "{{\"entries\":[{}]}}",
+                pairs.iter().map(|(s, v)| format!("[{s},{v}]")).collect::<Vec<_>>().join(",")
+            );
+            let increasing = pairs.windows(2).all(|w| w.first().map(|p| p.0) < w.get(1).map(|p| p.0));
+            let decoded = serde_json::from_str::<Votes<u8>>(&json);
+            proptest::prop_assert_eq!(decoded.is_ok(), increasing);
+            let distinct = {
+                let mut s: Vec<u32> = pairs.iter().map(|p| p.0).collect();
+                s.sort_unstable();
+                s.windows(2).all(|w| w.first() != w.get(1))
+            };
+            let built = Votes::from_pairs(pairs.iter().map(|(s, v)| (NodeId(*s), *v)).collect());
+            proptest::prop_assert_eq!(built.is_some(), distinct);
+        }
+    }
 }
