@@ -20,6 +20,9 @@ pub struct Line {
     pub dims: Vec<DimKind>,
     pub domain: LineDomain,
     pub kind: LineKind,
+    /// Where the line is declared (its port, or its first producer): what
+    /// a diagnostic about the line points at.
+    pub span: Span,
 }
 
 impl Line {
@@ -339,6 +342,7 @@ impl Builder<'_> {
                 dims: line.dims.clone(),
                 domain,
                 kind,
+                span: line.span,
             });
         }
         self.body(comp, &comp.decl.body, s, &mut Vec::new());

@@ -109,3 +109,18 @@ fn key_arithmetic_is_checked() {
         assert!(!code.contains("unwrap_or(0)"), "{code}");
     }
 }
+
+/// Issue "E0801 pointing at the protocol name instead of the statement":
+/// a construct code generation does not support that concerns an input
+/// points at the input's port.
+#[test]
+fn unsupported_input_points_at_its_port() {
+    let src = "protocol P(nodes n) {\n    in  v[r]: u64 at leader(r)\n    out got[r][i]: u64 at i\n    for r in 0.. {\n        x[r] = broadcast(v[r]) from leader(r)\n        for i in nodes {\n            got[r][i] = x[r][i] at i\n        }\n    }\n}\n";
+    let errs = rio_compiler::generate(src, &runtime()).expect_err("unsupported");
+    let d = errs
+        .iter()
+        .find(|d| d.code.as_str() == "E0801")
+        .expect("E0801");
+    let port = src.find("v[r]: u64").expect("port");
+    assert_eq!(d.label.span.start, port, "{d:?}");
+}

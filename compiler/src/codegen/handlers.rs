@@ -34,7 +34,7 @@ impl Gen<'_> {
                 LineDomain::Dim(_) => quote!(true),
                 LineDomain::Leader(_) => {
                     self.report(unsupported(
-                        rio_lang::ast::Span::default(),
+                        l.span,
                         format!("input `{}` at a `leader(..)` domain", l.name),
                     ));
                     quote!(false)

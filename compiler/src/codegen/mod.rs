@@ -59,11 +59,14 @@ pub(crate) struct Gen<'a> {
 
 /// Generates the module of one protocol, or the diagnostics saying why not.
 pub fn generate(p: &Protocol, rt: &syn::Path) -> Result<TokenStream, Vec<Diagnostic>> {
+    // A line's first producer, or its declaration (an input's port).
     let span_of_line = |k: usize| {
         p.rules
             .iter()
             .find(|r| r.target == k)
-            .map_or_else(rio_lang::ast::Span::default, |r| r.span)
+            .map(|r| r.span)
+            .or_else(|| p.lines.get(k).map(|l| l.span))
+            .unwrap_or_default()
     };
     let mut diags = names::check(p, &span_of_line);
     let plan = match Plan::new(p) {

@@ -402,7 +402,7 @@ fn classify(p: &Protocol, diags: &mut Vec<Diagnostic>) -> Vec<Store> {
             .rules
             .iter()
             .find(|r| p.lines.get(r.target).is_some_and(|t| t.name == l.name))
-            .map_or_else(Span::default, |r| r.span);
+            .map_or(l.span, |r| r.span);
         let store = match others.as_slice() {
             [] => Store::Scalar,
             [d] => Store::Tracker { dim: *d },
