@@ -25,8 +25,13 @@ pub enum Kind {
     Deliver {
         from: u32,
         to: u32,
+        /// The message as Rust prints it (`Echo(42)`), for diagrams.
         msg: String,
         sent_at: u64,
+        /// The message as structured JSON (its serde form: `{"Echo": 42}`),
+        /// for tools; absent in traces written before it existed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<serde_json::Value>,
     },
     Drop {
         from: u32,

@@ -547,6 +547,7 @@ where
                             to: m.to,
                             msg: format!("{:?}", m.msg),
                             sent_at: 0,
+                            value: serde_json::to_value(&m.msg).ok(),
                         },
                     );
                 }
@@ -571,6 +572,7 @@ where
                             to,
                             msg: format!("{msg:?}"),
                             sent_at: 0,
+                            value: serde_json::to_value(&msg).ok(),
                         },
                     );
                 }

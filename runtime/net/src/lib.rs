@@ -407,7 +407,7 @@ where
                 _ = stop.changed() => break,
                 Some((from, sent_at, msg)) = inbound.recv() => {
                     if tracing_on {
-                        record(&mut trace, Kind::Deliver { from: from.0, to: me.0, msg: format!("{msg:?}"), sent_at });
+                        record(&mut trace, Kind::Deliver { from: from.0, to: me.0, msg: format!("{msg:?}"), sent_at, value: serde_json::to_value(&msg).ok() });
                     }
                     node.on_message(from, msg, &mut fx);
                     // Group commit: handle what else has already arrived,
@@ -415,7 +415,7 @@ where
                     for _ in 1..BATCH {
                         let Ok((from, sent_at, msg)) = inbound.try_recv() else { break };
                         if tracing_on {
-                            record(&mut trace, Kind::Deliver { from: from.0, to: me.0, msg: format!("{msg:?}"), sent_at });
+                            record(&mut trace, Kind::Deliver { from: from.0, to: me.0, msg: format!("{msg:?}"), sent_at, value: serde_json::to_value(&msg).ok() });
                         }
                         node.on_message(from, msg, &mut fx);
                     }
@@ -501,6 +501,7 @@ where
                     to: me.0,
                     msg: format!("{msg:?}"),
                     sent_at: now_ms(),
+                    value: serde_json::to_value(&msg).ok(),
                 };
                 record(&mut trace, kind);
             }

@@ -93,6 +93,7 @@ pub fn svg(title: &str, nodes: usize, trace: &[TraceEvent], opts: DiagramOptions
                 to,
                 msg,
                 sent_at,
+                ..
             } => {
                 if from == to && !opts.self_messages {
                     continue;

@@ -636,6 +636,7 @@ where
                         to: to.0,
                         msg: format!("{msg:?}"),
                         sent_at,
+                        value: serde_json::to_value(&msg).ok(),
                     });
                 }
                 if matches!(
