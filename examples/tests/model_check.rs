@@ -354,3 +354,74 @@ fn a_weakened_resilience_constraint_is_found() {
     .check();
     expect_violation("resilience n > 2f with `?`", &out);
 }
+
+/// n = 7 (f = 2) with two Byzantine voters: too slow for the default
+/// suite; run with `cargo test --release -p rio-examples --test
+/// model_check -- --ignored --nocapture` (figures in docs/checker.md).
+#[test]
+#[ignore]
+fn bracha_n7_with_two_byzantine_voters() {
+    let params = correct::Params {
+        n: 7,
+        f: 2,
+        sender: NodeId(0),
+    };
+    let out = Model::new(7, move |id| {
+        correct::Node::<u64>::new(id, params.clone()).expect("params")
+    })
+    .input(NodeId(0), correct::Input::Bc(1))
+    .byzantine(NodeId(5))
+    .byzantine(NodeId(6))
+    .domain(vec![correct::Message::Echo(2), correct::Message::Ready(2)])
+    .safety("agreement", agreement)
+    .termination("totality", totality)
+    .max_states(state_bound())
+    .max_time(std::time::Duration::from_secs(300))
+    .check();
+    eprintln!("bracha n=7, two byzantine voters (ECHO 2, READY 2): {out}");
+    assert!(out.is_verified(), "{out}");
+}
+
+/// n = 7 (f = 2): Bracha verifies with two Byzantine voters pushing READY
+/// 2, and the amplification threshold one too small (`f`) is found there.
+#[test]
+fn at_n7_bracha_verifies_and_the_small_amplification_bug_is_found() {
+    let params = correct::Params {
+        n: 7,
+        f: 2,
+        sender: NodeId(0),
+    };
+    let out = Model::new(7, move |id| {
+        correct::Node::<u64>::new(id, params.clone()).expect("params")
+    })
+    .input(NodeId(0), correct::Input::Bc(1))
+    .byzantine(NodeId(5))
+    .byzantine(NodeId(6))
+    .domain(vec![correct::Message::Ready(2)])
+    .safety("agreement", agreement)
+    .termination("totality", totality)
+    .max_states(state_bound())
+    .check();
+    eprintln!("bracha n=7, two byzantine voters (READY 2): {out}");
+    assert!(out.is_verified(), "{out}");
+
+    use bracha_bugs::weak_too_small as bug;
+    let params = bug::Params {
+        n: 7,
+        f: 2,
+        sender: NodeId(0),
+    };
+    let out = Model::new(7, move |id| {
+        bug::Node::<u64>::new(id, params.clone()).expect("params")
+    })
+    .input(NodeId(0), bug::Input::Bc(1))
+    .byzantine(NodeId(5))
+    .byzantine(NodeId(6))
+    .domain(vec![bug::Message::Ready(2)])
+    .safety("agreement", agreement)
+    .termination("validity", validity("Dlvr(1)"))
+    .max_states(state_bound())
+    .search(Search::Dfs)
+    .check();
+    expect_violation("n = 7, amplification threshold f", &out);
+}
