@@ -16,7 +16,7 @@
 
 use crate::ir::{Cross, Ex, Protocol, Rule};
 use rio_lang::ast::Range;
-use rio_lang::graph::{LineDomain, LineKind, NodeTerm};
+use rio_lang::graph::{LineDomain, LineKind};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
@@ -128,13 +128,6 @@ fn domain(d: &LineDomain) -> String {
     }
 }
 
-fn node(t: &NodeTerm) -> String {
-    match t {
-        NodeTerm::Param(p) | NodeTerm::Var(p) => p.clone(),
-        NodeTerm::Leader(l) => format!("leader({l})"),
-    }
-}
-
 /// The component's label (what it computes, where, for which family) and
 /// whether it is a choice point.
 fn component_label(p: &Protocol, r: &Rule) -> (String, bool) {
@@ -145,7 +138,7 @@ fn component_label(p: &Protocol, r: &Rule) -> (String, bool) {
     let what = match &r.cross {
         Cross::Local => what,
         Cross::Broadcast => format!("broadcast({what})"),
-        Cross::Link(to) => format!("link({what}, {})", node(to)),
+        Cross::Link(to) => format!("link({what}, {to})"),
     };
     let target = p.lines.get(r.target).map_or("", |l| l.name.as_str());
     let families: Vec<String> = r
@@ -157,7 +150,7 @@ fn component_label(p: &Protocol, r: &Rule) -> (String, bool) {
             None => v.clone(),
         })
         .collect();
-    let mut label = format!("{target} = {what}\n@{}", node(&r.exec));
+    let mut label = format!("{target} = {what}\n@{}", r.exec);
     if !families.is_empty() {
         let _ = write!(label, "  for {}", families.join(", "));
     }
@@ -169,7 +162,7 @@ fn describe(e: &Ex) -> (String, bool) {
     match e {
         Ex::Ref { .. } => ("copy".into(), false),
         Ex::Const { .. } => ("{ const }".into(), false),
-        Ex::NodeId(t) => (format!("id of {}", node(t)), false),
+        Ex::NodeId(t) => (format!("id of {t}"), false),
         Ex::Fn { name, .. } => (format!("{name}(..)"), false),
         Ex::Quorum { k, .. } => (format!("quorum({k})"), false),
         Ex::Collect { k, .. } => (format!("collect(?, {k})"), true),

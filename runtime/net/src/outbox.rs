@@ -81,12 +81,6 @@ impl Outbox {
         lost.then_some(count)
     }
 
-    /// Notes that frame `seq` was written to a connection.
-    pub fn wrote(&self, seq: u64) {
-        let mut f = self.lock();
-        f.written = f.written.max(seq.saturating_add(1));
-    }
-
     /// The sequence number of the oldest retained frame (where a new
     /// connection starts).
     pub fn oldest(&self) -> u64 {
@@ -96,8 +90,8 @@ impl Outbox {
 
     /// The first retained frame with sequence number `>= seq`, and its
     /// number (a cheap clone: frames are shared, not copied). `wrote` notes,
-    /// under the same lock, that frame `wrote` was written (see
-    /// [`Outbox::wrote`]).
+    /// under the same lock, that frame `wrote` was written to a connection:
+    /// evicting it later is routine, not a loss.
     pub fn get_from(&self, seq: u64, wrote: Option<u64>) -> Option<(u64, Bytes)> {
         let mut f = self.lock();
         if let Some(w) = wrote {
@@ -143,7 +137,7 @@ mod tests {
         assert_eq!(o.get_from(12, None).map(|f| f.0), Some(12));
         assert_eq!(o.get_from(RETAIN_FRAMES as u64 + 10, None), None);
         // Evicting frames that were written is routine, not a loss.
-        o.wrote(RETAIN_FRAMES as u64 + 9);
+        let _ = o.get_from(0, Some(RETAIN_FRAMES as u64 + 9));
         assert_eq!(o.push(Bytes::from(vec![0; 8])), None);
     }
 
