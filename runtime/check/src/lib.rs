@@ -212,6 +212,9 @@ struct State<N: Node> {
     /// Pending timers: (node, id), sorted.
     timers: Vec<(u32, u64)>,
     outputs: Vec<(NodeId, N::Output)>,
+    /// The outputs as a set, `(node, printed output)` sorted: what the
+    /// fingerprint hashes (kept as outputs arrive, not rebuilt per state).
+    output_set: Vec<(NodeId, String)>,
 }
 
 impl<N: Node> Clone for State<N> {
@@ -224,6 +227,7 @@ impl<N: Node> Clone for State<N> {
             pool: self.pool.clone(),
             timers: self.timers.clone(),
             outputs: self.outputs.clone(),
+            output_set: self.output_set.clone(),
         }
     }
 }
@@ -249,13 +253,7 @@ impl<N: Node> State<N> {
         self.timers.hash(&mut h);
         // Outputs as a set: properties may not depend on their order
         // across nodes (see the crate docs).
-        let mut outs: Vec<(NodeId, String)> = self
-            .outputs
-            .iter()
-            .map(|(id, o)| (*id, format!("{o:?}")))
-            .collect();
-        outs.sort();
-        outs.hash(&mut h);
+        self.output_set.hash(&mut h);
         h.finish()
     }
 
@@ -429,15 +427,19 @@ where
         s.timers.dedup();
         let mut trace = trace;
         for o in fx.outputs.drain(..) {
+            let printed = format!("{o:?}");
             if let Some(t) = trace.as_deref_mut() {
                 push(
                     t,
                     Kind::Output {
                         node: me,
-                        output: format!("{o:?}"),
+                        output: printed.clone(),
                     },
                 );
             }
+            let entry = (NodeId(me), printed);
+            let at = s.output_set.partition_point(|x| *x < entry);
+            s.output_set.insert(at, entry);
             s.outputs.push((NodeId(me), o));
         }
         fx.evidence.clear();
@@ -456,6 +458,7 @@ where
             pool: Vec::new(),
             timers: Vec::new(),
             outputs: Vec::new(),
+            output_set: Vec::new(),
         };
         for (b, is_byz) in self.byzantine.iter().enumerate() {
             if !is_byz {
