@@ -53,26 +53,32 @@ fn validity<O: std::fmt::Debug>(want: &'static str) -> impl Fn(&View<'_, O>) -> 
 /// the messages `domain` builds (from the module's `Message` type); the
 /// sender (node 0) inputs 1 when it is correct.
 macro_rules! bracha_model {
-    ($m:path, $byz:expr, |$M:ident| $domain:expr) => {{
+    ($m:path, $byz:expr, |$M:ident| $domain:expr) => {
+        bracha_model!($m, n = 4, byz = [$byz], |$M| $domain)
+    };
+    // `n` nodes with `f = (n - 1) / 3`; the sender inputs 1 unless it is
+    // among the Byzantine nodes.
+    ($m:path, n = $n:expr, byz = [$($byz:expr),+], |$M:ident| $domain:expr) => {{
         use $m as g;
         type $M = g::Message<u64>;
+        let n: usize = $n;
         let params = g::Params {
-            n: 4,
-            f: 1,
+            n,
+            f: (n - 1) / 3,
             sender: NodeId(0),
         };
-        let byz: NodeId = $byz;
+        let byz: Vec<NodeId> = vec![$($byz),+];
         let domain: Vec<$M> = $domain;
-        let mut m = Model::new(4, move |id| {
-            g::Node::<u64>::new(id, params.clone()).expect("params")
-        })
-        .byzantine(byz)
-        .domain(domain)
-        .safety("agreement", agreement)
-        .termination("totality", totality)
-        .max_states(state_bound())
-        .max_time(std::time::Duration::from_secs(120));
-        if byz != NodeId(0) {
+        let mut m = Model::new(n, move |id| g::Node::<u64>::new(id, params.clone()).expect("params"))
+            .domain(domain)
+            .safety("agreement", agreement)
+            .termination("totality", totality)
+            .max_states(state_bound())
+            .max_time(std::time::Duration::from_secs(120));
+        for b in &byz {
+            m = m.byzantine(*b);
+        }
+        if !byz.contains(&NodeId(0)) {
             m = m.input(NodeId(0), g::Input::Bc(1));
         }
         m
@@ -361,21 +367,10 @@ fn a_weakened_resilience_constraint_is_found() {
 #[test]
 #[ignore]
 fn bracha_n7_with_two_byzantine_voters() {
-    let params = correct::Params {
-        n: 7,
-        f: 2,
-        sender: NodeId(0),
-    };
-    let out = Model::new(7, move |id| {
-        correct::Node::<u64>::new(id, params.clone()).expect("params")
-    })
-    .input(NodeId(0), correct::Input::Bc(1))
-    .byzantine(NodeId(5))
-    .byzantine(NodeId(6))
-    .domain(vec![correct::Message::Echo(2), correct::Message::Ready(2)])
-    .safety("agreement", agreement)
-    .termination("totality", totality)
-    .max_states(state_bound())
+    let out = bracha_model!(correct, n = 7, byz = [NodeId(5), NodeId(6)], |M| vec![
+        M::Echo(2),
+        M::Ready(2)
+    ])
     .max_time(std::time::Duration::from_secs(300))
     .check();
     eprintln!("bracha n=7, two byzantine voters (ECHO 2, READY 2): {out}");
@@ -386,41 +381,19 @@ fn bracha_n7_with_two_byzantine_voters() {
 /// 2, and the amplification threshold one too small (`f`) is found there.
 #[test]
 fn at_n7_bracha_verifies_and_the_small_amplification_bug_is_found() {
-    let params = correct::Params {
-        n: 7,
-        f: 2,
-        sender: NodeId(0),
-    };
-    let out = Model::new(7, move |id| {
-        correct::Node::<u64>::new(id, params.clone()).expect("params")
-    })
-    .input(NodeId(0), correct::Input::Bc(1))
-    .byzantine(NodeId(5))
-    .byzantine(NodeId(6))
-    .domain(vec![correct::Message::Ready(2)])
-    .safety("agreement", agreement)
-    .termination("totality", totality)
-    .max_states(state_bound())
+    let out = bracha_model!(correct, n = 7, byz = [NodeId(5), NodeId(6)], |M| vec![
+        M::Ready(2)
+    ])
     .check();
     eprintln!("bracha n=7, two byzantine voters (READY 2): {out}");
     assert!(out.is_verified(), "{out}");
-
-    use bracha_bugs::weak_too_small as bug;
-    let params = bug::Params {
-        n: 7,
-        f: 2,
-        sender: NodeId(0),
-    };
-    let out = Model::new(7, move |id| {
-        bug::Node::<u64>::new(id, params.clone()).expect("params")
-    })
-    .input(NodeId(0), bug::Input::Bc(1))
-    .byzantine(NodeId(5))
-    .byzantine(NodeId(6))
-    .domain(vec![bug::Message::Ready(2)])
-    .safety("agreement", agreement)
+    let out = bracha_model!(
+        bracha_bugs::weak_too_small,
+        n = 7,
+        byz = [NodeId(5), NodeId(6)],
+        |M| vec![M::Ready(2)]
+    )
     .termination("validity", validity("Dlvr(1)"))
-    .max_states(state_bound())
     .search(Search::Dfs)
     .check();
     expect_violation("n = 7, amplification threshold f", &out);
