@@ -5,8 +5,10 @@
 //! the same runtime trait: the baselines generated nodes are measured against.
 
 pub mod bench;
+pub mod browser;
 pub mod handwritten;
 pub mod properties;
+pub mod scenarios;
 
 /// Nodes generated from `.rio` files by `build.rs`.
 pub mod generated {

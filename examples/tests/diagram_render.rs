@@ -21,49 +21,14 @@ fn diagram_renders_in_headless_chromium() {
     });
     sim.input_at(0, NodeId(0), Input::Bc(1));
     let report = sim.run();
-    let dir = std::env::temp_dir().join(format!("rio-diagram-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let page = dir.join("bracha.html");
-    let png = dir.join("bracha.png");
     let html = rio_sim::diagram::html(
         "Bracha, equivocating sender",
         4,
         &report.trace,
         Default::default(),
     );
-    std::fs::write(&page, html).expect("write page");
-    let chromium = ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|c| {
-            std::process::Command::new(c)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-        .expect("Chromium is required for this test: apt-get install chromium (.ci/run does)");
-    let out = std::process::Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--window-size=1000,1000",
-        ])
-        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
-        .arg(format!("--screenshot={}", png.display()))
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("run chromium");
-    assert!(
-        out.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let png = rio_examples::browser::screenshot("diagram", &html, (1000, 1000))
+        .unwrap_or_else(|e| panic!("{e}"));
     let bytes = std::fs::read(&png).expect("screenshot written");
     assert_eq!(
         bytes.get(..8),

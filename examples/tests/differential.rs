@@ -45,7 +45,7 @@ fn outputs(r: &Report) -> Vec<(u32, u64, String)> {
     r.trace
         .iter()
         .filter_map(|e| match &e.kind {
-            Kind::Output { node, output } => Some((*node, e.t, output.clone())),
+            Kind::Output { node, output, .. } => Some((*node, e.t, output.clone())),
             _ => None,
         })
         .collect()

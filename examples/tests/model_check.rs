@@ -175,10 +175,43 @@ fn every_seeded_bracha_bug_is_found_with_a_trace() {
     ];
     for (name, out) in &cases {
         let trace = expect_violation(name, out);
-        // The counterexample renders as a sequence diagram.
+        // The counterexample renders as a sequence diagram and in the
+        // trace viewer, where every delivered message is an arrow from the
+        // step that sent it.
         let svg =
             rio_sim::diagram::svg(name, 4, &trace, rio_sim::diagram::DiagramOptions::default());
         assert!(svg.contains("<svg"), "{name}");
+        for e in &trace {
+            if let rio_sim::Kind::Deliver { sent_step, .. } = &e.kind {
+                assert!(
+                    sent_step.is_some_and(|s| s < e.step),
+                    "{name}: {e:?} has no earlier sending step"
+                );
+            }
+        }
+        if name.starts_with("weak") {
+            let page = rio_sim::viewer::html_in(name, 4, "step", &trace);
+            let v = rio_examples::browser::check_page(
+                "checker-trace",
+                &page,
+                r#"
+const arrows = [...document.querySelectorAll('#rio-svg line.msg, #rio-svg path.msg')];
+report({
+  snap: snapshot(),
+  arrows: arrows.length,
+  backwards: arrows.filter((a) => a.tagName === 'line' && +a.getAttribute('y1') > +a.getAttribute('y2')).length,
+  violation: [...document.querySelectorAll('#rio-svg text.violation-text')].map((t) => t.textContent),
+});
+"#,
+                (1400, 8000),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(v["snap"]["overlaps"], serde_json::json!([]), "{v}");
+            assert!(v["arrows"].as_u64().unwrap_or(0) > 5, "{v}");
+            assert_eq!(v["backwards"], 0, "{v}");
+            let violation = v["violation"][0].as_str().unwrap_or("");
+            assert!(violation.starts_with("violation of"), "{v}");
+        }
     }
 }
 

@@ -168,7 +168,7 @@ fn a_violation_reports_step_seed_replay_command_and_diagram() {
     let text = panic.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(text.contains("seed: 5"), "{text}");
     assert!(text.contains("RIO_SEED=5 cargo test"), "{text}");
-    assert!(text.contains("rio-sim-5.svg"), "{text}");
+    assert!(text.contains("rio-sim-5.html"), "{text}");
 }
 
 #[test]

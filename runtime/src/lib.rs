@@ -234,6 +234,31 @@ pub trait Node: Clone + Eq + Hash + Debug {
     {
         FaultModel::Byzantine
     }
+    /// The line and instance key of a message, for traces. Generated nodes
+    /// answer from [`Slotted`]; a hand-written node may leave it `None`.
+    fn message_slot(msg: &Self::Message) -> Option<trace::Slot>
+    where
+        Self: Sized,
+    {
+        let _ = msg;
+        None
+    }
+    /// The line and instance key of an input, for traces.
+    fn input_slot(input: &Self::Input) -> Option<trace::Slot>
+    where
+        Self: Sized,
+    {
+        let _ = input;
+        None
+    }
+    /// The line and instance key of an output, for traces.
+    fn output_slot(output: &Self::Output) -> Option<trace::Slot>
+    where
+        Self: Sized,
+    {
+        let _ = output;
+        None
+    }
     /// Called once by every driver before any other event (and again after
     /// a restart, on the fresh node): rules that wait on no message or input
     /// — constants, timers on constants — fire here.

@@ -21,6 +21,8 @@ pub enum Kind {
     Input {
         node: u32,
         input: String,
+        #[serde(default, flatten, skip_serializing_if = "Option::is_none")]
+        slot: Option<Slot>,
     },
     Deliver {
         from: u32,
@@ -28,20 +30,44 @@ pub enum Kind {
         /// The message as Rust prints it (`Echo(42)`), for diagrams.
         msg: String,
         sent_at: u64,
+        /// The step that sent it, where the writer knows it (the simulator
+        /// and the checker; a network node numbers its own steps only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sent_step: Option<u64>,
         /// The message as structured JSON (its serde form: `{"Echo": 42}`),
         /// for tools; absent in traces written before it existed.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         value: Option<serde_json::Value>,
+        /// The line and instance key it belongs to (generated nodes).
+        #[serde(default, flatten, skip_serializing_if = "Option::is_none")]
+        slot: Option<Slot>,
+        /// Sent by a Byzantine node in place of (or beside) what the
+        /// protocol would have sent: an equivocation or a forgery.
+        #[serde(default, skip_serializing_if = "is_false")]
+        forged: bool,
     },
+    /// A message that never arrived. Lost and partitioned messages are
+    /// recorded when sent; messages to a crashed node when they arrive.
     Drop {
         from: u32,
         to: u32,
         msg: String,
         reason: String,
+        /// When it was sent, where that is not the event's own time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sent_at: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sent_step: Option<u64>,
+        #[serde(default, flatten, skip_serializing_if = "Option::is_none")]
+        slot: Option<Slot>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        forged: bool,
     },
     Output {
         node: u32,
         output: String,
+        #[serde(default, flatten, skip_serializing_if = "Option::is_none")]
+        slot: Option<Slot>,
     },
     Timer {
         node: u32,
@@ -60,6 +86,29 @@ pub enum Kind {
         property: String,
         detail: String,
     },
+}
+
+/// The line a message or output belongs to and its instance key (slot,
+/// height, round, ...; empty for a line without a family), as generated
+/// nodes report them ([`crate::Node::message_slot`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Slot {
+    pub line: String,
+    pub key: Vec<u64>,
+}
+
+impl Slot {
+    /// The slot of a `(line, key)` pair as [`crate::Slotted`] reports it.
+    pub fn of((line, key): (&str, &[u64])) -> Slot {
+        Slot {
+            line: line.to_string(),
+            key: key.to_vec(),
+        }
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Events as JSON lines (one object per line, newline-terminated).

@@ -212,6 +212,18 @@ impl Gen<'_> {
 
                 #fault_model
 
+                fn message_slot(msg: &Message #gen) -> ::core::option::Option<#rt::trace::Slot> {
+                    ::core::option::Option::Some(#rt::trace::Slot::of(#rt::Slotted::slot(msg)))
+                }
+
+                fn input_slot(input: &Input #gen) -> ::core::option::Option<#rt::trace::Slot> {
+                    ::core::option::Option::Some(#rt::trace::Slot::of(#rt::Slotted::slot(input)))
+                }
+
+                fn output_slot(output: &Output #gen) -> ::core::option::Option<#rt::trace::Slot> {
+                    ::core::option::Option::Some(#rt::trace::Slot::of(#rt::Slotted::slot(output)))
+                }
+
                 fn on_start(&mut self, out: &mut #fx) {
                     self.dirty0 = START0;
                     self.step(out);

@@ -205,7 +205,7 @@ impl Gen<'_> {
         }
     }
 
-    /// `Slotted` for `Message` and `Output`: each value's line and key.
+    /// `Slotted` for `Message`, `Input` and `Output`: each value's line and key.
     fn slotted_impls(&self) -> TokenStream {
         let rt = self.rt;
         let gen = self.generics();
@@ -237,10 +237,19 @@ impl Gen<'_> {
             .filter(|l| l.kind == LineKind::Output)
             .collect();
         let out_types: Vec<&str> = out_lines.iter().map(|l| l.ty.as_str()).collect();
+        let in_lines: Vec<&Line> = self
+            .p
+            .lines
+            .iter()
+            .filter(|l| l.kind == LineKind::Input)
+            .collect();
+        let in_types: Vec<&str> = in_lines.iter().map(|l| l.ty.as_str()).collect();
         let msg_phantom = !self.phantom(&msg_types, true).is_empty();
         let out_phantom = !self.phantom(&out_types, false).is_empty();
+        let in_phantom = !self.phantom(&in_types, false).is_empty();
         let msg_arms = arms(quote!(Message), msg_lines, msg_phantom);
         let out_arms = arms(quote!(Output), out_lines, out_phantom);
+        let in_arms = arms(quote!(Input), in_lines, in_phantom);
         let body = |arms: Vec<TokenStream>| {
             if arms.is_empty() {
                 quote!(match *self {})
@@ -248,8 +257,11 @@ impl Gen<'_> {
                 quote!(match self { #(#arms)* })
             }
         };
-        let (mb, ob) = (body(msg_arms), body(out_arms));
+        let (mb, ob, ib) = (body(msg_arms), body(out_arms), body(in_arms));
         quote! {
+            impl #bounds #rt::Slotted for Input #gen {
+                fn slot(&self) -> (&'static str, &[u64]) { #ib }
+            }
             impl #bounds #rt::Slotted for Message #gen {
                 fn slot(&self) -> (&'static str, &[u64]) { #mb }
             }

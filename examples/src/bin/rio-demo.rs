@@ -1,12 +1,12 @@
 //! The README's main command: simulates protocols compiled from `.rio` files
 //! under faults in the deterministic simulator, prints what happened, and
-//! writes the trace (JSON lines) and sequence diagrams (SVG, HTML).
+//! writes the trace (JSON lines), a static sequence diagram (SVG) and the
+//! interactive trace viewer (HTML) of each run.
 //!
 //! `cargo run -p rio-examples --bin rio-demo [SEED]` (default seed 1; the
 //! same seed prints and writes the same thing, byte for byte).
 
 use rio_examples::generated::bracha::{Input, Node, Output, Params};
-use rio_examples::generated::slots::slots;
 use rio_runtime::NodeId;
 use rio_sim::{Byzantine, Config, Fault, Report, Sim};
 use std::path::Path;
@@ -15,10 +15,7 @@ fn write(dir: &Path, name: &str, title: &str, report: &Report) {
     let _ = std::fs::create_dir_all(dir);
     let files = [
         (format!("{name}.svg"), report.diagram(title)),
-        (
-            format!("{name}.html"),
-            rio_sim::diagram::html(title, report.nodes, &report.trace, Default::default()),
-        ),
+        (format!("{name}.html"), report.viewer(title)),
         (format!("{name}.trace.jsonl"), report.trace_jsonl()),
     ];
     for (file, text) in files {
@@ -67,7 +64,7 @@ fn bracha(seed: u64, dir: &Path, name: &str, faulty: NodeId, fault: Fault, what:
             .trace
             .iter()
             .filter_map(|e| match &e.kind {
-                rio_sim::Kind::Output { node, output } if *node as usize == k => {
+                rio_sim::Kind::Output { node, output, .. } if *node as usize == k => {
                     Some(format!("{output} at {} ms", e.t))
                 }
                 _ => None,
@@ -103,42 +100,14 @@ fn bracha(seed: u64, dir: &Path, name: &str, faulty: NodeId, fault: Fault, what:
 }
 
 fn slots_crashed_leader(seed: u64, dir: &Path) {
-    let n = 4;
     let total = 8;
-    let params = slots::Params { n, f: 1 };
-    let cfg = Config::new(seed)
-        .latency(1, 20)
-        .max_time(5_000)
-        .fault(NodeId(1), Fault::Crash { at: 0 });
-    let mut sim = Sim::new(n, cfg, move |id| {
-        slots::Node::new(id, params.clone()).expect("valid parameters")
-    });
-    for k in [0u32, 2, 3] {
-        sim.input_at(
-            0,
-            NodeId(k),
-            slots::Input::Value {
-                key: [0],
-                value: u64::from(k),
-            },
-        );
-    }
-    sim.react(move |i, o| match o {
-        slots::Output::Decided { key: [s], .. } if s + 1 < total => Some(slots::Input::Value {
-            key: [s + 1],
-            value: (s + 1) * 100 + u64::from(i.0),
-        }),
-        _ => None,
-    });
-    let report = sim.run();
+    let report = rio_examples::scenarios::slots_crashed_leader(seed, total, 5_000);
     println!("Slot sequence, n = 4, rotating leader, node 1 crashed from the start, seed {seed}");
     for s in 0..total {
         let decided = report.trace.iter().find_map(|e| match &e.kind {
-            rio_sim::Kind::Output { node: 0, output }
-                if output.contains(&format!("key: [{s}]")) =>
-            {
-                Some((e.t, output.clone()))
-            }
+            rio_sim::Kind::Output {
+                node: 0, output, ..
+            } if output.contains(&format!("key: [{s}]")) => Some((e.t, output.clone())),
             _ => None,
         });
         let text = match decided {

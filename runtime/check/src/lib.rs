@@ -394,8 +394,9 @@ where
         s: &mut State<N>,
         me: u32,
         fx: &mut Effects<N::Message, N::Output>,
-        trace: Option<&mut Vec<TraceEvent>>,
+        trace: Option<&mut Tracer>,
     ) {
+        let mut trace = trace;
         for (dest, msg) in fx.sends.drain(..) {
             let targets: Vec<u32> = match dest {
                 Dest::All => (0..self.n).filter_map(|k| u32::try_from(k).ok()).collect(),
@@ -411,6 +412,10 @@ where
                 {
                     continue;
                 }
+                if let Some(t) = trace.as_deref_mut() {
+                    let now = t.now();
+                    t.sent.push((me, to, key, now));
+                }
                 s.net.push(InFlight {
                     to,
                     from: me,
@@ -425,7 +430,6 @@ where
         }
         s.timers.sort_unstable();
         s.timers.dedup();
-        let mut trace = trace;
         for o in fx.outputs.drain(..) {
             let printed = format!("{o:?}");
             if let Some(t) = trace.as_deref_mut() {
@@ -434,6 +438,7 @@ where
                     Kind::Output {
                         node: me,
                         output: printed.clone(),
+                        slot: N::output_slot(&o),
                     },
                 );
             }
@@ -446,7 +451,7 @@ where
     }
 
     /// The initial states: one per choice of crash-prone nodes.
-    fn initial(&self, trace: Option<&mut Vec<TraceEvent>>, prone: &[bool]) -> State<N> {
+    fn initial(&self, trace: Option<&mut Tracer>, prone: &[bool]) -> State<N> {
         let mut trace = trace;
         let mut s = State {
             nodes: (0..self.n)
@@ -507,6 +512,7 @@ where
                     Kind::Input {
                         node: node.0,
                         input: format!("{input:?}"),
+                        slot: N::input_slot(input),
                     },
                 );
             }
@@ -519,7 +525,7 @@ where
     }
 
     /// Applies one action (recording it when `trace` is given).
-    fn step(&self, s: &mut State<N>, a: Action, trace: Option<&mut Vec<TraceEvent>>) {
+    fn step(&self, s: &mut State<N>, a: Action, trace: Option<&mut Tracer>) {
         let mut trace = trace;
         let mut fx = Effects::default();
         match a {
@@ -528,31 +534,35 @@ where
                     return;
                 }
                 let m = s.net.remove(k);
-                if matches!(a, Action::Lose(_)) {
-                    if let Some(t) = trace.as_deref_mut() {
-                        push(
-                            t,
-                            Kind::Drop {
-                                from: m.from,
-                                to: m.to,
-                                msg: format!("{:?}", m.msg),
-                                reason: "lost".into(),
-                            },
-                        );
-                    }
-                    return;
-                }
                 if let Some(t) = trace.as_deref_mut() {
-                    push(
-                        t,
+                    let sent_step = t.sent_step(m.from, m.to, m.key);
+                    let kind = if matches!(a, Action::Lose(_)) {
+                        Kind::Drop {
+                            from: m.from,
+                            to: m.to,
+                            msg: format!("{:?}", m.msg),
+                            reason: "lost".into(),
+                            sent_at: sent_step,
+                            sent_step,
+                            slot: N::message_slot(&m.msg),
+                            forged: false,
+                        }
+                    } else {
                         Kind::Deliver {
                             from: m.from,
                             to: m.to,
                             msg: format!("{:?}", m.msg),
-                            sent_at: 0,
+                            sent_at: sent_step.unwrap_or(0),
+                            sent_step,
                             value: serde_json::to_value(&m.msg).ok(),
-                        },
-                    );
+                            slot: N::message_slot(&m.msg),
+                            forged: false,
+                        }
+                    };
+                    push(t, kind);
+                }
+                if matches!(a, Action::Lose(_)) {
+                    return;
                 }
                 if let Some(node) = s.nodes.get_mut(m.to as usize) {
                     node.on_message(NodeId(m.from), m.msg, &mut fx);
@@ -574,8 +584,11 @@ where
                             from,
                             to,
                             msg: format!("{msg:?}"),
-                            sent_at: 0,
+                            sent_at: t.now(),
+                            sent_step: Some(t.now()),
                             value: serde_json::to_value(&msg).ok(),
+                            slot: N::message_slot(&msg),
+                            forged: true,
                         },
                     );
                 }
@@ -811,7 +824,7 @@ where
             }
         };
         path.reverse();
-        let mut trace = Vec::new();
+        let mut trace = Tracer::default();
         let prone = roots.get(root).cloned().unwrap_or_default();
         let mut s = self.initial(Some(&mut trace), &prone);
         for a in path {
@@ -824,7 +837,7 @@ where
                 detail: detail.to_string(),
             },
         );
-        trace
+        trace.events
     }
 }
 
@@ -854,9 +867,35 @@ where
     out
 }
 
-fn push(trace: &mut Vec<TraceEvent>, kind: Kind) {
-    let step = trace.len() as u64 + 1;
-    trace.push(TraceEvent {
+/// A counterexample being written: its events, and the messages sent and
+/// not yet delivered with the step that sent them (so that the trace can
+/// say where each delivered message came from, without putting send steps
+/// into the states the search compares).
+#[derive(Default)]
+struct Tracer {
+    events: Vec<TraceEvent>,
+    sent: Vec<(u32, u32, u64, u64)>,
+}
+
+impl Tracer {
+    /// The step of the last event (0 before the first).
+    fn now(&self) -> u64 {
+        self.events.len() as u64
+    }
+
+    /// The step that sent this message, forgotten once asked.
+    fn sent_step(&mut self, from: u32, to: u32, key: u64) -> Option<u64> {
+        let k = self
+            .sent
+            .iter()
+            .position(|&(f, t, m, _)| (f, t, m) == (from, to, key))?;
+        Some(self.sent.remove(k).3)
+    }
+}
+
+fn push(trace: &mut Tracer, kind: Kind) {
+    let step = trace.events.len() as u64 + 1;
+    trace.events.push(TraceEvent {
         step,
         t: step,
         kind,

@@ -407,7 +407,7 @@ where
                 _ = stop.changed() => break,
                 Some((from, sent_at, msg)) = inbound.recv() => {
                     if tracing_on {
-                        record(&mut trace, Kind::Deliver { from: from.0, to: me.0, msg: format!("{msg:?}"), sent_at, value: serde_json::to_value(&msg).ok() });
+                        record(&mut trace, deliver_event(from, me, &msg, sent_at));
                     }
                     node.on_message(from, msg, &mut fx);
                     // Group commit: handle what else has already arrived,
@@ -415,14 +415,14 @@ where
                     for _ in 1..BATCH {
                         let Ok((from, sent_at, msg)) = inbound.try_recv() else { break };
                         if tracing_on {
-                            record(&mut trace, Kind::Deliver { from: from.0, to: me.0, msg: format!("{msg:?}"), sent_at, value: serde_json::to_value(&msg).ok() });
+                            record(&mut trace, deliver_event(from, me, &msg, sent_at));
                         }
                         node.on_message(from, msg, &mut fx);
                     }
                 }
                 Some(input) = inputs.recv() => {
                     if tracing_on {
-                        record(&mut trace, Kind::Input { node: me.0, input: format!("{input:?}") });
+                        record(&mut trace, Kind::Input { node: me.0, input: format!("{input:?}"), slot: N::input_slot(&input) });
                     }
                     node.on_input(input, &mut fx);
                 }
@@ -496,14 +496,7 @@ where
             held_outputs.append(&mut fx.outputs);
             let Some(msg) = local.pop_front() else { break };
             if tracing_on {
-                let kind = Kind::Deliver {
-                    from: me.0,
-                    to: me.0,
-                    msg: format!("{msg:?}"),
-                    sent_at: now_ms(),
-                    value: serde_json::to_value(&msg).ok(),
-                };
-                record(&mut trace, kind);
+                record(&mut trace, deliver_event(me, me, &msg, now_ms()));
             }
             node.on_message(me, msg, &mut fx);
         }
@@ -532,7 +525,15 @@ where
         for o in held_outputs {
             if tracing_on {
                 let output = format!("{o:?}");
-                record(&mut trace, Kind::Output { node: me.0, output });
+                let slot = Some(rio_runtime::trace::Slot::of(o.slot()));
+                record(
+                    &mut trace,
+                    Kind::Output {
+                        node: me.0,
+                        output,
+                        slot,
+                    },
+                );
             }
             if outputs.send(o).await.is_err() {
                 warn!(node = me.0, "application dropped the output channel");
@@ -634,6 +635,26 @@ async fn next_frame(f: &mut Framed<TcpStream, LengthDelimitedCodec>) -> Result<V
 /// would contradict itself after a restart), an output delivered before is
 /// dropped; the rest is recorded (and synced, once per batch, before
 /// anything leaves the node).
+/// The trace event of a delivered message (a network node knows when it was
+/// sent, on the cluster's clock, but not by which of the sender's steps).
+fn deliver_event<M: Slotted + Serialize + std::fmt::Debug>(
+    from: NodeId,
+    to: NodeId,
+    msg: &M,
+    sent_at: u64,
+) -> Kind {
+    Kind::Deliver {
+        from: from.0,
+        to: to.0,
+        msg: format!("{msg:?}"),
+        sent_at,
+        sent_step: None,
+        value: serde_json::to_value(msg).ok(),
+        slot: Some(rio_runtime::trace::Slot::of(msg.slot())),
+        forged: false,
+    }
+}
+
 fn make_durable<M: Slotted + Serialize, O: Slotted>(
     d: &mut Durable,
     me: NodeId,

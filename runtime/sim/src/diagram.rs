@@ -117,6 +117,7 @@ pub fn svg(title: &str, nodes: usize, trace: &[TraceEvent], opts: DiagramOptions
                 to,
                 msg,
                 reason,
+                ..
             } => {
                 if from == to && !opts.self_messages {
                     continue;
@@ -131,7 +132,7 @@ pub fn svg(title: &str, nodes: usize, trace: &[TraceEvent], opts: DiagramOptions
                     msg = esc(msg)
                 );
             }
-            Kind::Output { node, output } => {
+            Kind::Output { node, output, .. } => {
                 let _ = write!(
                     s,
                     r##"<g><circle cx="{cx}" cy="{cy}" r="5" fill="#2a2"/><text x="{tx}" y="{ty}" fill="#161">{label}</text></g>"##,

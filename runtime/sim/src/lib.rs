@@ -22,6 +22,7 @@ mod calendar;
 mod config;
 pub mod diagram;
 pub mod sweep;
+pub mod viewer;
 
 use calendar::{Calendar, ForcedChooser, SeededChooser};
 pub use config::{Byzantine, Choices, Config, Fault, Latency, Partition};
@@ -105,16 +106,19 @@ impl Report {
             diagram::DiagramOptions::default(),
         )
     }
+    /// The trace as an interactive page ([`viewer`]).
+    pub fn viewer(&self, title: &str) -> String {
+        viewer::html(title, self.nodes, &self.trace)
+    }
     /// Panics with the violation, its seed, the replay command and the path
-    /// of a sequence diagram written to the temporary directory.
+    /// of the trace viewer page written to the temporary directory.
     pub fn assert_ok(&self) {
         if let Some(v) = &self.violation {
-            let path = std::env::temp_dir().join(format!("rio-sim-{}.svg", self.seed));
+            let path = std::env::temp_dir().join(format!("rio-sim-{}.html", self.seed));
             let written =
-                std::fs::write(&path, self.diagram(&format!("violation of {}", v.property)))
-                    .is_ok();
+                std::fs::write(&path, self.viewer(&format!("violation of {}", v.property))).is_ok();
             panic!(
-                "property `{}` violated at step {} (t = {} ms): {}\n  seed: {}\n  replay: {}\n  diagram: {}",
+                "property `{}` violated at step {} (t = {} ms): {}\n  seed: {}\n  replay: {}\n  trace: {}",
                 v.property,
                 v.step,
                 v.time,
@@ -136,6 +140,8 @@ enum Ev<N: Node> {
         to: NodeId,
         msg: N::Message,
         sent_at: u64,
+        sent_step: u64,
+        forged: bool,
     },
     Timer {
         node: NodeId,
@@ -345,7 +351,7 @@ where
     }
 
     /// Puts one message on the network.
-    fn transmit(&mut self, from: NodeId, to: NodeId, msg: N::Message) {
+    fn transmit(&mut self, from: NodeId, to: NodeId, msg: N::Message, forged: bool) {
         let reason = if self.partitioned(from, to) {
             Some("partition")
         } else if self.cfg.loss > 0.0 && self.net.gen_bool(self.cfg.loss) {
@@ -355,16 +361,25 @@ where
         };
         if let Some(reason) = reason {
             self.dropped += 1;
-            let msg = if self.cfg.trace {
+            let text = if self.cfg.trace {
                 format!("{msg:?}")
             } else {
                 String::new()
             };
+            let slot = if self.cfg.trace {
+                N::message_slot(&msg)
+            } else {
+                None
+            };
             self.record(Kind::Drop {
                 from: from.0,
                 to: to.0,
-                msg,
+                msg: text,
                 reason: reason.to_string(),
+                sent_at: None,
+                sent_step: None,
+                slot,
+                forged,
             });
             return;
         }
@@ -389,6 +404,8 @@ where
                     to,
                     msg: msg.clone(),
                     sent_at,
+                    sent_step: self.step,
+                    forged,
                 },
             );
         }
@@ -426,13 +443,15 @@ where
                     Some(Byzantine::Silent) => {}
                     Some(Byzantine::Equivocate) => {
                         let forged = msg.forge_like(&mut self.adversary);
-                        self.transmit(from, to, forged);
+                        let differs = forged != msg;
+                        self.transmit(from, to, forged, differs);
                     }
                     Some(Byzantine::Split) if k >= n / 2 => {
                         let alt = alternative.clone().unwrap_or_else(|| msg.clone());
-                        self.transmit(from, to, alt);
+                        let differs = alt != msg;
+                        self.transmit(from, to, alt, differs);
                     }
-                    _ => self.transmit(from, to, msg.clone()),
+                    _ => self.transmit(from, to, msg.clone(), false),
                 }
             }
         }
@@ -469,6 +488,7 @@ where
                 self.record(Kind::Output {
                     node: from.0,
                     output: format!("{o:?}"),
+                    slot: N::output_slot(&o),
                 });
             }
             if let Some(react) = &mut self.react {
@@ -491,6 +511,7 @@ where
             self.record(Kind::Input {
                 node: node.0,
                 input: format!("{input:?}"),
+                slot: N::input_slot(&input),
             });
         }
         self.effects.clear();
@@ -613,20 +634,23 @@ where
                 to,
                 msg,
                 sent_at,
+                sent_step,
+                forged,
             } => {
                 if !self.up.get(to.index()).copied().unwrap_or(false) {
                     self.dropped += 1;
-                    let text = if self.cfg.trace {
-                        format!("{msg:?}")
-                    } else {
-                        String::new()
-                    };
-                    self.record(Kind::Drop {
-                        from: from.0,
-                        to: to.0,
-                        msg: text,
-                        reason: "crashed".to_string(),
-                    });
+                    if self.cfg.trace {
+                        self.record(Kind::Drop {
+                            from: from.0,
+                            to: to.0,
+                            msg: format!("{msg:?}"),
+                            reason: "crashed".to_string(),
+                            sent_at: Some(sent_at),
+                            sent_step: Some(sent_step),
+                            slot: N::message_slot(&msg),
+                            forged,
+                        });
+                    }
                     return;
                 }
                 self.delivered += 1;
@@ -636,7 +660,10 @@ where
                         to: to.0,
                         msg: format!("{msg:?}"),
                         sent_at,
+                        sent_step: Some(sent_step),
                         value: serde_json::to_value(&msg).ok(),
+                        slot: N::message_slot(&msg),
+                        forged,
                     });
                 }
                 if matches!(
@@ -722,7 +749,8 @@ where
                     _ => (None, 0),
                 };
                 if let Some(m) = msg {
-                    self.transmit(node, to, m);
+                    // Random forgeries and replays are the adversary's own.
+                    self.transmit(node, to, m, true);
                 }
                 if every > 0 {
                     self.schedule(self.now + every, Ev::Adversary(node));
