@@ -218,3 +218,66 @@ fn trace_deliveries_carry_structured_values() {
     let back = rio_runtime::trace::from_jsonl(&r.trace_jsonl()).expect("parses");
     assert_eq!(back, r.trace);
 }
+
+/// Inputs and outputs trace as structured JSON where their type is
+/// `Serialize`, and as their printed form only where it is not.
+mod values {
+    /// A type that is not `Serialize`: outputs of it still trace.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    pub struct Opaque(pub u64);
+
+    pub fn wrap(v: u64) -> Opaque {
+        Opaque(v)
+    }
+
+    rio_macros::protocol! {
+        fn wrap(v: u64) -> Opaque;
+
+        protocol Values(nodes n, faults f) where n > 3 * f {
+            in  put[s][i]: u64 at i
+            out plain[s][i]: u64 at i
+            out opaque[s][i]: Opaque at i
+
+            for s in 0.. {
+                for i in nodes {
+                    plain[s][i] = put[s][i] at i
+                    opaque[s][i] = wrap(put[s][i]) at i
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn inputs_and_outputs_trace_as_structured_json_where_serializable() {
+    use values::values::{Input, Node, Params};
+    let mut sim = Sim::new(4, Config::new(1), |id| {
+        Node::new(id, Params { n: 4, f: 1 }).expect("params")
+    });
+    sim.input_at(
+        0,
+        NodeId(2),
+        Input::Put {
+            key: [7],
+            value: 42,
+        },
+    );
+    let report = sim.run();
+    let lines: Vec<String> = report
+        .trace
+        .iter()
+        .map(|e| serde_json::to_string(e).expect("json"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            r#"{"step":1,"t":0,"event":"input","node":2,"input":"Put { key: [7], value: 42 }","value":42,"line":"put","key":[7]}"#,
+            r#"{"step":1,"t":0,"event":"output","node":2,"output":"Plain { key: [7], value: 42 }","value":42,"line":"plain","key":[7]}"#,
+            r#"{"step":1,"t":0,"event":"output","node":2,"output":"Opaque { key: [7], value: Opaque(42) }","line":"opaque","key":[7]}"#,
+        ]
+    );
+    assert_eq!(
+        rio_runtime::trace::from_jsonl(&report.trace_jsonl()).expect("parses"),
+        report.trace
+    );
+}

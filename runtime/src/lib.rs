@@ -251,6 +251,23 @@ pub trait Node: Clone + Eq + Hash + Debug {
         let _ = input;
         None
     }
+    /// An input's value as structured JSON, for traces (`None` where its
+    /// type is not `Serialize`, and from hand-written nodes by default).
+    fn input_value(input: &Self::Input) -> Option<trace::JsonValue>
+    where
+        Self: Sized,
+    {
+        let _ = input;
+        None
+    }
+    /// An output's value as structured JSON, for traces.
+    fn output_value(output: &Self::Output) -> Option<trace::JsonValue>
+    where
+        Self: Sized,
+    {
+        let _ = output;
+        None
+    }
     /// The line and instance key of an output, for traces.
     fn output_slot(output: &Self::Output) -> Option<trace::Slot>
     where

@@ -21,6 +21,10 @@ pub enum Kind {
     Input {
         node: u32,
         input: String,
+        /// The input's value as structured JSON, where its type is
+        /// `Serialize` (generated nodes).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<serde_json::Value>,
         #[serde(default, flatten, skip_serializing_if = "Option::is_none")]
         slot: Option<Slot>,
     },
@@ -66,6 +70,10 @@ pub enum Kind {
     Output {
         node: u32,
         output: String,
+        /// The output's value as structured JSON, where its type is
+        /// `Serialize` (generated nodes).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<serde_json::Value>,
         #[serde(default, flatten, skip_serializing_if = "Option::is_none")]
         slot: Option<Slot>,
     },
@@ -106,6 +114,38 @@ impl Slot {
         }
     }
 }
+
+/// Structured JSON of a value whose type may or may not be `Serialize`,
+/// chosen where the type is known (generated code writes
+/// `(&Probe(&v)).rio_json()`): the `Serialize` impl is found first by
+/// method resolution; any other type falls through to `None`. Protocol
+/// types only need `Serialize` where they are sent; outputs and inputs of
+/// other types still trace, as their printed form.
+#[doc(hidden)]
+pub mod json {
+    pub struct Probe<'a, T>(pub &'a T);
+
+    pub trait ViaSerde {
+        fn rio_json(&self) -> Option<serde_json::Value>;
+    }
+    impl<T: serde::Serialize> ViaSerde for Probe<'_, T> {
+        fn rio_json(&self) -> Option<serde_json::Value> {
+            serde_json::to_value(self.0).ok()
+        }
+    }
+
+    pub trait ViaNothing {
+        fn rio_json(&self) -> Option<serde_json::Value>;
+    }
+    impl<T> ViaNothing for &Probe<'_, T> {
+        fn rio_json(&self) -> Option<serde_json::Value> {
+            None
+        }
+    }
+}
+
+/// JSON values, for generated code (which names the runtime only).
+pub type JsonValue = serde_json::Value;
 
 fn is_false(b: &bool) -> bool {
     !*b

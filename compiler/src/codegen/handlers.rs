@@ -164,6 +164,7 @@ impl Gen<'_> {
         };
         let nf = self.n_field();
         let bounds = self.bounds();
+        let value_fns = self.value_json_fns();
         let fault_model = match self.p.fault_model {
             rio_lang::ast::FaultModel::Crash => quote! {
                 fn fault_model() -> #rt::FaultModel {
@@ -215,6 +216,8 @@ impl Gen<'_> {
                 fn message_slot(msg: &Message #gen) -> ::core::option::Option<#rt::trace::Slot> {
                     ::core::option::Option::Some(#rt::trace::Slot::of(#rt::Slotted::slot(msg)))
                 }
+
+                #value_fns
 
                 fn input_slot(input: &Input #gen) -> ::core::option::Option<#rt::trace::Slot> {
                     ::core::option::Option::Some(#rt::trace::Slot::of(#rt::Slotted::slot(input)))

@@ -271,6 +271,59 @@ impl Gen<'_> {
         }
     }
 
+    /// The `Node` methods that give an input's and an output's value as
+    /// structured JSON for traces: through `Serialize` where the line's type
+    /// has it (decided where the type is known), `None` otherwise.
+    pub(super) fn value_json_fns(&self) -> TokenStream {
+        let rt = self.rt;
+        let gen = self.generics();
+        let fns = |kind: LineKind, enum_name: TokenStream, method: TokenStream| {
+            let lines: Vec<&Line> = self.p.lines.iter().filter(|l| l.kind == kind).collect();
+            let types: Vec<&str> = lines.iter().map(|l| l.ty.as_str()).collect();
+            if lines.is_empty() {
+                return quote! {
+                    fn #method(x: &#enum_name #gen) -> ::core::option::Option<#rt::trace::JsonValue> {
+                        match *x {}
+                    }
+                };
+            }
+            // A probe per arm: each arm's value has its own type.
+            let probes: Vec<TokenStream> = lines
+                .iter()
+                .map(|l| {
+                    let v = ident(&variant_name(&l.name));
+                    let pat = if l.arity() == 0 {
+                        quote!(#enum_name::#v(value))
+                    } else {
+                        quote!(#enum_name::#v { value, .. })
+                    };
+                    quote! {
+                        #pat => {
+                            use #rt::trace::json::{ViaNothing as _, ViaSerde as _};
+                            (&#rt::trace::json::Probe(value)).rio_json()
+                        }
+                    }
+                })
+                .collect();
+            let phantom = if self.phantom(&types, false).is_empty() {
+                quote!()
+            } else {
+                quote!(#enum_name::__Phantom(never, _) => match *never {},)
+            };
+            quote! {
+                fn #method(x: &#enum_name #gen) -> ::core::option::Option<#rt::trace::JsonValue> {
+                    match x {
+                        #(#probes)*
+                        #phantom
+                    }
+                }
+            }
+        };
+        let i = fns(LineKind::Input, quote!(Input), quote!(input_value));
+        let o = fns(LineKind::Output, quote!(Output), quote!(output_value));
+        quote!(#i #o)
+    }
+
     /// `ForgeMessage` for the message enum: the adversary, derived from the
     /// message types.
     fn forge_impl(&self) -> TokenStream {

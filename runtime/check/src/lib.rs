@@ -438,6 +438,7 @@ where
                     Kind::Output {
                         node: me,
                         output: printed.clone(),
+                        value: N::output_value(&o),
                         slot: N::output_slot(&o),
                     },
                 );
@@ -512,6 +513,7 @@ where
                     Kind::Input {
                         node: node.0,
                         input: format!("{input:?}"),
+                        value: N::input_value(input),
                         slot: N::input_slot(input),
                     },
                 );

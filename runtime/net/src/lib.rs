@@ -422,7 +422,7 @@ where
                 }
                 Some(input) = inputs.recv() => {
                     if tracing_on {
-                        record(&mut trace, Kind::Input { node: me.0, input: format!("{input:?}"), slot: N::input_slot(&input) });
+                        record(&mut trace, Kind::Input { node: me.0, input: format!("{input:?}"), value: N::input_value(&input), slot: N::input_slot(&input) });
                     }
                     node.on_input(input, &mut fx);
                 }
@@ -531,6 +531,7 @@ where
                     Kind::Output {
                         node: me.0,
                         output,
+                        value: N::output_value(&o),
                         slot,
                     },
                 );

@@ -488,6 +488,7 @@ where
                 self.record(Kind::Output {
                     node: from.0,
                     output: format!("{o:?}"),
+                    value: N::output_value(&o),
                     slot: N::output_slot(&o),
                 });
             }
@@ -511,6 +512,7 @@ where
             self.record(Kind::Input {
                 node: node.0,
                 input: format!("{input:?}"),
+                value: N::input_value(&input),
                 slot: N::input_slot(&input),
             });
         }

@@ -97,6 +97,7 @@ mod tests {
             kind: Kind::Input {
                 node: 0,
                 input: "</script><b>".into(),
+                value: None,
                 slot: None,
             },
         }];

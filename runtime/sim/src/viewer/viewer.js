@@ -374,9 +374,11 @@
       case 'output':
         parts.push(`node ${e.node} outputs` + (e.line !== undefined ? ` on ${e.line}` + (e.keyStr ? ` [${e.keyStr}]` : '') : ''));
         parts.push(e.output);
+        if (e.value !== undefined) parts.push(JSON.stringify(e.value, null, 2));
         break;
       case 'input':
         parts.push(`node ${e.node} gets input`, e.input);
+        if (e.value !== undefined) parts.push(JSON.stringify(e.value, null, 2));
         break;
       case 'timer':
         parts.push(`node ${e.node}: timer ${e.id} fires`);
