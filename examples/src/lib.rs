@@ -4,6 +4,20 @@
 //! [`handwritten`] holds plain-Rust state machines written by hand against
 //! the same runtime trait: the baselines generated nodes are measured against.
 
+/// `println!` for the binaries: output to a closed pipe (`rio-demo | head
+/// -1`) is not an error, so write and ignore failures instead of panicking.
+#[macro_export]
+macro_rules! say {
+    () => {{
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), b"\n");
+    }};
+    ($($t:tt)*) => {{
+        let mut out = std::io::stdout().lock();
+        let _ = std::io::Write::write_fmt(&mut out, format_args!($($t)*));
+        let _ = std::io::Write::write_all(&mut out, b"\n");
+    }};
+}
+
 pub mod bench;
 pub mod browser;
 pub mod handwritten;

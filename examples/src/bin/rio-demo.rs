@@ -21,7 +21,7 @@ fn write(dir: &Path, name: &str, title: &str, report: &Report) {
     for (file, text) in files {
         let path = dir.join(file);
         match std::fs::write(&path, text) {
-            Ok(()) => println!("  wrote {}", path.display()),
+            Ok(()) => rio_examples::say!("  wrote {}", path.display()),
             Err(e) => eprintln!("  cannot write {}: {e}", path.display()),
         }
     }
@@ -46,19 +46,22 @@ fn bracha(seed: u64, dir: &Path, name: &str, faulty: NodeId, fault: Fault, what:
     sim.safety("agreement", rio_examples::properties::agreement);
     sim.eventually("totality", rio_examples::properties::totality);
     let report = sim.run();
-    println!("Bracha's reliable broadcast, n = 4, f = 1, seed {seed}");
-    println!("  {what}");
-    println!("  latency 1-20 ms, 10% of messages duplicated");
-    println!(
+    rio_examples::say!("Bracha's reliable broadcast, n = 4, f = 1, seed {seed}");
+    rio_examples::say!("  {what}");
+    rio_examples::say!("  latency 1-20 ms, 10% of messages duplicated");
+    rio_examples::say!(
         "  {} steps, {} ms simulated, {} messages delivered, {} dropped",
-        report.steps, report.time, report.delivered, report.dropped
+        report.steps,
+        report.time,
+        report.delivered,
+        report.dropped
     );
     let evidence = report
         .trace
         .iter()
         .filter(|e| matches!(e.kind, rio_sim::Kind::Evidence { .. }))
         .count();
-    println!("  evidence of faulty peers recorded by correct nodes: {evidence}");
+    rio_examples::say!("  evidence of faulty peers recorded by correct nodes: {evidence}");
     for k in (0..n).filter(|k| NodeId(*k as u32) != faulty) {
         let outs: Vec<String> = report
             .trace
@@ -70,7 +73,7 @@ fn bracha(seed: u64, dir: &Path, name: &str, faulty: NodeId, fault: Fault, what:
                 _ => None,
             })
             .collect();
-        println!(
+        rio_examples::say!(
             "  node {k}: {}",
             if outs.is_empty() {
                 "did not deliver".to_string()
@@ -80,10 +83,10 @@ fn bracha(seed: u64, dir: &Path, name: &str, faulty: NodeId, fault: Fault, what:
         );
     }
     match &report.violation {
-        None => println!(
+        None => rio_examples::say!(
             "  agreement and totality hold: correct nodes deliver the same value, all or none"
         ),
-        Some(v) => println!(
+        Some(v) => rio_examples::say!(
             "  VIOLATION of {}: {} (replay: {})",
             v.property,
             v.detail,
@@ -102,7 +105,9 @@ fn bracha(seed: u64, dir: &Path, name: &str, faulty: NodeId, fault: Fault, what:
 fn slots_crashed_leader(seed: u64, dir: &Path) {
     let total = 8;
     let report = rio_examples::scenarios::slots_crashed_leader(seed, total, 5_000);
-    println!("Slot sequence, n = 4, rotating leader, node 1 crashed from the start, seed {seed}");
+    rio_examples::say!(
+        "Slot sequence, n = 4, rotating leader, node 1 crashed from the start, seed {seed}"
+    );
     for s in 0..total {
         let decided = report.trace.iter().find_map(|e| match &e.kind {
             rio_sim::Kind::Output {
@@ -115,7 +120,7 @@ fn slots_crashed_leader(seed: u64, dir: &Path) {
             Some((t, o)) => format!("{o} at {t} ms"),
             None => "undecided".into(),
         };
-        println!("  slot {s} (leader {}): {text}", s % 4);
+        rio_examples::say!("  slot {s} (leader {}): {text}", s % 4);
     }
     write(
         dir,
@@ -139,7 +144,7 @@ fn main() {
         Fault::Byzantine(Byzantine::Equivocate),
         "node 0 (the sender) is Byzantine: it equivocates, sending each node a different forged value",
     );
-    println!();
+    rio_examples::say!();
     bracha(
         seed,
         &dir,
@@ -148,6 +153,6 @@ fn main() {
         Fault::Crash { at: 5 },
         "node 3 crashes at 5 ms; the sender is correct",
     );
-    println!();
+    rio_examples::say!();
     slots_crashed_leader(seed, &dir);
 }

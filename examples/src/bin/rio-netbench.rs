@@ -32,7 +32,7 @@ fn gaps(at: &[Instant]) -> Vec<Duration> {
 fn report(name: &str, slots: u64, elapsed: Duration, mut lat: Vec<Duration>) -> f64 {
     lat.sort();
     let rate = slots as f64 / elapsed.as_secs_f64();
-    println!(
+    rio_examples::say!(
         "{name:<10} {slots} slots in {elapsed:.2?}: {rate:>9.0} slots/s; latency p50 {:?}, p90 {:?}, p99 {:?}, max {:?}",
         percentile(&lat, 0.5),
         percentile(&lat, 0.9),
@@ -252,7 +252,7 @@ fn main() {
         let ours = report("rio", slots, e, lat);
         let (e, lat) = rio(slots, true).await;
         let durable = report("rio+state", slots, e, lat);
-        println!(
+        rio_examples::say!(
             "ratio: the limit is {:.2}x faster than Rio (goal: within 2x); durable state costs {:.2}x (goal: within 1.5x)",
             base / ours,
             ours / durable

@@ -74,7 +74,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Keygen => match keypair() {
             Ok((private, public)) => {
-                println!("private_key = \"{private}\"\npublic_key = \"{public}\"");
+                rio_examples::say!("private_key = \"{private}\"\npublic_key = \"{public}\"");
                 ExitCode::SUCCESS
             }
             Err(e) => {
@@ -179,7 +179,7 @@ fn cluster(nodes: u32, base_port: u16, host: &str, dir: &std::path::Path, trace:
             eprintln!("error: cannot write {}: {e}", path.display());
             return ExitCode::FAILURE;
         }
-        println!("wrote {}", path.display());
+        rio_examples::say!("wrote {}", path.display());
     }
     ExitCode::SUCCESS
 }
@@ -220,7 +220,7 @@ async fn run(
             return ExitCode::FAILURE;
         }
     };
-    println!("listening on {}", handle.local_addr);
+    rio_examples::say!("listening on {}", handle.local_addr);
     if let Some(v) = broadcast {
         tokio::time::sleep(Duration::from_millis(300)).await;
         if handle.inputs.send(Input::Bc(v)).await.is_err() {
@@ -247,7 +247,7 @@ async fn run(
             _ = terminated => break,
             o = handle.outputs.recv() => match o {
                 Some(Output::Dlvr(v)) => {
-                    println!("delivered {v}");
+                    rio_examples::say!("delivered {v}");
                     if let Some(ms) = exit_after {
                         tokio::time::sleep(Duration::from_millis(ms)).await;
                         break;

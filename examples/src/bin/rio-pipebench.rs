@@ -131,7 +131,7 @@ fn report(name: &str, total: u64, elapsed: Duration, mut lat: Vec<Duration>) -> 
     let rate = total as f64 / elapsed.as_secs_f64();
     // Each node handles one SEND, n ECHOs and n READYs per broadcast.
     let msgs = rate * (1 + 2 * N) as f64;
-    println!(
+    rio_examples::say!(
         "{name:<10} {total} broadcasts in {elapsed:.2?}: {rate:>8.0}/s, {msgs:>8.0} messages/s per node; latency p50 {:?}, p99 {:?}",
         percentile(&lat, 0.5),
         percentile(&lat, 0.99),
@@ -160,7 +160,7 @@ fn main() {
         let memory = report("rio", total, e, lat);
         let (e, lat) = run(total, window, true).await;
         let durable = report("rio+state", total, e, lat);
-        println!(
+        rio_examples::say!(
             "window {window}: durable state costs {:.2}x in throughput (goal: within 1.5x)",
             memory / durable
         );

@@ -40,8 +40,8 @@ fn main() {
         sim.eventually("totality", rio_examples::properties::totality);
         sim.run()
     });
-    println!("Bracha, n = 4, equivocating sender, {seeds} seeds");
-    print!("{summary}");
+    rio_examples::say!("Bracha, n = 4, equivocating sender, {seeds} seeds");
+    rio_examples::say!("{}", summary.to_string().trim_end());
     if !summary.violations.is_empty() {
         std::process::exit(1);
     }

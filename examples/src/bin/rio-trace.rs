@@ -85,7 +85,7 @@ fn main() -> ExitCode {
         eprintln!("error: cannot write {}: {e}", args.output.display());
         return ExitCode::FAILURE;
     }
-    println!(
+    rio_examples::say!(
         "{} events of {nodes} nodes: {}",
         trace.len(),
         args.output.display()

@@ -91,7 +91,7 @@ fn main() {
     let args = Args::parse();
     let trace = trace(args.events);
     let page = rio_sim::viewer::html("viewer benchmark", 4, &trace);
-    println!(
+    rio_examples::say!(
         "trace: {} events, page {:.1} MB",
         trace.len(),
         page.len() as f64 / 1e6
@@ -117,7 +117,7 @@ fn main() {
         }
         let (s, f) = (numbers(&v["scroll"]), numbers(&v["filter"]));
         worst = s.iter().copied().fold(worst, f64::max);
-        println!(
+        rio_examples::say!(
             "run {run}: first drawing {:.0} ms, redraw after scroll median {:.2} ms (worst {:.2}), refilter median {:.1} ms, {} SVG elements, {} rows",
             v["ready"].as_f64().unwrap_or(f64::NAN),
             median(s.clone()),
@@ -130,7 +130,7 @@ fn main() {
         scroll.push(median(s));
         filter.push(median(f));
     }
-    println!(
+    rio_examples::say!(
         "median of {} runs: first drawing {:.0} ms, scroll redraw {:.2} ms (worst seen {:.2} ms; one frame is 16.7 ms), refilter {:.1} ms",
         args.runs,
         median(ready),
