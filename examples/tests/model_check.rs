@@ -431,3 +431,92 @@ fn at_n7_bracha_verifies_and_the_small_amplification_bug_is_found() {
     .check();
     expect_violation("n = 7, amplification threshold f", &out);
 }
+
+/// Replays a checker counterexample of a Bracha-shaped protocol in the
+/// simulator (the same inputs as `bracha_model!`, the simulator's own
+/// properties) and returns the simulator's report.
+macro_rules! replay_bracha {
+    ($m:path, byz = [$($byz:expr),*], $trace:expr) => {{
+        use $m as g;
+        let params = g::Params {
+            n: 4,
+            f: 1,
+            sender: NodeId(0),
+        };
+        let byz: Vec<NodeId> = vec![$($byz),*];
+        let mut sim = rio_sim::Sim::new(4, rio_sim::Config::new(0).replay($trace), move |id| {
+            g::Node::<u64>::new(id, params.clone()).expect("params")
+        });
+        if !byz.contains(&NodeId(0)) {
+            sim.input_at(0, NodeId(0), g::Input::Bc(1));
+        }
+        sim.safety("agreement", rio_examples::properties::agreement);
+        sim.eventually("totality", rio_examples::properties::totality);
+        sim.run()
+    }};
+}
+
+#[test]
+fn counterexamples_replay_in_the_simulator() {
+    // A safety violation: the replay breaks agreement at the same step.
+    let out = bracha_model!(bracha_bugs::deliver_on_echo, NodeId(0), |M| vec![
+        M::Send(1),
+        M::Send(2),
+        M::Echo(1)
+    ])
+    .check();
+    let trace = expect_violation("delivery on the echo quorum", &out);
+    let property = |out: &Outcome| match &out.verdict {
+        Verdict::Violation { property, .. } => property.clone(),
+        _ => String::new(),
+    };
+    let report = replay_bracha!(
+        bracha_bugs::deliver_on_echo,
+        byz = [NodeId(0)],
+        trace.clone()
+    );
+    assert_eq!(report.diverged, None);
+    let v = report
+        .violation
+        .clone()
+        .expect("the replay violates it too");
+    assert_eq!(v.property, property(&out));
+    // The replay delivers what the checker delivered, in the same order.
+    let deliveries = |t: &[rio_runtime::trace::TraceEvent]| -> Vec<(u32, u32, String)> {
+        t.iter()
+            .filter_map(|e| match &e.kind {
+                rio_sim::Kind::Deliver { from, to, msg, .. } => Some((*from, *to, msg.clone())),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(deliveries(&report.trace), deliveries(&trace));
+    // A termination violation: the replay ends where the checker's final
+    // state was, and totality fails there.
+    let out = bracha_model!(bracha_bugs::weak_too_small, NodeId(3), |M| vec![
+        M::Echo(2),
+        M::Ready(2)
+    ])
+    .check();
+    let trace = expect_violation("weak threshold one too small", &out);
+    let report = replay_bracha!(bracha_bugs::weak_too_small, byz = [NodeId(3)], trace);
+    assert_eq!(report.diverged, None);
+    let v = report.violation.clone().expect("violated in the replay");
+    assert_eq!(v.property, property(&out), "{v:?}");
+    // A script the protocol cannot follow is refused with the step: the
+    // correct protocol never sends what the buggy one did.
+    let out = bracha_model!(bracha_bugs::deliver_on_echo, NodeId(0), |M| vec![
+        M::Send(1),
+        M::Send(2),
+        M::Echo(1)
+    ])
+    .check();
+    let mut trace = expect_violation("delivery on the echo quorum", &out);
+    trace.retain(|e| !matches!(e.kind, rio_sim::Kind::Fault { .. }));
+    let report = replay_bracha!(correct, byz = [], trace);
+    let why = report.diverged.expect("diverges");
+    assert!(
+        why.contains("step") && why.contains("was never sent"),
+        "{why}"
+    );
+}

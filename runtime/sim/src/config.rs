@@ -82,6 +82,8 @@ pub struct Config {
     pub max_steps: u64,
     /// Record the trace (turn off for sweeps).
     pub trace: bool,
+    /// Replay this trace instead of simulating a network ([`Config::replay`]).
+    pub script: Option<Vec<rio_runtime::trace::TraceEvent>>,
 }
 
 impl Config {
@@ -99,6 +101,7 @@ impl Config {
             max_time: 60_000,
             max_steps: 1_000_000,
             trace: true,
+            script: None,
         }
     }
     /// Uses `RIO_SEED` from the environment instead of `seed`, if set (how
@@ -160,6 +163,36 @@ impl Config {
     }
     pub fn no_trace(mut self) -> Self {
         self.trace = false;
+        self
+    }
+    /// Replays a trace (a model checker's counterexample, or a run of the
+    /// simulator itself) instead of simulating a network: nodes start and
+    /// take their inputs at time 0 as usual, then every delivery, loss,
+    /// timer and crash happens exactly as the trace says, in its order, and
+    /// a Byzantine node sends exactly the messages the trace shows it
+    /// sending (decoded from their structured JSON). Choice points take the
+    /// first available option, as in the checker. The nodes the trace
+    /// marks Byzantine become silent Byzantine nodes and the nodes it
+    /// crashes count as faulty for properties. A replay that cannot follow
+    /// the trace (a message the trace delivers was never sent, outputs that
+    /// differ) stops and says where, in [`Report::diverged`](crate::Report).
+    pub fn replay(mut self, trace: Vec<rio_runtime::trace::TraceEvent>) -> Self {
+        use rio_runtime::trace::Kind;
+        for e in &trace {
+            if let Kind::Fault { node, fault } = &e.kind {
+                let fault = if fault.starts_with("byzantine") {
+                    Fault::Byzantine(Byzantine::Silent)
+                } else if fault == "crash" {
+                    // Crashed by the script, never by the clock.
+                    Fault::Crash { at: u64::MAX }
+                } else {
+                    continue;
+                };
+                self.faults.entry(NodeId(*node)).or_insert(fault);
+            }
+        }
+        self.choices = Choices::First;
+        self.script = Some(trace);
         self
     }
 }

@@ -83,6 +83,9 @@ pub struct Report {
     pub trace: Vec<TraceEvent>,
     /// The test that ran it (the thread name), for the replay command.
     pub test: Option<String>,
+    /// A replay ([`Config::replay`]) that could not follow its trace: where
+    /// and why.
+    pub diverged: Option<String>,
 }
 
 impl Report {
@@ -183,6 +186,21 @@ pub struct Sim<N: Node> {
     react: Option<React<N>>,
     delivered: u64,
     dropped: u64,
+    /// Replay mode: messages sent and timers set, held until the script
+    /// releases them.
+    held: Vec<Held<N::Message>>,
+    held_timers: Vec<(NodeId, TimerId, u32)>,
+    replaying: bool,
+}
+
+/// A message sent during a replay, waiting for the script to deliver it.
+struct Held<M> {
+    from: NodeId,
+    to: NodeId,
+    msg: M,
+    sent_at: u64,
+    sent_step: u64,
+    forged: bool,
 }
 
 impl<N: Node> Sim<N>
@@ -252,6 +270,9 @@ where
             react: None,
             delivered: 0,
             dropped: 0,
+            held: Vec::new(),
+            held_timers: Vec::new(),
+            replaying: false,
         };
         // Every node's start event comes first (queued before any input).
         for k in 0..n {
@@ -352,6 +373,17 @@ where
 
     /// Puts one message on the network.
     fn transmit(&mut self, from: NodeId, to: NodeId, msg: N::Message, forged: bool) {
+        if self.replaying {
+            self.held.push(Held {
+                from,
+                to,
+                msg,
+                sent_at: self.now,
+                sent_step: self.step,
+                forged,
+            });
+            return;
+        }
         let reason = if self.partitioned(from, to) {
             Some("partition")
         } else if self.cfg.loss > 0.0 && self.net.gen_bool(self.cfg.loss) {
@@ -459,6 +491,10 @@ where
         let epoch = self.epoch.get(from.index()).copied().unwrap_or(0);
         let mut timers = std::mem::take(&mut self.effects.timers);
         for (id, after) in timers.drain(..) {
+            if self.replaying {
+                self.held_timers.push((from, id, epoch));
+                continue;
+            }
             self.schedule(
                 self.now + after,
                 Ev::Timer {
@@ -568,6 +604,9 @@ where
                 });
             }
         }
+        if let Some(script) = self.cfg.script.take() {
+            return self.replay(script);
+        }
         let mut violation = None;
         while let Some(t) = self.queue.next_time() {
             if t > self.cfg.max_time || self.step >= self.cfg.max_steps {
@@ -595,7 +634,14 @@ where
                 }
             }
         }
-        if violation.is_none() {
+        self.finish(violation, None)
+    }
+
+    /// Checks the eventual properties (unless a safety property already
+    /// failed) and writes the report.
+    fn finish(&mut self, violation: Option<Violation>, diverged: Option<String>) -> Report {
+        let mut violation = violation;
+        if violation.is_none() && diverged.is_none() {
             let view = self.view();
             violation = self
                 .eventually
@@ -626,7 +672,207 @@ where
             violation,
             trace: std::mem::take(&mut self.trace),
             test: std::thread::current().name().map(str::to_string),
+            diverged,
         }
+    }
+
+    /// Runs the script of [`Config::replay`].
+    fn replay(&mut self, script: Vec<TraceEvent>) -> Report {
+        self.replaying = true;
+        // Starts and inputs at time 0, as in every run.
+        while self.queue.next_time() == Some(0) {
+            let Some(ev) = self.queue.pop() else { break };
+            if !matches!(ev, Ev::Start(_)) {
+                self.step += 1;
+            }
+            self.event(ev);
+        }
+        let inputs = |t: &[TraceEvent]| -> Vec<(u32, String)> {
+            t.iter()
+                .filter_map(|e| match &e.kind {
+                    Kind::Input { node, input, .. } => Some((*node, input.clone())),
+                    _ => None,
+                })
+                .collect()
+        };
+        let (want, got) = (inputs(&script), inputs(&self.trace));
+        if self.cfg.trace && !want.iter().all(|i| got.contains(i)) {
+            let d = format!("the script's inputs {want:?} are not all given: {got:?}");
+            return self.finish(None, Some(d));
+        }
+        let mut violation = None;
+        let mut diverged = None;
+        let mut last = 0;
+        for (k, e) in script.iter().enumerate() {
+            last = k;
+            self.now = self.now.max(e.t);
+            let ok = match &e.kind {
+                Kind::Deliver {
+                    from,
+                    to,
+                    msg,
+                    value,
+                    ..
+                } => self.replay_delivery(NodeId(*from), NodeId(*to), msg, value.as_ref()),
+                Kind::Drop { from, to, msg, .. } => {
+                    let (from, to) = (NodeId(*from), NodeId(*to));
+                    match self.take_held(from, to, msg) {
+                        Some(h) => {
+                            self.step += 1;
+                            self.dropped += 1;
+                            let slot = N::message_slot(&h.msg);
+                            self.record(Kind::Drop {
+                                from: from.0,
+                                to: to.0,
+                                msg: msg.clone(),
+                                reason: "lost".into(),
+                                sent_at: Some(h.sent_at),
+                                sent_step: Some(h.sent_step),
+                                slot,
+                                forged: h.forged,
+                            });
+                            Ok(())
+                        }
+                        None => Err(format!(
+                            "{msg} from node {} to node {} was never sent",
+                            from.0, to.0
+                        )),
+                    }
+                }
+                Kind::Timer { node, id } => {
+                    let at = self
+                        .held_timers
+                        .iter()
+                        .position(|(n, t, _)| n.0 == *node && t.0 == *id);
+                    match at {
+                        Some(k) => {
+                            let (node, id, epoch) = self.held_timers.remove(k);
+                            self.step += 1;
+                            self.event(Ev::Timer { node, id, epoch });
+                            Ok(())
+                        }
+                        None => Err(format!("node {node} has no timer {id} pending")),
+                    }
+                }
+                Kind::Fault { node, fault } if fault == "crash" => {
+                    self.step += 1;
+                    self.event(Ev::Crash(NodeId(*node)));
+                    Ok(())
+                }
+                // Consequences (outputs, evidence), context (Byzantine
+                // marks, inputs given at time 0) and the checker's verdict.
+                _ => Ok(()),
+            };
+            if let Err(why) = ok {
+                diverged = Some(format!("step {} of the script: {why}", e.step));
+                break;
+            }
+            if !self.safety.is_empty() {
+                if let Some((property, detail)) = self.violation() {
+                    violation = Some(Violation {
+                        property,
+                        step: self.step,
+                        time: self.now,
+                        detail,
+                    });
+                    break;
+                }
+            }
+        }
+        // The replay ends where the script ends (or where it stopped, with
+        // the outputs that step caused): its outputs must be the script's.
+        if diverged.is_none() && self.cfg.trace {
+            while script
+                .get(last + 1)
+                .is_some_and(|e| matches!(e.kind, Kind::Output { .. } | Kind::Evidence { .. }))
+            {
+                last += 1;
+            }
+            // Byzantine nodes run no code in a checker's trace.
+            let byzantine = |k: u32| self.byzantine.get(k as usize).is_some_and(Option::is_some);
+            let outputs = |t: &[TraceEvent]| -> Vec<(u32, String)> {
+                let mut v: Vec<(u32, String)> = t
+                    .iter()
+                    .filter_map(|e| match &e.kind {
+                        Kind::Output { node, output, .. } if !byzantine(*node) => {
+                            Some((*node, output.clone()))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                v.sort();
+                v
+            };
+            let upto = script.get(..=last).unwrap_or(&script);
+            let (want, got) = (outputs(upto), outputs(&self.trace));
+            if want != got {
+                diverged = Some(format!(
+                    "the replay's outputs {got:?} are not the script's {want:?}"
+                ));
+            }
+        }
+        if let Some(v) = &violation {
+            self.record(Kind::Violation {
+                property: v.property.clone(),
+                detail: v.detail.clone(),
+            });
+        }
+        self.finish(violation, diverged)
+    }
+
+    fn take_held(&mut self, from: NodeId, to: NodeId, msg: &str) -> Option<Held<N::Message>> {
+        let k = self
+            .held
+            .iter()
+            .position(|h| h.from == from && h.to == to && format!("{:?}", h.msg) == msg)?;
+        Some(self.held.remove(k))
+    }
+
+    /// One delivery of the script: a message that was sent, or one a
+    /// Byzantine node sends now (decoded from its JSON).
+    fn replay_delivery(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        msg: &str,
+        value: Option<&serde_json::Value>,
+    ) -> Result<(), String> {
+        let held = match self.take_held(from, to, msg) {
+            Some(h) => h,
+            None if self
+                .byzantine
+                .get(from.index())
+                .is_some_and(Option::is_some) =>
+            {
+                let value = value.ok_or_else(|| format!("{msg}: no structured value to send"))?;
+                let m: N::Message = serde_json::from_value(value.clone())
+                    .map_err(|e| format!("{msg} does not decode as a message: {e}"))?;
+                Held {
+                    from,
+                    to,
+                    msg: m,
+                    sent_at: self.now,
+                    sent_step: self.step,
+                    forged: true,
+                }
+            }
+            None => {
+                return Err(format!(
+                    "{msg} from node {} to node {} was never sent",
+                    from.0, to.0
+                ))
+            }
+        };
+        self.step += 1;
+        self.event(Ev::Deliver {
+            from,
+            to,
+            msg: held.msg,
+            sent_at: held.sent_at,
+            sent_step: held.sent_step,
+            forged: held.forged,
+        });
+        Ok(())
     }
 
     fn event(&mut self, ev: Ev<N>) {
