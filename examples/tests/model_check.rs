@@ -520,3 +520,47 @@ fn counterexamples_replay_in_the_simulator() {
         "{why}"
     );
 }
+
+/// Breadth-first search gives the same result on any number of threads:
+/// the same states, transitions and counterexample (the parallel search
+/// merges each level in the one-threaded search's order).
+#[test]
+fn parallel_search_explores_the_same_states_as_one_thread() {
+    let run = |threads: usize| {
+        let verified = bracha_model!(correct, NodeId(3), |M| vec![M::Echo(2), M::Ready(2)])
+            .threads(threads)
+            .check();
+        let bug = bracha_model!(bracha_bugs::weak_too_small, NodeId(3), |M| vec![
+            M::Echo(2),
+            M::Ready(2)
+        ])
+        .threads(threads)
+        .check();
+        let bounded = bracha_model!(correct, NodeId(0), |M| vec![
+            M::Send(1),
+            M::Send(2),
+            M::Echo(2)
+        ])
+        .max_states(2_000)
+        .threads(threads)
+        .check();
+        (verified, bug, bounded)
+    };
+    let (v1, b1, i1) = run(1);
+    assert!(v1.is_verified(), "{v1}");
+    assert!(matches!(i1.verdict, Verdict::Incomplete { .. }), "{i1}");
+    for threads in [2, 3] {
+        let (v, b, i) = run(threads);
+        eprintln!("{threads} threads: {v} / {b} / {i}");
+        assert!(v.is_verified());
+        assert_eq!((v.states, v.transitions), (v1.states, v1.transitions));
+        assert_eq!((b.states, b.transitions), (b1.states, b1.transitions));
+        assert_eq!((i.states, i.transitions), (i1.states, i1.transitions));
+        match (&b.verdict, &b1.verdict) {
+            (Verdict::Violation { trace: t, .. }, Verdict::Violation { trace: t1, .. }) => {
+                assert_eq!(t, t1, "the same counterexample")
+            }
+            _ => panic!("the bug is found on {threads} threads: {b}"),
+        }
+    }
+}

@@ -85,7 +85,10 @@ impl<O> View<'_, O> {
     }
 }
 
-type Property<O> = (String, Box<dyn Fn(&View<'_, O>) -> Result<(), String>>);
+type Property<O> = (
+    String,
+    Box<dyn Fn(&View<'_, O>) -> Result<(), String> + Send + Sync>,
+);
 
 /// Search order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,7 +102,7 @@ pub enum Search {
 /// A protocol instance to check, and what to check.
 pub struct Model<N: Node> {
     n: usize,
-    factory: Box<dyn Fn(NodeId) -> N>,
+    factory: Box<dyn Fn(NodeId) -> N + Send + Sync>,
     inputs: Vec<(NodeId, N::Input)>,
     byzantine: Vec<bool>,
     domain: Vec<N::Message>,
@@ -107,6 +110,7 @@ pub struct Model<N: Node> {
     loss: bool,
     reduction: bool,
     search: Search,
+    threads: usize,
     max_states: usize,
     max_time: Duration,
     safety: Vec<Property<N::Output>>,
@@ -297,7 +301,7 @@ where
 {
     /// `n` nodes made by `factory`; by default no faults, reduction on,
     /// breadth-first, at most 10 million states and 10 minutes.
-    pub fn new(n: usize, factory: impl Fn(NodeId) -> N + 'static) -> Self {
+    pub fn new(n: usize, factory: impl Fn(NodeId) -> N + Send + Sync + 'static) -> Self {
         Model {
             n,
             factory: Box::new(factory),
@@ -308,6 +312,7 @@ where
             loss: false,
             reduction: true,
             search: Search::Bfs,
+            threads: 1,
             max_states: 10_000_000,
             max_time: Duration::from_secs(600),
             safety: Vec::new(),
@@ -352,6 +357,16 @@ where
         self.search = s;
         self
     }
+    /// Threads for breadth-first search (default 1). The result does not
+    /// depend on it: states, transitions and the counterexample are the
+    /// same for every thread count (only a time bound can cut two runs at
+    /// different points). Depth-first search runs on one thread. On the
+    /// 2-core machines this was measured on, 2 threads are *slower* than 1
+    /// (0.6x; `docs/checker.md`), hence the default.
+    pub fn threads(mut self, k: usize) -> Self {
+        self.threads = k.max(1);
+        self
+    }
     pub fn max_states(mut self, k: usize) -> Self {
         self.max_states = k;
         self
@@ -364,7 +379,7 @@ where
     pub fn safety(
         mut self,
         name: &str,
-        p: impl Fn(&View<'_, N::Output>) -> Result<(), String> + 'static,
+        p: impl Fn(&View<'_, N::Output>) -> Result<(), String> + Send + Sync + 'static,
     ) -> Self {
         self.safety.push((name.to_string(), Box::new(p)));
         self
@@ -373,7 +388,7 @@ where
     pub fn termination(
         mut self,
         name: &str,
-        p: impl Fn(&View<'_, N::Output>) -> Result<(), String> + 'static,
+        p: impl Fn(&View<'_, N::Output>) -> Result<(), String> + Send + Sync + 'static,
     ) -> Self {
         self.termination.push((name.to_string(), Box::new(p)));
         self
@@ -711,9 +726,163 @@ where
         rec(&correct, 0, 0, &mut pick, self.n, &mut sets);
         sets
     }
+}
 
-    /// Explores the model.
+/// What a worker learns about one state: a property it violates (safety,
+/// or termination if it is final), else its successors with their
+/// fingerprints.
+struct Expanded<N: Node> {
+    violation: Option<(String, String)>,
+    successors: Vec<(Action, Option<State<N>>, u64)>,
+}
+
+/// States expanded per parallel batch (bounds the successors held before
+/// they are deduplicated).
+const BATCH: usize = 4096;
+
+impl<N> Model<N>
+where
+    N: Node + Send + Sync,
+    N::Message: Send + Sync,
+    N::Input: Sync,
+    N::Output: Send + Sync,
+{
+    /// Explores the model: breadth-first on [`Model::threads`] threads, or
+    /// depth-first on one.
     pub fn check(&self) -> Outcome {
+        if self.search == Search::Bfs && self.threads > 1 {
+            self.check_parallel()
+        } else {
+            self.check_serial()
+        }
+    }
+
+    /// Expands one state; successors already in `seen` (from earlier
+    /// batches: it does not change during this one) are dropped here, on
+    /// the worker.
+    fn expand(&self, s: &State<N>, seen: &HashSet<u64>) -> Expanded<N> {
+        let violation = self.check_safety(s).or_else(|| {
+            if s.is_final() {
+                self.check_termination(s)
+            } else {
+                None
+            }
+        });
+        let successors = if violation.is_some() {
+            Vec::new()
+        } else {
+            let mut out = Vec::new();
+            for a in self.actions(s) {
+                let mut next = s.clone();
+                self.step(&mut next, a, None);
+                let fp = next.fingerprint();
+                // Still a transition (counted), but nothing to keep.
+                out.push((a, (!seen.contains(&fp)).then_some(next), fp));
+            }
+            out
+        };
+        Expanded {
+            violation,
+            successors,
+        }
+    }
+
+    /// Breadth-first search, level by level: each batch of a level is
+    /// expanded by the threads (successors, fingerprints, properties: the
+    /// costly part), then merged on this thread in the order of the level.
+    /// That is the order the one-threaded search takes states off its FIFO
+    /// queue, so both explore the same states, count the same transitions,
+    /// stop at the same state bound and return the same counterexample.
+    fn check_parallel(&self) -> Outcome {
+        let start = Instant::now();
+        let mut seen: HashSet<u64> = HashSet::new();
+        let mut tree: Vec<(usize, Option<Action>)> = Vec::new();
+        let mut level: Vec<(State<N>, usize)> = Vec::new();
+        let roots = self.crash_sets();
+        for (r, prone) in roots.iter().enumerate() {
+            let s = self.initial(None, prone);
+            if seen.insert(s.fingerprint()) {
+                tree.push((r, None));
+                level.push((s, tree.len() - 1));
+            }
+        }
+        let bar = progress_bar();
+        let outcome = |verdict, states, transitions| {
+            bar.finish_and_clear();
+            Outcome {
+                verdict,
+                states,
+                transitions,
+                elapsed: start.elapsed(),
+            }
+        };
+        let mut transitions = 0usize;
+        while !level.is_empty() {
+            let mut next: Vec<(State<N>, usize)> = Vec::new();
+            for batch in level.chunks(BATCH) {
+                if start.elapsed() > self.max_time {
+                    let reason = format!("stopped at the time bound ({:?})", self.max_time);
+                    return outcome(Verdict::Incomplete { reason }, seen.len(), transitions);
+                }
+                let share = batch.len().div_ceil(self.threads).max(1);
+                let known = &seen;
+                let expanded: Vec<Expanded<N>> = std::thread::scope(|scope| {
+                    let workers: Vec<_> = batch
+                        .chunks(share)
+                        .map(|part| {
+                            scope.spawn(move || {
+                                part.iter()
+                                    .map(|(s, _)| self.expand(s, known))
+                                    .collect::<Vec<_>>()
+                            })
+                        })
+                        .collect();
+                    let mut all = Vec::with_capacity(batch.len());
+                    for w in workers {
+                        match w.join() {
+                            Ok(part) => all.extend(part),
+                            // A node panicked: never a silent "verified".
+                            Err(e) => std::panic::resume_unwind(e),
+                        }
+                    }
+                    all
+                });
+                for ((_, id), ex) in batch.iter().zip(expanded) {
+                    if let Some((property, detail)) = ex.violation {
+                        let trace = self.replay(&roots, &tree, *id, &property, &detail);
+                        return outcome(
+                            Verdict::Violation {
+                                property,
+                                detail,
+                                trace,
+                            },
+                            seen.len(),
+                            transitions,
+                        );
+                    }
+                    if seen.len() >= self.max_states {
+                        let reason = format!("stopped at the state bound ({})", self.max_states);
+                        return outcome(Verdict::Incomplete { reason }, seen.len(), transitions);
+                    }
+                    for (a, st, fp) in ex.successors {
+                        transitions += 1;
+                        if let Some(st) = st {
+                            if seen.insert(fp) {
+                                tree.push((*id, Some(a)));
+                                next.push((st, tree.len() - 1));
+                            }
+                        }
+                    }
+                }
+                bar.set_position(seen.len() as u64);
+            }
+            level = next;
+        }
+        outcome(Verdict::Verified, seen.len(), transitions)
+    }
+
+    /// Explores the model on this thread.
+    fn check_serial(&self) -> Outcome {
         let start = Instant::now();
         let mut seen: HashSet<u64> = HashSet::new();
         // Every explored state: its parent and the action that led to it
@@ -730,16 +899,7 @@ where
         }
         let mut transitions = 0usize;
         let mut pops = 0usize;
-        // States explored and states/second, drawn only on a terminal.
-        let bar = indicatif::ProgressBar::with_draw_target(
-            None,
-            indicatif::ProgressDrawTarget::stderr_with_hz(4),
-        );
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{spinner} {pos} states, {per_sec}, {elapsed}")
-        {
-            bar.set_style(style);
-        }
+        let bar = progress_bar();
         let outcome = |verdict, states, transitions| {
             bar.finish_and_clear();
             Outcome {
@@ -893,6 +1053,20 @@ impl Tracer {
             .position(|&(f, t, m, _)| (f, t, m) == (from, to, key))?;
         Some(self.sent.remove(k).3)
     }
+}
+
+/// States explored and states/second, drawn only on a terminal.
+fn progress_bar() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        None,
+        indicatif::ProgressDrawTarget::stderr_with_hz(4),
+    );
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} {pos} states, {per_sec}, {elapsed}")
+    {
+        bar.set_style(style);
+    }
+    bar
 }
 
 fn push(trace: &mut Tracer, kind: Kind) {

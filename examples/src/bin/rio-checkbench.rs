@@ -1,0 +1,90 @@
+//! Measures the model checker's parallel breadth-first search
+//! (`Model::threads`) against its one-threaded search in one run: Bracha with two Byzantine voters (ECHO 2,
+//! READY 2) at n = 7, or at n = 4 with one (`--small`), checked RUNS times
+//! (default 3) on 1 thread and on every core, alternating; prints the
+//! states, the wall times, and the median speed-up.
+//!
+//! `cargo run --release -p rio-examples --bin rio-checkbench [RUNS] [--small]`
+
+use clap::Parser;
+use rio_check::{Model, Outcome, View};
+use rio_examples::generated::bracha::{Input, Message, Node, Params};
+use rio_runtime::NodeId;
+
+/// Measure the model checker on 1 thread and on every core.
+#[derive(Parser)]
+#[command(name = "rio-checkbench")]
+struct Args {
+    /// Runs of each.
+    #[arg(default_value_t = 3)]
+    runs: usize,
+    /// n = 4 with one Byzantine voter (3,040 states) instead of n = 7 with
+    /// two (1.5 million).
+    #[arg(long)]
+    small: bool,
+}
+
+fn agreement(v: &View<'_, rio_examples::generated::bracha::Output<u64>>) -> Result<(), String> {
+    let mut seen = None;
+    for (_, o) in v.correct_outputs() {
+        match seen {
+            Some(s) if s != o => return Err(format!("{o:?} and {s:?}")),
+            _ => seen = Some(o),
+        }
+    }
+    Ok(())
+}
+
+fn check(n: usize, threads: usize) -> Outcome {
+    let params = Params {
+        n,
+        f: (n - 1) / 3,
+        sender: NodeId(0),
+    };
+    let mut m = Model::new(n, move |id| {
+        Node::<u64>::new(id, params.clone()).expect("valid parameters")
+    })
+    .input(NodeId(0), Input::Bc(1))
+    .domain(vec![Message::Echo(2), Message::Ready(2)])
+    .safety("agreement", agreement)
+    .threads(threads)
+    .max_time(std::time::Duration::from_secs(600));
+    for b in (n - (n - 1) / 3)..n {
+        m = m.byzantine(NodeId(b as u32));
+    }
+    m.check()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+fn main() {
+    let args = Args::parse();
+    let n = if args.small { 4 } else { 7 };
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    rio_examples::say!(
+        "Bracha n = {n}, Byzantine voters sending ECHO 2 and READY 2; 1 thread vs {cores}"
+    );
+    let mut ratios = Vec::new();
+    for run in 0..args.runs {
+        let one = check(n, 1);
+        let all = check(n, cores);
+        assert_eq!(
+            one.states, all.states,
+            "the same states on any thread count"
+        );
+        let r = one.elapsed.as_secs_f64() / all.elapsed.as_secs_f64().max(1e-9);
+        rio_examples::say!(
+            "run {run}: {} states; 1 thread {:.2?} ({:.0} states/s), {cores} threads {:.2?} ({:.0} states/s): {r:.2}x",
+            one.states,
+            one.elapsed,
+            one.states_per_second(),
+            all.elapsed,
+            all.states_per_second()
+        );
+        ratios.push(r);
+    }
+    rio_examples::say!("median speed-up on {cores} threads: {:.2}x", median(ratios));
+}
