@@ -25,6 +25,8 @@ fn main() {
         .file("protocols/bracha_bugs.rio")
         .file("protocols/node_ids.rio")
         .file("protocols/rounds.rio")
+        .file("../spec/examples/ben_or.rio")
+        .file("protocols/ben_or_rounds.rio")
         .file("../lang/tests/data/ok/nested_constants.rio")
         .compile_or_exit();
     fuzz_sample();

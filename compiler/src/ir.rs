@@ -56,6 +56,10 @@ pub enum Ex {
     },
     /// A node's id as a value (`f(x, i)` inside `for i in nodes`).
     NodeId(NodeTerm),
+    /// A number as a `u64` value: `n`, `f` or a number loop variable.
+    Num(Lin),
+    /// `coin(s)`: a random `bool` once `s` is available.
+    Coin(Box<Ex>),
     Fn {
         name: String,
         args: Vec<Ex>,
@@ -653,6 +657,13 @@ impl Builder<'_> {
                             return Some(Ex::NodeId(s.node(&NodeTerm::Var(v.clone()))));
                         }
                     }
+                    // A number as a value, typed `u64` by the checker.
+                    if self.line_id(&full).is_none()
+                        && comp.types.get(&e.span).is_some_and(|v| v.ty == "u64")
+                    {
+                        let l = self.lin(e)?;
+                        return Some(Ex::Num(s.lin(&l)));
+                    }
                 }
                 let line = self.line_id(&full)?;
                 let idx = comp
@@ -711,6 +722,7 @@ impl Builder<'_> {
                         boxed(self, lines.get(1)?)?,
                     )),
                     Some(Builtin::Some) => Some(Ex::Some(boxed(self, lines.first()?)?)),
+                    Some(Builtin::Coin) => Some(Ex::Coin(boxed(self, lines.first()?)?)),
                     Some(b @ (Builtin::Timer | Builtin::Delay)) => {
                         let ms = self.lin(lines.get(1)?)?;
                         let id = self.timers;
@@ -788,13 +800,14 @@ pub fn walk<'a>(e: &'a Ex, f: &mut dyn FnMut(&'a Ex)) {
             Ex::Quorum { votes: a, .. }
             | Ex::Collect { votes: a, .. }
             | Ex::Some(a)
+            | Ex::Coin(a)
             | Ex::SelectFamily { of: a }
             | Ex::Timer { arg: a, .. } => stack.push(a),
             Ex::Sync(a, b) | Ex::Pair(a, b) => {
                 stack.push(b);
                 stack.push(a);
             }
-            Ex::Ref { .. } | Ex::Const { .. } | Ex::NodeId(_) => {}
+            Ex::Ref { .. } | Ex::Const { .. } | Ex::NodeId(_) | Ex::Num(_) => {}
         }
     }
 }

@@ -163,6 +163,8 @@ fn describe(e: &Ex) -> (String, bool) {
         Ex::Ref { .. } => ("copy".into(), false),
         Ex::Const { .. } => ("{ const }".into(), false),
         Ex::NodeId(t) => (format!("id of {t}"), false),
+        Ex::Num(l) => (format!("number {l}"), false),
+        Ex::Coin(_) => ("coin".into(), true),
         Ex::Fn { name, .. } => (format!("{name}(..)"), false),
         Ex::Quorum { k, .. } => (format!("quorum({k})"), false),
         Ex::Collect { k, .. } => (format!("collect(?, {k})"), true),

@@ -113,6 +113,53 @@ pub mod generated {
         rio_runtime::include_protocol!("bracha_bugs");
     }
 
+    /// Ben-Or's randomized binary consensus (`spec/examples/ben_or.rio`).
+    pub mod ben_or {
+        use rio_runtime::Votes;
+
+        /// Phase 1: a value reported by more than `n / 2` nodes, if any.
+        pub fn propose(reports: Votes<bool>, n: u64) -> Option<bool> {
+            [false, true]
+                .into_iter()
+                .find(|v| 2 * reports.count(|x| x == v) as u64 > n)
+        }
+
+        /// Phase 2: decide `v` on `f + 1` proposals for it.
+        pub fn decide(proposals: Votes<Option<bool>>, f: u64) -> Option<bool> {
+            decide_on(proposals, f.saturating_add(1))
+        }
+
+        /// Decide `v` on `threshold` proposals for it.
+        pub fn decide_on(proposals: Votes<Option<bool>>, threshold: u64) -> Option<bool> {
+            [false, true]
+                .into_iter()
+                .find(|v| proposals.count(|x| *x == Some(*v)) as u64 >= threshold)
+        }
+
+        /// The next estimate: a proposed value if any, else the coin.
+        pub fn adopt(proposals: Votes<Option<bool>>, coin: bool) -> bool {
+            proposals.values().flatten().next().copied().unwrap_or(coin)
+        }
+
+        /// Thresholds for `protocols/ben_or_rounds.rio`.
+        pub fn f_plus_one(f: u64) -> u64 {
+            f.saturating_add(1)
+        }
+        /// The seeded bug's threshold: one proposal.
+        pub fn one(_f: u64) -> u64 {
+            1
+        }
+
+        rio_runtime::include_protocol!("ben_or");
+
+        /// Two rounds, correct (`ben_or_rounds`) and deciding on a single
+        /// proposal (`ben_or_eager`), for the model checker.
+        pub mod rounds {
+            pub use super::{adopt, decide_on, f_plus_one, one, propose};
+            rio_runtime::include_protocol!("ben_or_rounds");
+        }
+    }
+
     /// Two-phase commit with a timeout (`spec/examples/two_phase_commit.rio`).
     pub mod two_phase_commit {
         use rio_runtime::Votes;

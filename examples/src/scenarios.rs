@@ -40,3 +40,76 @@ pub fn slots_crashed_leader(seed: u64, slots: u64, ms: u64) -> Report {
     });
     sim.run()
 }
+
+/// Ben-Or (`spec/examples/ben_or.rio`) among 4 nodes, f = 1: inputs from the
+/// seed; node `seed % 4` crashes at a time from the seed (no crash for one
+/// seed in five); with `loss > 0`, that share of messages is lost and nodes
+/// 0, 1 are cut off from 2, 3 for the first 30 ms. Properties: agreement and
+/// validity (safety), termination (every correct node decided) at the end;
+/// the run stops once every correct node has decided.
+pub fn ben_or(seed: u64, loss: f64) -> Report {
+    use crate::generated::ben_or::ben_or::{Input, Node, Output, Params};
+    use rand::{Rng as _, SeedableRng as _};
+    let mut rng = rio_runtime::forge::Rng::seed_from_u64(seed ^ 0xBE40);
+    let n = 4;
+    let inputs: Vec<bool> = (0..n).map(|_| rng.gen()).collect();
+    let mut cfg = Config::new(seed).latency(1, 20).max_time(60_000);
+    if !seed.is_multiple_of(5) {
+        let at = rng.gen_range(0..120);
+        cfg = cfg.fault(NodeId((seed % 4) as u32), Fault::Crash { at });
+    }
+    if loss > 0.0 {
+        cfg = cfg.loss(loss).partition(
+            0,
+            30,
+            vec![vec![NodeId(0), NodeId(1)], vec![NodeId(2), NodeId(3)]],
+        );
+    }
+    let mut sim = Sim::new(n, cfg, move |id| {
+        Node::new(id, Params { n, f: 1 }).expect("valid parameters")
+    });
+    for (k, v) in inputs.iter().enumerate() {
+        sim.input_at(0, NodeId(k as u32), Input::Input(*v));
+    }
+    let decided = |v: &rio_sim::View<'_, Node>| -> Vec<(NodeId, bool)> {
+        v.correct_outputs()
+            .filter_map(|(id, o)| match o {
+                Output::Decision { value: Some(d), .. } => Some((id, *d)),
+                _ => None,
+            })
+            .collect()
+    };
+    sim.safety("agreement", move |v| {
+        let d = decided(v);
+        match d.iter().find(|(_, x)| Some(*x) != d.first().map(|f| f.1)) {
+            Some((id, x)) => Err(format!(
+                "node {} decided {x}, another {:?}",
+                id.0,
+                d.first()
+            )),
+            None => Ok(()),
+        }
+    });
+    let unanimous = inputs.iter().all(|x| *x == inputs[0]).then_some(inputs[0]);
+    sim.safety("validity", move |v| match unanimous {
+        Some(u) => match decided(v).iter().find(|(_, x)| *x != u) {
+            Some((id, x)) => Err(format!("every input was {u}, node {} decided {x}", id.0)),
+            None => Ok(()),
+        },
+        None => Ok(()),
+    });
+    let all_decided = move |v: &rio_sim::View<'_, Node>| {
+        let who: std::collections::BTreeSet<NodeId> =
+            decided(v).into_iter().map(|(id, _)| id).collect();
+        v.correct_nodes().all(|id| who.contains(&id))
+    };
+    sim.eventually("termination", move |v| {
+        if all_decided(v) {
+            Ok(())
+        } else {
+            Err("a correct node never decided".into())
+        }
+    });
+    sim.stop_when(all_decided);
+    sim.run()
+}

@@ -30,6 +30,8 @@ pub enum Builtin {
     Pair,
     /// `some(x)`: the value inside `Some`; never produced for `None`.
     Some,
+    /// `coin(s)`: a random `bool`, drawn once `s` is available.
+    Coin,
     /// `transpose(b)`: swaps the first two dimensions of a bundle.
     Transpose,
     /// `leader(e)`: the node `e mod n` (a node, not a line).
@@ -50,6 +52,7 @@ impl Builtin {
         Builtin::Timer,
         Builtin::Pair,
         Builtin::Some,
+        Builtin::Coin,
         Builtin::Transpose,
         Builtin::Leader,
     ];
@@ -73,6 +76,7 @@ impl Builtin {
             Builtin::Timer => "timer",
             Builtin::Pair => "pair",
             Builtin::Some => "some",
+            Builtin::Coin => "coin",
             Builtin::Transpose => "transpose",
             Builtin::Leader => "leader",
         }
@@ -96,6 +100,7 @@ impl Builtin {
             Builtin::Timer => "timer(s, ms): a signal ms milliseconds after s",
             Builtin::Pair => "pair(a, b): both values, once both are available",
             Builtin::Some => "some(x): the value inside `Some`; never produced for `None`",
+            Builtin::Coin => "coin(s): a random bool, drawn once s is available",
             Builtin::Transpose => "transpose(b): swap the first two bundle dimensions",
             Builtin::Leader => "leader(e): the node e mod n (a node, not a line)",
         }

@@ -50,7 +50,11 @@ impl<N: Node> Cluster<N> {
             seq: 0,
             now: 0,
             crashed: BTreeSet::new(),
-            effects: Effects::default(),
+            // Deterministic: coins from a fixed seed.
+            effects: Effects {
+                coins: Some(Box::new(crate::SeededCoins::new(0))),
+                ..Effects::default()
+            },
             outputs: Vec::new(),
             keep_outputs: true,
             delivered: 0,

@@ -121,6 +121,34 @@ pub trait Chooser {
     fn choose(&mut self, node: NodeId, point: &'static str, available: &[bool]) -> usize;
 }
 
+/// Where a node's random coins (`coin(s)` in Rio) come from. The simulator
+/// installs a seeded source (the same seed, the same coins), the model
+/// checker one that enumerates both outcomes, tests one that forces them;
+/// without one (the network runtime), coins come from the operating
+/// system's random number generator.
+pub trait Coins {
+    /// `point` names the coin (the line it produces).
+    fn flip(&mut self, node: NodeId, point: &'static str) -> bool;
+}
+
+/// Coins from a seed: the same seed flips the same coins, in the order they
+/// are asked for.
+pub struct SeededCoins(forge::Rng);
+
+impl SeededCoins {
+    pub fn new(seed: u64) -> Self {
+        use rand::SeedableRng as _;
+        SeededCoins(forge::Rng::seed_from_u64(seed))
+    }
+}
+
+impl Coins for SeededCoins {
+    fn flip(&mut self, _node: NodeId, _point: &'static str) -> bool {
+        use rand::Rng as _;
+        self.0.gen()
+    }
+}
+
 /// The effects of one step, reused across steps.
 pub struct Effects<M, O> {
     pub sends: Vec<(Dest, M)>,
@@ -129,6 +157,11 @@ pub struct Effects<M, O> {
     pub evidence: Vec<Evidence>,
     /// Resolves choice points; `None` takes the first available option.
     pub chooser: Option<Box<dyn Chooser + Send>>,
+    /// Flips coins; `None` draws from the operating system.
+    pub coins: Option<Box<dyn Coins + Send>>,
+    /// The coins flipped in this step, in order: `(node, coin, value)`
+    /// (drivers record them; a checker counts them).
+    pub flips: Vec<(NodeId, &'static str, bool)>,
 }
 
 impl<M: Debug, O: Debug> Debug for Effects<M, O> {
@@ -139,6 +172,7 @@ impl<M: Debug, O: Debug> Debug for Effects<M, O> {
             .field("timers", &self.timers)
             .field("evidence", &self.evidence)
             .field("chooser", &self.chooser.is_some())
+            .field("coins", &self.coins.is_some())
             .finish()
     }
 }
@@ -151,6 +185,8 @@ impl<M, O> Default for Effects<M, O> {
             timers: Vec::new(),
             evidence: Vec::new(),
             chooser: None,
+            coins: None,
+            flips: Vec::new(),
         }
     }
 }
@@ -184,12 +220,23 @@ impl<M, O> Effects<M, O> {
             None => first,
         }
     }
-    /// Empties every buffer, keeping its capacity (and the chooser).
+    /// A random coin for `node`'s coin `point`.
+    pub fn coin(&mut self, node: NodeId, point: &'static str) -> bool {
+        let v = match &mut self.coins {
+            Some(c) => c.flip(node, point),
+            None => rand::random(),
+        };
+        self.flips.push((node, point, v));
+        v
+    }
+    /// Empties every buffer, keeping its capacity (and the chooser and
+    /// coins).
     pub fn clear(&mut self) {
         self.sends.clear();
         self.outputs.clear();
         self.timers.clear();
         self.evidence.clear();
+        self.flips.clear();
     }
     pub fn is_empty(&self) -> bool {
         self.sends.is_empty()

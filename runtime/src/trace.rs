@@ -81,6 +81,12 @@ pub enum Kind {
         node: u32,
         id: u64,
     },
+    /// A random coin a node flipped (`coin(s)`), and how it fell.
+    Coin {
+        node: u32,
+        coin: String,
+        value: bool,
+    },
     Fault {
         node: u32,
         fault: String,

@@ -375,6 +375,22 @@ impl Gen<'_> {
                 let a = self.val(a, cx);
                 quote!(#a?)
             }
+            Ex::Num(l) => {
+                // Parameters and loop variables are never negative and fit
+                // in u64; the conversion is checked all the same.
+                let v = self.num(l, cx);
+                quote!(u64::try_from(#v).ok()?)
+            }
+            Ex::Coin(a) => {
+                let a = self.val(a, cx);
+                let point = self
+                    .p
+                    .lines
+                    .get(cx.rule.target)
+                    .map_or("", |l| l.name.as_str());
+                let me = cx.me();
+                quote!({ let _ = #a; out.coin(#me, #point) })
+            }
             Ex::Timer { id, arg, delay, .. } => {
                 let state = self.timer_field(*id);
                 let own = if cx.rule.key_vars().is_empty() {

@@ -270,10 +270,23 @@ impl Gen<'_> {
         } else {
             quote!(_key)
         };
-        let (me_arg, params_arg) = if conds.is_empty() {
-            (quote!(_me), quote!(_params))
+        // Name only what the conditions read (a constant bound reads
+        // neither the node nor the parameters).
+        let used = conds
+            .iter()
+            .fold(std::collections::BTreeSet::new(), |mut acc, c| {
+                acc.extend(super::expr::idents(c));
+                acc
+            });
+        let me_arg = if used.contains("me") {
+            quote!(me)
         } else {
-            (quote!(me), quote!(params))
+            quote!(_me)
+        };
+        let params_arg = if used.contains("params") {
+            quote!(params)
+        } else {
+            quote!(_params)
         };
         let mutability = if conds.is_empty() {
             quote!()

@@ -134,6 +134,7 @@ fn reads_of(e: &Ex) -> Vec<(usize, &[Idx])> {
             Ex::Quorum { votes: a, .. }
             | Ex::Collect { votes: a, .. }
             | Ex::Some(a)
+            | Ex::Coin(a)
             | Ex::SelectFamily { of: a } => stack.push(a),
             Ex::Timer { arg, delay, .. } => {
                 if *delay {
@@ -145,6 +146,7 @@ fn reads_of(e: &Ex) -> Vec<(usize, &[Idx])> {
                 stack.push(b);
             }
             Ex::Const { .. } | Ex::NodeId(_) => {}
+            Ex::Num(_) => {}
         }
     }
     out

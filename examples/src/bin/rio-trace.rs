@@ -42,6 +42,7 @@ fn highest_node(trace: &[TraceEvent]) -> usize {
             Kind::Input { node, .. }
             | Kind::Output { node, .. }
             | Kind::Timer { node, .. }
+            | Kind::Coin { node, .. }
             | Kind::Fault { node, .. } => *node,
             Kind::Violation { .. } => 0,
         })

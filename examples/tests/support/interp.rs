@@ -263,6 +263,8 @@ impl Interp {
             }
             Ex::Const { code, .. } => Some(constant(code)),
             Ex::NodeId(t) => Some(V::U64(u64::from(self.node(t, env)?))),
+            Ex::Num(l) => Some(V::U64(u64::try_from(self.lin(l, env)?).ok()?)),
+            Ex::Coin(_) => panic!("coins are not modeled by the reference interpreter"),
             Ex::Fn { name, args } => {
                 let vals: Option<Vec<V>> = args.iter().map(|a| self.eval(a, env, key)).collect();
                 Some(call(name, &vals?))
@@ -428,12 +430,13 @@ impl Interp {
                             Ex::Quorum { votes: a, .. }
                             | Ex::Collect { votes: a, .. }
                             | Ex::Some(a)
+                            | Ex::Coin(a)
                             | Ex::SelectFamily { of: a } => stack.push(a),
                             Ex::Sync(a, b) | Ex::Pair(a, b) => {
                                 stack.push(a);
                                 stack.push(b);
                             }
-                            Ex::Ref { .. } | Ex::Const { .. } | Ex::NodeId(_) => {}
+                            Ex::Ref { .. } | Ex::Const { .. } | Ex::NodeId(_) | Ex::Num(_) => {}
                         }
                     }
                     if self.fired.contains(&(k, key.clone())) {

@@ -50,7 +50,7 @@ pub(super) fn eval_call<'a>(
     let n = b.name();
     let want = |k: usize| args.len() == k;
     match b {
-        Builtin::Broadcast | Builtin::Def | Builtin::Transpose if !want(1) => {
+        Builtin::Broadcast | Builtin::Def | Builtin::Transpose | Builtin::Coin if !want(1) => {
             cx.report(arity(e.span, b, 1, args.len()));
             None
         }
@@ -80,6 +80,17 @@ pub(super) fn eval_call<'a>(
                 ty: v.ty,
                 dims: Vec::new(),
                 at: At::Node(to),
+            })
+        }
+        Builtin::Coin => {
+            // Any value triggers the draw; a constant argument is a signal.
+            let arg = args.first()?;
+            let v = eval_expecting(cx, arg, Some("()".into()), env)?;
+            let at = same_node(cx, n, &[(v.clone(), arg.span)])?;
+            Some(LVal {
+                ty: "bool".into(),
+                dims: Vec::new(),
+                at,
             })
         }
         Builtin::Def => {

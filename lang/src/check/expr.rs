@@ -246,6 +246,35 @@ pub(super) fn eval_ref<'a>(
                 at: At::Node(NodeTerm::Var(name.name.clone())),
             });
         }
+        // A number as a value: `n`, `f` or a number loop variable `r`,
+        // passed to a Rust function as a `u64` (a constant where it is read).
+        let number = cx
+            .scope
+            .param(&name.name)
+            .is_some_and(|(k, _)| matches!(k, ParamKind::Nodes | ParamKind::Faults))
+            || loop_kind(env.loops, &name.name) == Some(Range::Numbers);
+        if field.is_none() && indices.is_empty() && number {
+            let Some(at) = env.at_hint.clone() else {
+                cx.report(
+                    Diagnostic::new(
+                        Code::NoDomain,
+                        e.span,
+                        format!(
+                            "the number `{}` lives nowhere until you say where",
+                            name.name
+                        ),
+                    )
+                    .label("no domain")
+                    .help("add `at i` (or `at s`) to the statement"),
+                );
+                return None;
+            };
+            return Some(LVal {
+                ty: "u64".into(),
+                dims: Vec::new(),
+                at,
+            });
+        }
         unknown_line(cx, e, name, field, &full, env.loops);
         return None;
     };

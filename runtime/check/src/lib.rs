@@ -186,6 +186,33 @@ enum Action {
     Lose(usize),
 }
 
+/// An action and the coins that fell during it: `flips` coins, coin `k`
+/// showing bit `k` of `coins`. Every sequence of coins is its own move.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Move {
+    action: Action,
+    coins: u32,
+    flips: u8,
+}
+
+/// Coins flipped in one step at most (each sequence is a branch).
+const MAX_FLIPS: usize = 16;
+
+/// Coins that fall as a move says (then `false`).
+struct ForcedCoins {
+    coins: u32,
+    flips: u8,
+    next: u8,
+}
+
+impl rio_runtime::Coins for ForcedCoins {
+    fn flip(&mut self, _node: NodeId, _point: &'static str) -> bool {
+        let k = self.next;
+        self.next = self.next.saturating_add(1);
+        k < self.flips && k < 32 && (self.coins >> k) & 1 == 1
+    }
+}
+
 struct InFlight<M> {
     to: u32,
     from: u32,
@@ -412,6 +439,18 @@ where
         trace: Option<&mut Tracer>,
     ) {
         let mut trace = trace;
+        if let Some(t) = trace.as_deref_mut() {
+            for (node, coin, value) in &fx.flips {
+                push(
+                    t,
+                    Kind::Coin {
+                        node: node.0,
+                        coin: (*coin).to_string(),
+                        value: *value,
+                    },
+                );
+            }
+        }
         for (dest, msg) in fx.sends.drain(..) {
             let targets: Vec<u32> = match dest {
                 Dest::All => (0..self.n).filter_map(|k| u32::try_from(k).ok()).collect(),
@@ -467,7 +506,9 @@ where
     }
 
     /// The initial states: one per choice of crash-prone nodes.
-    fn initial(&self, trace: Option<&mut Tracer>, prone: &[bool]) -> State<N> {
+    /// The initial state (and how many coins it flipped: coins on start and
+    /// on inputs are not enumerated, they all fall `false`).
+    fn initial(&self, trace: Option<&mut Tracer>, prone: &[bool]) -> (State<N>, usize) {
         let mut trace = trace;
         let mut s = State {
             nodes: (0..self.n)
@@ -507,7 +548,15 @@ where
                 }
             }
         }
-        let mut fx = Effects::default();
+        let mut fx: Effects<N::Message, N::Output> = Effects {
+            coins: Some(Box::new(ForcedCoins {
+                coins: 0,
+                flips: 0,
+                next: 0,
+            })),
+            ..Effects::default()
+        };
+        let mut flipped = 0;
         for k in 0..self.n {
             if self.byzantine.get(k).copied().unwrap_or(true) {
                 continue;
@@ -517,6 +566,8 @@ where
                 node.on_start(&mut fx);
             }
             self.absorb(&mut s, me, &mut fx, trace.as_deref_mut());
+            flipped += fx.flips.len();
+            fx.flips.clear();
         }
         for (node, input) in &self.inputs {
             if self.byzantine.get(node.index()).copied().unwrap_or(true) {
@@ -537,14 +588,35 @@ where
                 x.on_input(input.clone(), &mut fx);
             }
             self.absorb(&mut s, node.0, &mut fx, trace.as_deref_mut());
+            flipped += fx.flips.len();
+            fx.flips.clear();
         }
-        s
+        (s, flipped)
     }
 
-    /// Applies one action (recording it when `trace` is given).
-    fn step(&self, s: &mut State<N>, a: Action, trace: Option<&mut Tracer>) {
+    /// Applies one move (recording it when `trace` is given); returns the
+    /// number of coins the step flipped.
+    fn step(&self, s: &mut State<N>, mv: Move, trace: Option<&mut Tracer>) -> usize {
+        let mut fx: Effects<N::Message, N::Output> = Effects {
+            coins: Some(Box::new(ForcedCoins {
+                coins: mv.coins,
+                flips: mv.flips,
+                next: 0,
+            })),
+            ..Effects::default()
+        };
+        self.apply(s, mv.action, trace, &mut fx);
+        fx.flips.len()
+    }
+
+    fn apply(
+        &self,
+        s: &mut State<N>,
+        a: Action,
+        trace: Option<&mut Tracer>,
+        fx: &mut Effects<N::Message, N::Output>,
+    ) {
         let mut trace = trace;
-        let mut fx = Effects::default();
         match a {
             Action::Deliver(k) | Action::Lose(k) => {
                 if k >= s.net.len() {
@@ -582,9 +654,9 @@ where
                     return;
                 }
                 if let Some(node) = s.nodes.get_mut(m.to as usize) {
-                    node.on_message(NodeId(m.from), m.msg, &mut fx);
+                    node.on_message(NodeId(m.from), m.msg, fx);
                 }
-                self.absorb(s, m.to, &mut fx, trace);
+                self.absorb(s, m.to, fx, trace);
             }
             Action::Byzantine(k) => {
                 if k >= s.pool.len() {
@@ -610,9 +682,9 @@ where
                     );
                 }
                 if let Some(node) = s.nodes.get_mut(to as usize) {
-                    node.on_message(NodeId(from), msg, &mut fx);
+                    node.on_message(NodeId(from), msg, fx);
                 }
-                self.absorb(s, to, &mut fx, trace);
+                self.absorb(s, to, fx, trace);
             }
             Action::Timer(k) => {
                 if k >= s.timers.len() {
@@ -623,9 +695,9 @@ where
                     push(t, Kind::Timer { node, id });
                 }
                 if let Some(x) = s.nodes.get_mut(node as usize) {
-                    x.on_timer(TimerId(id), &mut fx);
+                    x.on_timer(TimerId(id), fx);
                 }
-                self.absorb(s, node, &mut fx, trace);
+                self.absorb(s, node, fx, trace);
             }
             Action::Crash(j) => {
                 if let Some(c) = s.crashed.get_mut(j as usize) {
@@ -659,6 +731,49 @@ where
             }
         }
         out
+    }
+
+    /// The successors of `s` by action `a`: one per sequence of coins the
+    /// step may flip (enumerated like an odometer: a run with a prefix of
+    /// coins shows how many more the step asks for, each defaulting to
+    /// `false`; the next prefix turns the last `false` into `true`).
+    fn successors(&self, s: &State<N>, a: Action) -> Result<Vec<(Move, State<N>)>, String> {
+        let mut out = Vec::new();
+        let (mut coins, mut flips) = (0u32, 0u8);
+        loop {
+            let mut next = s.clone();
+            let asked = self.step(
+                &mut next,
+                Move {
+                    action: a,
+                    coins,
+                    flips,
+                },
+                None,
+            );
+            if asked > MAX_FLIPS {
+                return Err(format!(
+                    "a step flipped {asked} coins (at most {MAX_FLIPS} are enumerated)"
+                ));
+            }
+            let used = u8::try_from(asked).unwrap_or(u8::MAX);
+            out.push((
+                Move {
+                    action: a,
+                    coins,
+                    flips: used,
+                },
+                next,
+            ));
+            match (0..used).rev().find(|k| (coins >> k) & 1 == 0) {
+                Some(k) => {
+                    coins = (coins & ((1u32 << k) - 1)) | (1u32 << k);
+                    flips = k + 1;
+                }
+                None => break,
+            }
+        }
+        Ok(out)
     }
 
     fn check_safety(&self, s: &State<N>) -> Option<(String, String)> {
@@ -733,7 +848,18 @@ where
 /// fingerprints.
 struct Expanded<N: Node> {
     violation: Option<(String, String)>,
-    successors: Vec<(Action, Option<State<N>>, u64)>,
+    /// Why the search cannot go on from here (too many coins in a step).
+    stuck: Option<String>,
+    successors: Vec<(Move, Option<State<N>>, u64)>,
+}
+
+/// Where a search starts: the crash-prone sets, the fingerprints seen, the
+/// search tree (parent, move) and the initial states with their tree ids.
+struct Roots<N: Node> {
+    roots: Vec<Vec<bool>>,
+    seen: HashSet<u64>,
+    tree: Vec<(usize, Option<Move>)>,
+    states: Vec<(State<N>, usize)>,
 }
 
 /// States expanded per parallel batch (bounds the successors held before
@@ -747,6 +873,37 @@ where
     N::Input: Sync,
     N::Output: Send + Sync,
 {
+    /// The initial states (one per crash-prone set), deduplicated, as the
+    /// roots of the search tree; an `Incomplete` outcome if one flips coins.
+    fn roots(&self, start: Instant) -> Result<Roots<N>, Outcome> {
+        let mut r = Roots {
+            roots: self.crash_sets(),
+            seen: HashSet::new(),
+            tree: Vec::new(),
+            states: Vec::new(),
+        };
+        for (k, prone) in r.roots.iter().enumerate() {
+            let (s, flipped) = self.initial(None, prone);
+            if flipped > 0 {
+                return Err(Outcome {
+                    verdict: Verdict::Incomplete {
+                        reason: format!(
+                            "{flipped} coins flipped on start or on inputs (only coins in later steps are enumerated)"
+                        ),
+                    },
+                    states: 0,
+                    transitions: 0,
+                    elapsed: start.elapsed(),
+                });
+            }
+            if r.seen.insert(s.fingerprint()) {
+                r.tree.push((k, None));
+                r.states.push((s, r.tree.len() - 1));
+            }
+        }
+        Ok(r)
+    }
+
     /// Explores the model: breadth-first on [`Model::threads`] threads, or
     /// depth-first on one.
     pub fn check(&self) -> Outcome {
@@ -768,21 +925,31 @@ where
                 None
             }
         });
+        let mut stuck = None;
         let successors = if violation.is_some() {
             Vec::new()
         } else {
             let mut out = Vec::new();
             for a in self.actions(s) {
-                let mut next = s.clone();
-                self.step(&mut next, a, None);
-                let fp = next.fingerprint();
-                // Still a transition (counted), but nothing to keep.
-                out.push((a, (!seen.contains(&fp)).then_some(next), fp));
+                match self.successors(s, a) {
+                    Ok(v) => {
+                        for (mv, next) in v {
+                            let fp = next.fingerprint();
+                            // Still a transition (counted), but nothing to keep.
+                            out.push((mv, (!seen.contains(&fp)).then_some(next), fp));
+                        }
+                    }
+                    Err(why) => {
+                        stuck = Some(why);
+                        break;
+                    }
+                }
             }
             out
         };
         Expanded {
             violation,
+            stuck,
             successors,
         }
     }
@@ -795,17 +962,15 @@ where
     /// stop at the same state bound and return the same counterexample.
     fn check_parallel(&self) -> Outcome {
         let start = Instant::now();
-        let mut seen: HashSet<u64> = HashSet::new();
-        let mut tree: Vec<(usize, Option<Action>)> = Vec::new();
-        let mut level: Vec<(State<N>, usize)> = Vec::new();
-        let roots = self.crash_sets();
-        for (r, prone) in roots.iter().enumerate() {
-            let s = self.initial(None, prone);
-            if seen.insert(s.fingerprint()) {
-                tree.push((r, None));
-                level.push((s, tree.len() - 1));
-            }
-        }
+        let Roots {
+            roots,
+            mut seen,
+            mut tree,
+            states: mut level,
+        } = match self.roots(start) {
+            Ok(r) => r,
+            Err(o) => return o,
+        };
         let bar = progress_bar();
         let outcome = |verdict, states, transitions| {
             bar.finish_and_clear();
@@ -864,6 +1029,9 @@ where
                         let reason = format!("stopped at the state bound ({})", self.max_states);
                         return outcome(Verdict::Incomplete { reason }, seen.len(), transitions);
                     }
+                    if let Some(reason) = ex.stuck {
+                        return outcome(Verdict::Incomplete { reason }, seen.len(), transitions);
+                    }
                     for (a, st, fp) in ex.successors {
                         transitions += 1;
                         if let Some(st) = st {
@@ -884,19 +1052,16 @@ where
     /// Explores the model on this thread.
     fn check_serial(&self) -> Outcome {
         let start = Instant::now();
-        let mut seen: HashSet<u64> = HashSet::new();
-        // Every explored state: its parent and the action that led to it
-        // (roots carry their crash set's index).
-        let mut tree: Vec<(usize, Option<Action>)> = Vec::new();
-        let mut frontier: VecDeque<(State<N>, usize)> = VecDeque::new();
-        let roots = self.crash_sets();
-        for (r, prone) in roots.iter().enumerate() {
-            let s = self.initial(None, prone);
-            if seen.insert(s.fingerprint()) {
-                tree.push((r, None));
-                frontier.push_back((s, tree.len() - 1));
-            }
-        }
+        let Roots {
+            roots,
+            mut seen,
+            mut tree,
+            states,
+        } = match self.roots(start) {
+            Ok(r) => r,
+            Err(o) => return o,
+        };
+        let mut frontier: VecDeque<(State<N>, usize)> = states.into();
         let mut transitions = 0usize;
         let mut pops = 0usize;
         let bar = progress_bar();
@@ -952,12 +1117,18 @@ where
                 return outcome(Verdict::Incomplete { reason }, seen.len(), transitions);
             }
             for a in self.actions(&s) {
-                let mut next = s.clone();
-                self.step(&mut next, a, None);
-                transitions += 1;
-                if seen.insert(next.fingerprint()) {
-                    tree.push((id, Some(a)));
-                    frontier.push_back((next, tree.len() - 1));
+                let moves = match self.successors(&s, a) {
+                    Ok(m) => m,
+                    Err(reason) => {
+                        return outcome(Verdict::Incomplete { reason }, seen.len(), transitions)
+                    }
+                };
+                for (mv, next) in moves {
+                    transitions += 1;
+                    if seen.insert(next.fingerprint()) {
+                        tree.push((id, Some(mv)));
+                        frontier.push_back((next, tree.len() - 1));
+                    }
                 }
             }
         }
@@ -968,7 +1139,7 @@ where
     fn replay(
         &self,
         roots: &[Vec<bool>],
-        tree: &[(usize, Option<Action>)],
+        tree: &[(usize, Option<Move>)],
         id: usize,
         property: &str,
         detail: &str,
@@ -988,9 +1159,9 @@ where
         path.reverse();
         let mut trace = Tracer::default();
         let prone = roots.get(root).cloned().unwrap_or_default();
-        let mut s = self.initial(Some(&mut trace), &prone);
-        for a in path {
-            self.step(&mut s, a, Some(&mut trace));
+        let (mut s, _) = self.initial(Some(&mut trace), &prone);
+        for mv in path {
+            self.step(&mut s, mv, Some(&mut trace));
         }
         push(
             &mut trace,

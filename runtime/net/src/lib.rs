@@ -451,6 +451,19 @@ where
             for (id, ms) in fx.timers.drain(..) {
                 timers.insert(id, Duration::from_millis(ms));
             }
+            // Coins come from the operating system here; traced, then gone.
+            for (node, coin, value) in fx.flips.drain(..) {
+                if tracing_on {
+                    record(
+                        &mut trace,
+                        Kind::Coin {
+                            node: node.0,
+                            coin: coin.to_string(),
+                            value,
+                        },
+                    );
+                }
+            }
             for e in fx.evidence.drain(..) {
                 if let Some(count) = evidence_log.hit(e.peer.0, e.line) {
                     warn!(

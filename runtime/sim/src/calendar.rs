@@ -38,7 +38,7 @@ impl<E> Calendar<E> {
 
     pub(crate) fn push(&mut self, t: u64, e: E) {
         let t = t.max(self.base);
-        if t < self.base + WINDOW {
+        if t < self.base.saturating_add(WINDOW) {
             let k = Self::slot(t);
             if let Some(b) = self.ring.get_mut(k) {
                 b.push_back(e);
@@ -54,7 +54,7 @@ impl<E> Calendar<E> {
     fn advance(&mut self, t: u64) {
         self.base = t;
         while let Some(entry) = self.far.first_entry() {
-            if *entry.key() >= self.base + WINDOW {
+            if *entry.key() >= self.base.saturating_add(WINDOW) {
                 break;
             }
             let k = Self::slot(*entry.key());

@@ -184,6 +184,7 @@ pub struct Sim<N: Node> {
     safety: Vec<(String, Property<N>)>,
     eventually: Vec<(String, Property<N>)>,
     react: Option<React<N>>,
+    stop: Option<Property<N>>,
     delivered: u64,
     dropped: u64,
     /// Replay mode: messages sent and timers set, held until the script
@@ -191,6 +192,15 @@ pub struct Sim<N: Node> {
     held: Vec<Held<N::Message>>,
     held_timers: Vec<(NodeId, TimerId, u32)>,
     replaying: bool,
+}
+
+/// The coins of a replayed script, in order (then `false`).
+struct ScriptedCoins(std::collections::VecDeque<bool>);
+
+impl rio_runtime::Coins for ScriptedCoins {
+    fn flip(&mut self, _node: NodeId, _point: &'static str) -> bool {
+        self.0.pop_front().unwrap_or(false)
+    }
 }
 
 /// A message sent during a replay, waiting for the script to deliver it.
@@ -225,6 +235,9 @@ where
         };
         let effects = Effects {
             chooser,
+            coins: Some(Box::new(rio_runtime::SeededCoins::new(
+                cfg.seed ^ 0xC014_F11B,
+            ))),
             ..Effects::default()
         };
         let byzantine: Vec<Option<Byzantine>> = (0..n)
@@ -268,6 +281,7 @@ where
             safety: Vec::new(),
             eventually: Vec::new(),
             react: None,
+            stop: None,
             delivered: 0,
             dropped: 0,
             held: Vec::new(),
@@ -326,6 +340,17 @@ where
         check: impl Fn(&View<'_, N>) -> Result<(), String> + 'static,
     ) -> &mut Self {
         self.eventually.push((name.to_string(), Box::new(check)));
+        self
+    }
+
+    /// Ends the run as soon as `done` holds (checked after every step), as
+    /// an application stops its nodes: for protocols that never go quiet
+    /// (Ben-Or's rounds go on after a decision). Eventual properties are
+    /// then checked as at any end.
+    pub fn stop_when(&mut self, done: impl Fn(&View<'_, N>) -> bool + 'static) -> &mut Self {
+        self.stop = Some(Box::new(
+            move |v| if done(v) { Err(String::new()) } else { Ok(()) },
+        ));
         self
     }
 
@@ -447,6 +472,18 @@ where
     /// are taken and put back, so steady-state steps allocate nothing here.
     fn flush(&mut self, from: NodeId) {
         let n = self.nodes.len();
+        if self.cfg.trace && !self.effects.flips.is_empty() {
+            let flips = std::mem::take(&mut self.effects.flips);
+            for (node, coin, value) in &flips {
+                self.record(Kind::Coin {
+                    node: node.0,
+                    coin: (*coin).to_string(),
+                    value: *value,
+                });
+            }
+            self.effects.flips = flips;
+        }
+        self.effects.flips.clear();
         let mut sends = std::mem::take(&mut self.effects.sends);
         let byz = self.byzantine.get(from.index()).cloned().flatten();
         for (dest, msg) in sends.drain(..) {
@@ -584,8 +621,11 @@ where
             .iter()
             .map(|(k, f)| (*k, f.clone()))
             .collect();
+        let replaying = self.cfg.script.is_some();
         for (node, f) in faults {
             match f {
+                // A replay crashes nodes where its script says.
+                _ if replaying => {}
                 Fault::Crash { at } => self.schedule(at, Ev::Crash(node)),
                 Fault::CrashRestart { at, restart } => {
                     self.schedule(at, Ev::Crash(node));
@@ -630,6 +670,11 @@ where
                         time: self.now,
                         detail,
                     });
+                    break;
+                }
+            }
+            if let Some(done) = &self.stop {
+                if done(&self.view()).is_err() {
                     break;
                 }
             }
@@ -679,6 +724,15 @@ where
     /// Runs the script of [`Config::replay`].
     fn replay(&mut self, script: Vec<TraceEvent>) -> Report {
         self.replaying = true;
+        // Coins fall as the script says, in its order.
+        let coins: std::collections::VecDeque<bool> = script
+            .iter()
+            .filter_map(|e| match &e.kind {
+                Kind::Coin { value, .. } => Some(*value),
+                _ => None,
+            })
+            .collect();
+        self.effects.coins = Some(Box::new(ScriptedCoins(coins)));
         // Starts and inputs at time 0, as in every run.
         while self.queue.next_time() == Some(0) {
             let Some(ev) = self.queue.pop() else { break };
@@ -782,10 +836,12 @@ where
         // The replay ends where the script ends (or where it stopped, with
         // the outputs that step caused): its outputs must be the script's.
         if diverged.is_none() && self.cfg.trace {
-            while script
-                .get(last + 1)
-                .is_some_and(|e| matches!(e.kind, Kind::Output { .. } | Kind::Evidence { .. }))
-            {
+            while script.get(last + 1).is_some_and(|e| {
+                matches!(
+                    e.kind,
+                    Kind::Output { .. } | Kind::Evidence { .. } | Kind::Coin { .. }
+                )
+            }) {
                 last += 1;
             }
             // Byzantine nodes run no code in a checker's trace.
