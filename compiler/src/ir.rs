@@ -446,6 +446,22 @@ impl Builder<'_> {
         let Some(value) = self.expr(comp, payload, s, d.ty.as_ref().map(|t| t.text.clone())) else {
             return;
         };
+        // A coin is flipped once, when its trigger is available: as the
+        // whole value of its line. Inside a larger expression it could be
+        // flipped while another operand is still missing, and again later.
+        let mut nested_coin = false;
+        if let Ex::Coin(inner) = &value {
+            walk(inner, &mut |x| nested_coin |= matches!(x, Ex::Coin(_)));
+        } else {
+            walk(&value, &mut |x| nested_coin |= matches!(x, Ex::Coin(_)));
+        }
+        if nested_coin {
+            self.unsupported(
+                d.span,
+                "a `coin(..)` inside a larger expression (give the coin its own line: `c = coin(s) at i`, then use `c`)",
+            );
+            return;
+        }
         let node_loops: Vec<&(String, Range)> =
             loops.iter().filter(|(_, r)| *r == Range::Nodes).collect();
         match (node_loops.as_slice(), &exec) {

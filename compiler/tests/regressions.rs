@@ -124,3 +124,26 @@ fn unsupported_input_points_at_its_port() {
     let port = src.find("v[r]: u64").expect("port");
     assert_eq!(d.label.span.start, port, "{d:?}");
 }
+
+/// Review finding: a coin inside a larger expression could be flipped
+/// while another operand was still missing, and flipped again later. A
+/// coin is the whole value of its line; anything else is E0801 at the
+/// statement, with the rewrite in the message.
+#[test]
+fn a_nested_coin_is_refused_and_a_coin_line_generates() {
+    let nested = "fn f(a: bool, b: u64) -> bool;\nprotocol P(nodes n, faults f: crash) where n > 2 * f {\n    in  x[i]: u64 at i\n    in  y[i]: u64 at i\n    out z[i]: bool at i\n    for i in nodes {\n        z[i] = f(coin(x[i]), y[i]) at i\n    }\n}\n";
+    let errs = rio_compiler::generate(nested, &runtime()).expect_err("refused");
+    let d = errs
+        .iter()
+        .find(|d| d.code.as_str() == "E0801")
+        .expect("E0801");
+    assert!(d.message.contains("its own line"), "{}", d.message);
+    let stmt = nested.find("z[i] = f(coin").expect("statement");
+    assert_eq!(d.label.span.start, stmt, "{d:?}");
+    let own_line = nested.replace(
+        "        z[i] = f(coin(x[i]), y[i]) at i\n",
+        "        c = coin(x[i]) at i\n        z[i] = f(c, y[i]) at i\n",
+    );
+    let code = generated(&own_line);
+    assert!(code.contains("out.coin(self.me, \"c\")"), "{code}");
+}

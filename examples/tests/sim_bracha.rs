@@ -281,3 +281,59 @@ fn inputs_and_outputs_trace_as_structured_json_where_serializable() {
         report.trace
     );
 }
+
+/// A simulator run replays along its own trace (`Config::replay`): with
+/// duplication, loss, an equivocating sender's forged messages, a crash
+/// and restart, and an input after time 0, the replay delivers the same
+/// messages in the same order, gives the same outputs and does not diverge.
+#[test]
+fn a_simulator_trace_replays_in_the_simulator() {
+    let params = Params {
+        n: 4,
+        f: 1,
+        sender: NodeId(0),
+    };
+    let mut replayed = 0;
+    for seed in 0..300 {
+        let cfg = |c: Config| {
+            c.fault(NodeId(0), Fault::Byzantine(Byzantine::Equivocate))
+                .fault(NodeId(2), Fault::CrashRestart { at: 3, restart: 9 })
+        };
+        let p = params.clone();
+        let mut sim = Sim::new(
+            4,
+            cfg(Config::new(seed).latency(1, 10).duplicate(0.2).loss(0.1)),
+            move |id| Node::<u64>::new(id, p.clone()).expect("params"),
+        );
+        sim.input_at(5, NodeId(0), Input::Bc(42));
+        let original = sim.run();
+        let p = params.clone();
+        let mut again = Sim::new(
+            4,
+            cfg(Config::new(0)).replay(original.trace.clone()),
+            move |id| Node::<u64>::new(id, p.clone()).expect("params"),
+        );
+        again.input_at(5, NodeId(0), Input::Bc(42));
+        let report = again.run();
+        if report.diverged.is_some() && std::env::var("RIO_DEBUG").is_ok() {
+            eprintln!("ORIGINAL\n{}", original.trace_jsonl());
+            eprintln!("REPLAY\n{}", report.trace_jsonl());
+        }
+        assert_eq!(report.diverged, None, "seed {seed}");
+        let deliveries = |t: &[rio_sim::TraceEvent]| -> Vec<(u32, u32, String)> {
+            t.iter()
+                .filter_map(|e| match &e.kind {
+                    rio_sim::Kind::Deliver { from, to, msg, .. } => Some((*from, *to, msg.clone())),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(
+            deliveries(&report.trace),
+            deliveries(&original.trace),
+            "seed {seed}"
+        );
+        replayed += 1;
+    }
+    assert_eq!(replayed, 300);
+}

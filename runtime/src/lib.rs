@@ -162,6 +162,9 @@ pub struct Effects<M, O> {
     /// The coins flipped in this step, in order: `(node, coin, value)`
     /// (drivers record them; a checker counts them).
     pub flips: Vec<(NodeId, &'static str, bool)>,
+    /// The choices made in this step, in order: `(node, point, option)`
+    /// (drivers record them, so that a replay can make them again).
+    pub choices: Vec<(NodeId, &'static str, usize)>,
 }
 
 impl<M: Debug, O: Debug> Debug for Effects<M, O> {
@@ -187,6 +190,7 @@ impl<M, O> Default for Effects<M, O> {
             chooser: None,
             coins: None,
             flips: Vec::new(),
+            choices: Vec::new(),
         }
     }
 }
@@ -208,7 +212,7 @@ impl<M, O> Effects<M, O> {
     /// Resolves a choice point among the `available` options.
     pub fn choose(&mut self, node: NodeId, point: &'static str, available: &[bool]) -> usize {
         let first = available.iter().position(|a| *a).unwrap_or(0);
-        match &mut self.chooser {
+        let k = match &mut self.chooser {
             Some(c) => {
                 let k = c.choose(node, point, available);
                 if available.get(k).copied().unwrap_or(false) {
@@ -218,7 +222,9 @@ impl<M, O> Effects<M, O> {
                 }
             }
             None => first,
-        }
+        };
+        self.choices.push((node, point, k));
+        k
     }
     /// A random coin for `node`'s coin `point`.
     pub fn coin(&mut self, node: NodeId, point: &'static str) -> bool {
@@ -237,6 +243,7 @@ impl<M, O> Effects<M, O> {
         self.timers.clear();
         self.evidence.clear();
         self.flips.clear();
+        self.choices.clear();
     }
     pub fn is_empty(&self) -> bool {
         self.sends.is_empty()

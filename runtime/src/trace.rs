@@ -81,6 +81,13 @@ pub enum Kind {
         node: u32,
         id: u64,
     },
+    /// A choice a node made (`select(?, ..)`, `quorum(?, ..)`): which
+    /// option, counted from 0 in source order.
+    Choice {
+        node: u32,
+        point: String,
+        option: usize,
+    },
     /// A random coin a node flipped (`coin(s)`), and how it fell.
     Coin {
         node: u32,

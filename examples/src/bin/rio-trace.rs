@@ -43,6 +43,7 @@ fn highest_node(trace: &[TraceEvent]) -> usize {
             | Kind::Output { node, .. }
             | Kind::Timer { node, .. }
             | Kind::Coin { node, .. }
+            | Kind::Choice { node, .. }
             | Kind::Fault { node, .. } => *node,
             Kind::Violation { .. } => 0,
         })

@@ -439,7 +439,20 @@ where
         trace: Option<&mut Tracer>,
     ) {
         let mut trace = trace;
+        // The step that sends: the event this step began with (before the
+        // choices and coins it records).
+        let sending = trace.as_deref().map_or(0, Tracer::now);
         if let Some(t) = trace.as_deref_mut() {
+            for (node, point, option) in fx.choices.drain(..) {
+                push(
+                    t,
+                    Kind::Choice {
+                        node: node.0,
+                        point: point.to_string(),
+                        option,
+                    },
+                );
+            }
             for (node, coin, value) in &fx.flips {
                 push(
                     t,
@@ -467,8 +480,7 @@ where
                     continue;
                 }
                 if let Some(t) = trace.as_deref_mut() {
-                    let now = t.now();
-                    t.sent.push((me, to, key, now));
+                    t.sent.push((me, to, key, sending));
                 }
                 s.net.push(InFlight {
                     to,
@@ -991,13 +1003,22 @@ where
                 }
                 let share = batch.len().div_ceil(self.threads).max(1);
                 let known = &seen;
-                let expanded: Vec<Expanded<N>> = std::thread::scope(|scope| {
+                // A node that panics on one state is re-raised when the
+                // merge reaches that state, as the one-threaded search
+                // would meet it (a violation or the bound found earlier in
+                // the order wins).
+                type Caught<N> = Result<Expanded<N>, Box<dyn std::any::Any + Send>>;
+                let expanded: Vec<Caught<N>> = std::thread::scope(|scope| {
                     let workers: Vec<_> = batch
                         .chunks(share)
                         .map(|part| {
                             scope.spawn(move || {
                                 part.iter()
-                                    .map(|(s, _)| self.expand(s, known))
+                                    .map(|(s, _)| {
+                                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+                                            || self.expand(s, known),
+                                        ))
+                                    })
                                     .collect::<Vec<_>>()
                             })
                         })
@@ -1013,6 +1034,10 @@ where
                     all
                 });
                 for ((_, id), ex) in batch.iter().zip(expanded) {
+                    let ex = match ex {
+                        Ok(ex) => ex,
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    };
                     if let Some((property, detail)) = ex.violation {
                         let trace = self.replay(&roots, &tree, *id, &property, &detail);
                         return outcome(
@@ -1029,9 +1054,6 @@ where
                         let reason = format!("stopped at the state bound ({})", self.max_states);
                         return outcome(Verdict::Incomplete { reason }, seen.len(), transitions);
                     }
-                    if let Some(reason) = ex.stuck {
-                        return outcome(Verdict::Incomplete { reason }, seen.len(), transitions);
-                    }
                     for (a, st, fp) in ex.successors {
                         transitions += 1;
                         if let Some(st) = st {
@@ -1040,6 +1062,12 @@ where
                                 next.push((st, tree.len() - 1));
                             }
                         }
+                    }
+                    // After the successors of the actions before the one
+                    // that flipped too many coins, as the one-threaded
+                    // search counts them.
+                    if let Some(reason) = ex.stuck {
+                        return outcome(Verdict::Incomplete { reason }, seen.len(), transitions);
                     }
                 }
                 bar.set_position(seen.len() as u64);

@@ -452,6 +452,18 @@ where
                 timers.insert(id, Duration::from_millis(ms));
             }
             // Coins come from the operating system here; traced, then gone.
+            for (node, point, option) in fx.choices.drain(..) {
+                if tracing_on {
+                    record(
+                        &mut trace,
+                        Kind::Choice {
+                            node: node.0,
+                            point: point.to_string(),
+                            option,
+                        },
+                    );
+                }
+            }
             for (node, coin, value) in fx.flips.drain(..) {
                 if tracing_on {
                     record(

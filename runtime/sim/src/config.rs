@@ -170,8 +170,8 @@ impl Config {
     /// take their inputs at time 0 as usual, then every delivery, loss,
     /// timer and crash happens exactly as the trace says, in its order, and
     /// a Byzantine node sends exactly the messages the trace shows it
-    /// sending (decoded from their structured JSON). Choice points take the
-    /// first available option, as in the checker. The nodes the trace
+    /// sending (decoded from their structured JSON). Coins fall and choice
+    /// points choose as the trace records them. The nodes the trace
     /// marks Byzantine become silent Byzantine nodes and the nodes it
     /// crashes count as faulty for properties. A replay that cannot follow
     /// the trace (a message the trace delivers was never sent, outputs that
@@ -182,6 +182,10 @@ impl Config {
             if let Kind::Fault { node, fault } = &e.kind {
                 let fault = if fault.starts_with("byzantine") {
                     Fault::Byzantine(Byzantine::Silent)
+                } else if fault == "crash" && e.t == 0 {
+                    // A simulator's node dead from the start: it never
+                    // runs its start event.
+                    Fault::Crash { at: 0 }
                 } else if fault == "crash" {
                     // Crashed by the script, never by the clock.
                     Fault::Crash { at: u64::MAX }
@@ -191,7 +195,7 @@ impl Config {
                 self.faults.entry(NodeId(*node)).or_insert(fault);
             }
         }
-        self.choices = Choices::First;
+        self.trace = true;
         self.script = Some(trace);
         self
     }

@@ -191,6 +191,9 @@ pub struct Sim<N: Node> {
     /// releases them.
     held: Vec<Held<N::Message>>,
     held_timers: Vec<(NodeId, TimerId, u32)>,
+    /// Messages delivered or dropped in a replay, for the copies a
+    /// duplicating network delivered again.
+    delivered_copies: Vec<Held<N::Message>>,
     replaying: bool,
 }
 
@@ -208,6 +211,8 @@ struct Held<M> {
     from: NodeId,
     to: NodeId,
     msg: M,
+    /// The message as printed, as the script names it (printed once).
+    text: String,
     sent_at: u64,
     sent_step: u64,
     forged: bool,
@@ -286,6 +291,7 @@ where
             dropped: 0,
             held: Vec::new(),
             held_timers: Vec::new(),
+            delivered_copies: Vec::new(),
             replaying: false,
         };
         // Every node's start event comes first (queued before any input).
@@ -402,6 +408,7 @@ where
             self.held.push(Held {
                 from,
                 to,
+                text: format!("{msg:?}"),
                 msg,
                 sent_at: self.now,
                 sent_step: self.step,
@@ -472,6 +479,18 @@ where
     /// are taken and put back, so steady-state steps allocate nothing here.
     fn flush(&mut self, from: NodeId) {
         let n = self.nodes.len();
+        if self.cfg.trace && !self.effects.choices.is_empty() {
+            let choices = std::mem::take(&mut self.effects.choices);
+            for (node, point, option) in &choices {
+                self.record(Kind::Choice {
+                    node: node.0,
+                    point: (*point).to_string(),
+                    option: *option,
+                });
+            }
+            self.effects.choices = choices;
+        }
+        self.effects.choices.clear();
         if self.cfg.trace && !self.effects.flips.is_empty() {
             let flips = std::mem::take(&mut self.effects.flips);
             for (node, coin, value) in &flips {
@@ -673,8 +692,9 @@ where
                     break;
                 }
             }
+            // Not before every node has started (start events are step 0).
             if let Some(done) = &self.stop {
-                if done(&self.view()).is_err() {
+                if self.step > 0 && done(&self.view()).is_err() {
                     break;
                 }
             }
@@ -724,6 +744,10 @@ where
     /// Runs the script of [`Config::replay`].
     fn replay(&mut self, script: Vec<TraceEvent>) -> Report {
         self.replaying = true;
+        if !self.cfg.trace {
+            let why = "a replay compares traces: `Config::no_trace` must not be set".to_string();
+            return self.finish(None, Some(why));
+        }
         // Coins fall as the script says, in its order.
         let coins: std::collections::VecDeque<bool> = script
             .iter()
@@ -733,7 +757,17 @@ where
             })
             .collect();
         self.effects.coins = Some(Box::new(ScriptedCoins(coins)));
-        // Starts and inputs at time 0, as in every run.
+        // So do choices (a checker's trace records the first option).
+        let choices: std::collections::VecDeque<usize> = script
+            .iter()
+            .filter_map(|e| match &e.kind {
+                Kind::Choice { option, .. } => Some(*option),
+                _ => None,
+            })
+            .collect();
+        self.effects.chooser = Some(Box::new(ForcedChooser(choices)));
+        // Starts and inputs at time 0, as in every run; later inputs wait
+        // for the script's `input` events.
         while self.queue.next_time() == Some(0) {
             let Some(ev) = self.queue.pop() else { break };
             if !matches!(ev, Ev::Start(_)) {
@@ -741,18 +775,11 @@ where
             }
             self.event(ev);
         }
-        let inputs = |t: &[TraceEvent]| -> Vec<(u32, String)> {
-            t.iter()
-                .filter_map(|e| match &e.kind {
-                    Kind::Input { node, input, .. } => Some((*node, input.clone())),
-                    _ => None,
-                })
-                .collect()
-        };
-        let (want, got) = (inputs(&script), inputs(&self.trace));
-        if self.cfg.trace && !want.iter().all(|i| got.contains(i)) {
-            let d = format!("the script's inputs {want:?} are not all given: {got:?}");
-            return self.finish(None, Some(d));
+        let mut later: Vec<(NodeId, N::Input)> = Vec::new();
+        while let Some(ev) = self.queue.pop() {
+            if let Ev::Input { node, input } = ev {
+                later.push((node, input));
+            }
         }
         let mut violation = None;
         let mut diverged = None;
@@ -768,18 +795,40 @@ where
                     value,
                     ..
                 } => self.replay_delivery(NodeId(*from), NodeId(*to), msg, value.as_ref()),
-                Kind::Drop { from, to, msg, .. } => {
+                Kind::Drop {
+                    from,
+                    to,
+                    msg,
+                    reason,
+                    ..
+                } => {
                     let (from, to) = (NodeId(*from), NodeId(*to));
+                    let byzantine = self
+                        .byzantine
+                        .get(from.index())
+                        .is_some_and(Option::is_some);
                     match self.take_held(from, to, msg) {
                         Some(h) => {
                             self.step += 1;
                             self.dropped += 1;
                             let slot = N::message_slot(&h.msg);
+                            // A duplicate of it may still arrive.
+                            if !self
+                                .delivered_copies
+                                .iter()
+                                .any(|c| c.from == from && c.to == to && c.text == *msg)
+                            {
+                                self.delivered_copies.push(Held {
+                                    msg: h.msg.clone(),
+                                    text: h.text.clone(),
+                                    ..h
+                                });
+                            }
                             self.record(Kind::Drop {
                                 from: from.0,
                                 to: to.0,
                                 msg: msg.clone(),
-                                reason: "lost".into(),
+                                reason: reason.clone(),
                                 sent_at: Some(h.sent_at),
                                 sent_step: Some(h.sent_step),
                                 slot,
@@ -787,11 +836,36 @@ where
                             });
                             Ok(())
                         }
+                        // A Byzantine message that never arrived: nothing
+                        // to replay (silent nodes send nothing of their own);
+                        // or a duplicate's second copy lost.
+                        None if byzantine
+                            || self
+                                .delivered_copies
+                                .iter()
+                                .any(|c| c.from == from && c.to == to && c.text == *msg) =>
+                        {
+                            self.dropped += 1;
+                            Ok(())
+                        }
                         None => Err(format!(
                             "{msg} from node {} to node {} was never sent",
                             from.0, to.0
                         )),
                     }
+                }
+                Kind::Input { node, input, .. } => {
+                    // An input given later than time 0 (`input_at`); one a
+                    // `react` gave is already in (checked at the end).
+                    if let Some(i) = later
+                        .iter()
+                        .position(|(n, x)| n.0 == *node && format!("{x:?}") == *input)
+                    {
+                        let (node, input) = later.remove(i);
+                        self.step += 1;
+                        self.deliver_input(node, input);
+                    }
+                    Ok(())
                 }
                 Kind::Timer { node, id } => {
                     let at = self
@@ -813,8 +887,16 @@ where
                     self.event(Ev::Crash(NodeId(*node)));
                     Ok(())
                 }
-                // Consequences (outputs, evidence), context (Byzantine
-                // marks, inputs given at time 0) and the checker's verdict.
+                Kind::Fault { node, fault } if fault == "restart" => {
+                    self.step += 1;
+                    // The fresh node numbers its timers anew; the old
+                    // ones never fire (messages in flight still arrive).
+                    self.held_timers.retain(|(n, _, _)| n.0 != *node);
+                    self.event(Ev::Restart(NodeId(*node)));
+                    Ok(())
+                }
+                // Consequences (outputs, evidence, coins), context
+                // (Byzantine marks) and the checker's verdict.
                 _ => Ok(()),
             };
             if let Err(why) = ok {
@@ -834,24 +916,31 @@ where
             }
         }
         // The replay ends where the script ends (or where it stopped, with
-        // the outputs that step caused): its outputs must be the script's.
-        if diverged.is_none() && self.cfg.trace {
+        // what that step caused): its inputs and outputs must be the
+        // script's.
+        if diverged.is_none() {
             while script.get(last + 1).is_some_and(|e| {
                 matches!(
                     e.kind,
-                    Kind::Output { .. } | Kind::Evidence { .. } | Kind::Coin { .. }
+                    Kind::Output { .. }
+                        | Kind::Evidence { .. }
+                        | Kind::Coin { .. }
+                        | Kind::Choice { .. }
                 )
             }) {
                 last += 1;
             }
             // Byzantine nodes run no code in a checker's trace.
             let byzantine = |k: u32| self.byzantine.get(k as usize).is_some_and(Option::is_some);
-            let outputs = |t: &[TraceEvent]| -> Vec<(u32, String)> {
+            let events = |t: &[TraceEvent], outputs: bool| -> Vec<(u32, String)> {
                 let mut v: Vec<(u32, String)> = t
                     .iter()
                     .filter_map(|e| match &e.kind {
-                        Kind::Output { node, output, .. } if !byzantine(*node) => {
+                        Kind::Output { node, output, .. } if outputs && !byzantine(*node) => {
                             Some((*node, output.clone()))
+                        }
+                        Kind::Input { node, input, .. } if !outputs && !byzantine(*node) => {
+                            Some((*node, input.clone()))
                         }
                         _ => None,
                     })
@@ -860,11 +949,13 @@ where
                 v
             };
             let upto = script.get(..=last).unwrap_or(&script);
-            let (want, got) = (outputs(upto), outputs(&self.trace));
-            if want != got {
-                diverged = Some(format!(
-                    "the replay's outputs {got:?} are not the script's {want:?}"
-                ));
+            for (what, outputs) in [("inputs", false), ("outputs", true)] {
+                let (want, got) = (events(upto, outputs), events(&self.trace, outputs));
+                if want != got && diverged.is_none() {
+                    diverged = Some(format!(
+                        "the replay's {what} {got:?} are not the script's {want:?}"
+                    ));
+                }
             }
         }
         if let Some(v) = &violation {
@@ -880,11 +971,12 @@ where
         let k = self
             .held
             .iter()
-            .position(|h| h.from == from && h.to == to && format!("{:?}", h.msg) == msg)?;
+            .position(|h| h.from == from && h.to == to && h.text == msg)?;
         Some(self.held.remove(k))
     }
 
-    /// One delivery of the script: a message that was sent, or one a
+    /// One delivery of the script: a message that was sent, a second copy
+    /// of one delivered before (the network duplicated it), or one a
     /// Byzantine node sends now (decoded from its JSON).
     fn replay_delivery(
         &mut self,
@@ -893,33 +985,57 @@ where
         msg: &str,
         value: Option<&serde_json::Value>,
     ) -> Result<(), String> {
+        let byzantine = self
+            .byzantine
+            .get(from.index())
+            .is_some_and(Option::is_some);
         let held = match self.take_held(from, to, msg) {
             Some(h) => h,
-            None if self
-                .byzantine
-                .get(from.index())
-                .is_some_and(Option::is_some) =>
+            None => match self
+                .delivered_copies
+                .iter()
+                .find(|h| h.from == from && h.to == to && h.text == msg)
             {
-                let value = value.ok_or_else(|| format!("{msg}: no structured value to send"))?;
-                let m: N::Message = serde_json::from_value(value.clone())
-                    .map_err(|e| format!("{msg} does not decode as a message: {e}"))?;
-                Held {
-                    from,
-                    to,
-                    msg: m,
-                    sent_at: self.now,
-                    sent_step: self.step,
-                    forged: true,
+                Some(h) => Held {
+                    msg: h.msg.clone(),
+                    text: h.text.clone(),
+                    ..*h
+                },
+                None if byzantine => {
+                    let value =
+                        value.ok_or_else(|| format!("{msg}: no structured value to send"))?;
+                    let m: N::Message = serde_json::from_value(value.clone())
+                        .map_err(|e| format!("{msg} does not decode as a message: {e}"))?;
+                    Held {
+                        from,
+                        to,
+                        msg: m,
+                        text: msg.to_string(),
+                        sent_at: self.now,
+                        sent_step: self.step,
+                        forged: true,
+                    }
                 }
-            }
-            None => {
-                return Err(format!(
-                    "{msg} from node {} to node {} was never sent",
-                    from.0, to.0
-                ))
-            }
+                None => {
+                    return Err(format!(
+                        "{msg} from node {} to node {} was never sent",
+                        from.0, to.0
+                    ))
+                }
+            },
         };
         self.step += 1;
+        if !self
+            .delivered_copies
+            .iter()
+            .any(|h| h.from == from && h.to == to && h.text == msg)
+        {
+            self.delivered_copies.push(Held {
+                msg: held.msg.clone(),
+                text: held.text.clone(),
+                ..held
+            });
+        }
         self.event(Ev::Deliver {
             from,
             to,

@@ -96,7 +96,7 @@
   function shown(e) {
     for (const k of involved(e)) if (!(k < N && state.on[k])) return false;
     if (isMsg(e) && e.from === e.to && !state.self) return false;
-    if (!state.minor && (e.event === 'timer' || e.event === 'evidence')) return false;
+    if (!state.minor && ['timer', 'evidence', 'coin', 'choice'].includes(e.event)) return false;
     // Under a line or key filter, events that belong to no line (timers,
     // evidence) go too; faults and violations stay as context.
     const context = e.event === 'fault' || e.event === 'violation';
@@ -330,6 +330,14 @@
           g.marks.appendChild(el('circle', { class: 'timer', cx: xOf(e.node), cy: y, r: 4 }));
           label(e.node, `timer ${e.id}`, 'minor');
           break;
+        case 'choice':
+          g.marks.appendChild(el('circle', { class: 'choice', cx: xOf(e.node), cy: y, r: 3 }));
+          label(e.node, `choice ${e.point}: option ${e.option}`, 'minor');
+          break;
+        case 'coin':
+          g.marks.appendChild(el('circle', { class: 'coin', cx: xOf(e.node), cy: y, r: 4 }));
+          label(e.node, `coin ${e.coin} = ${e.value}`, 'minor');
+          break;
         case 'evidence':
           g.marks.appendChild(el('circle', { class: 'evidence', cx: xOf(e.node), cy: y, r: 3 }));
           label(e.node, `evidence against ${e.peer}: ${e.line}`, 'minor');
@@ -382,6 +390,12 @@
         break;
       case 'timer':
         parts.push(`node ${e.node}: timer ${e.id} fires`);
+        break;
+      case 'choice':
+        parts.push(`node ${e.node} chooses option ${e.option} at ${e.point}`);
+        break;
+      case 'coin':
+        parts.push(`node ${e.node} flips coin ${e.coin}: ${e.value}`);
         break;
       case 'evidence':
         parts.push(`node ${e.node} records evidence against node ${e.peer} on ${e.line}`);
