@@ -411,3 +411,76 @@ fn coins_are_drawn_and_filtered_with_timers() {
     assert_eq!(v["all"]["overlaps"], Value::Array(vec![]));
     assert!(!texts(&v["quiet"]).iter().any(|t| t.starts_with("coin ")));
 }
+
+/// Labels are cut by their measured width, not by a character count, so
+/// wide scripts, emoji and very long values never overlap or stick out;
+/// markup in values stays text. (With only the DejaVu fonts CI has, SVG
+/// text draws these glyphs one monospace cell wide, so here the test
+/// guards the layout rather than the measurement.)
+#[test]
+fn wide_and_hostile_text_never_overlaps() {
+    use rio_sim::Kind;
+    // `⟹` and `∰` draw wider than a monospace cell with the fonts CI has
+    // (DejaVu); wide scripts and emoji do wherever their fonts are installed.
+    let wide = "⟹∰漢字🙂".repeat(40);
+    let mut trace = Vec::new();
+    for k in 0..60u64 {
+        let (from, to) = ((k % 3) as u32, ((k + 1) % 3) as u32);
+        let kind = match k % 4 {
+            0 => Kind::Deliver {
+                from,
+                to,
+                msg: format!("{wide}<b>{k}</b>"),
+                sent_at: k,
+                sent_step: Some(k),
+                value: None,
+                slot: None,
+                forged: false,
+            },
+            1 => Kind::Output {
+                node: to,
+                output: format!("{wide}{k}"),
+                value: None,
+                slot: None,
+            },
+            2 => Kind::Input {
+                node: from,
+                input: "<script>alert(1)</script>".repeat(5),
+                value: None,
+                slot: None,
+            },
+            _ => Kind::Drop {
+                from,
+                to,
+                msg: wide.clone(),
+                reason: "loss".into(),
+                sent_at: None,
+                sent_step: None,
+                slot: None,
+                forged: true,
+            },
+        };
+        trace.push(TraceEvent {
+            step: k + 1,
+            t: k * 1_000_000_007,
+            kind,
+        });
+    }
+    let page = rio_sim::viewer::html("wide text", 3, &trace);
+    let script = r#"
+(async () => {
+  try {
+    report({ snap: snapshot(), scripts: document.querySelectorAll('script').length });
+  } catch (e) {
+    report({ error: String(e && e.stack || e) });
+  }
+})();
+"#;
+    let v = run("viewer-wide", &page, script, (1400, 2400));
+    assert!(v["error"].is_null(), "page script failed: {}", v["error"]);
+    assert!(v["snap"]["labels"].as_u64().unwrap_or(0) > 50, "{v}");
+    assert_eq!(v["snap"]["overlaps"], Value::Array(vec![]), "{v}");
+    assert_eq!(v["snap"]["outside"], Value::Array(vec![]), "{v}");
+    // The page's own two scripts and the probe's: no script from the trace.
+    assert_eq!(v["scripts"], 3);
+}

@@ -13,7 +13,12 @@
   const NS = 'http://www.w3.org/2000/svg';
   const ROW = 18;
   const GUTTER = 78;
-  const CHAR = 6.7; // width of one character at the label font size
+  const FONT = 'bold 11px ui-monospace, monospace'; // the widest label font
+  // Text widths as the browser draws them (any script, emoji included),
+  // measured once per text and width.
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = FONT;
+  const width_of = (t) => ctx.measureText(t).width;
   const LONG = 400; // arrows spanning more rows than this are kept apart
   const MAX_KEYS = 300; // instance keys listed in the side panel
 
@@ -37,7 +42,7 @@
       if (k) k.count++;
       else keys.set(e.keyStr, { count: 1, first: i });
     }
-    if (e.event === 'output') longestOutput = Math.max(longestOutput, e.output.length + 2);
+    if (e.event === 'output') longestOutput = Math.max(longestOutput, width_of(`⇒ ${e.output}`));
   }
   let stepsMonotone = true;
   let timesMonotone = true;
@@ -46,7 +51,7 @@
     if (E[i].t < E[i - 1].t) timesMonotone = false;
   }
   // Lanes are wide enough for the decided values (within reason).
-  const LANE = Math.max(150, Math.min(360, Math.ceil(longestOutput * CHAR) + 30));
+  const LANE = Math.max(150, Math.min(360, Math.ceil(longestOutput) + 30));
 
   // ---- view state ----
   const state = {
@@ -75,9 +80,27 @@
     if (text !== undefined) x.textContent = text;
     return x;
   }
+  // The longest prefix of `s` that fits in `px` (whole characters, never
+  // half a surrogate pair), with an ellipsis when cut.
+  const fitted = new Map();
   function fit(s, px) {
-    const n = Math.max(1, Math.floor(px / CHAR));
-    return s.length <= n ? s : s.slice(0, n - 1) + '…';
+    const key = px + '\u0000' + s;
+    const hit = fitted.get(key);
+    if (hit !== undefined) return hit;
+    let out = s;
+    if (width_of(s) > px) {
+      const chars = Array.from(s);
+      let lo = 0, hi = chars.length;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (width_of(chars.slice(0, mid).join('') + '…') <= px) lo = mid;
+        else hi = mid - 1;
+      }
+      out = chars.slice(0, lo).join('') + '…';
+    }
+    if (fitted.size > 20000) fitted.clear();
+    fitted.set(key, out);
+    return out;
   }
 
   // ---- filtering: the list of rows ----
@@ -262,7 +285,7 @@
       const t = rowEvent(r).t;
       if (t !== prevT) {
         g.back.appendChild(el('line', { class: 'tick', x1: GUTTER - 6, x2: width, y1: r * ROW, y2: r * ROW }));
-        g.labels.appendChild(el('text', { class: 'label time', x: 4, y: yOf(r) + 4 }, `${t} ${data.unit}`));
+        g.labels.appendChild(el('text', { class: 'label time', x: 4, y: yOf(r) + 4 }, fit(`${t} ${data.unit}`, GUTTER - 10)));
       }
       prevT = t;
     }
@@ -302,7 +325,7 @@
       if (i < 0) {
         const s = summaries[-1 - i];
         g.back.appendChild(el('rect', { class: 'summary', x: GUTTER, y: r * ROW + 1, width: width - GUTTER, height: ROW - 2, 'data-key': s.key }));
-        g.labels.appendChild(el('text', { class: 'label summary-text', x: GUTTER + 6, y: y + 4, 'data-key': s.key }, `▸ instance [${s.key}]: ${s.count} messages collapsed (click to expand)`));
+        g.labels.appendChild(el('text', { class: 'label summary-text', x: GUTTER + 6, y: y + 4, 'data-key': s.key }, fit(`▸ instance [${s.key}]: ${s.count} messages collapsed (click to expand)`, width - GUTTER - 12)));
         continue;
       }
       const e = E[i];
