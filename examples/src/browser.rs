@@ -70,6 +70,9 @@ pub fn dump_dom(
         .arg(format!("file://{}", file.display()))
         .output()
         .map_err(|e| format!("run {chromium}: {e}"))?;
+    // The browser profile and the page are scratch: a 100,000-event page
+    // is 17 MB, and every test run would leave them behind.
+    let _ = std::fs::remove_dir_all(&dir);
     if !out.status.success() {
         return Err(format!(
             "{chromium} failed: {}",
@@ -93,6 +96,7 @@ pub fn screenshot(name: &str, page: &str, (width, height): (u32, u32)) -> Result
         .arg(format!("file://{}", file.display()))
         .output()
         .map_err(|e| format!("run {chromium}: {e}"))?;
+    let _ = std::fs::remove_dir_all(dir.join("profile"));
     if !out.status.success() {
         return Err(format!(
             "{chromium} failed: {}",
