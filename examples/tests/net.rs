@@ -232,6 +232,31 @@ fn four_processes_deliver_and_their_traces_merge() {
     let arrows = delivered.iter().filter(|(from, to, _)| from != to).count();
     assert!(svg.contains("node 3"));
     assert!(svg.matches("<line").count() >= 4 + arrows, "{svg}");
+    // The trace viewer draws a network trace too: without sending steps,
+    // each arrow starts at the first row of its send time, never below
+    // its delivery; lines and keys came over the wire with the trace.
+    assert!(merged.iter().any(|e| matches!(
+        &e.kind,
+        rio_sim::Kind::Deliver { slot: Some(s), .. } if s.line == "echo"
+    )));
+    let page = rio_sim::viewer::html("cluster", 4, &merged);
+    let v = rio_examples::browser::check_page(
+        "net-trace",
+        &page,
+        r#"
+const arrows = [...document.querySelectorAll('#rio-svg line.msg')];
+report({
+  snap: snapshot(),
+  arrows: arrows.length,
+  backwards: arrows.filter((a) => +a.getAttribute('y1') > +a.getAttribute('y2')).length,
+});
+"#,
+        (1400, 8000),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(v["snap"]["overlaps"], serde_json::json!([]), "{v}");
+    assert_eq!(v["backwards"], 0, "{v}");
+    assert!(v["arrows"].as_u64().unwrap_or(0) >= arrows as u64, "{v}");
 }
 
 /// The generated cluster directory holds private keys: owner-only, and
