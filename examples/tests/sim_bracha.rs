@@ -337,3 +337,50 @@ fn a_simulator_trace_replays_in_the_simulator() {
     }
     assert_eq!(replayed, 300);
 }
+
+/// A replay script is input (read from disk, perhaps edited): one that
+/// names a node the run does not have is refused with the step, before any
+/// node is made or called for it.
+#[test]
+fn a_script_naming_a_missing_node_is_refused() {
+    let params = Params {
+        n: 4,
+        f: 1,
+        sender: NodeId(0),
+    };
+    for kind in [
+        rio_sim::Kind::Fault {
+            node: 9,
+            fault: "restart".into(),
+        },
+        rio_sim::Kind::Timer { node: 4, id: 0 },
+        rio_sim::Kind::Deliver {
+            from: 7,
+            to: 1,
+            msg: "Send(1)".into(),
+            sent_at: 0,
+            sent_step: None,
+            value: Some(serde_json::json!({ "Send": 1 })),
+            slot: None,
+            forged: false,
+        },
+    ] {
+        let script = vec![rio_sim::TraceEvent {
+            step: 3,
+            t: 1,
+            kind,
+        }];
+        let p = params.clone();
+        let mut sim = Sim::new(4, Config::new(0).replay(script), move |id| {
+            // A node id outside 0..4 would be refused by the parameters.
+            Node::<u64>::new(id, p.clone()).expect("a node of the run")
+        });
+        let report = sim.run();
+        let why = report.diverged.expect("refused");
+        assert!(
+            why.starts_with("step 3 of the script: node ")
+                && why.ends_with("is not one of the 4 nodes"),
+            "{why}"
+        );
+    }
+}

@@ -784,9 +784,25 @@ where
         let mut violation = None;
         let mut diverged = None;
         let mut last = 0;
+        let n = self.nodes.len();
         for (k, e) in script.iter().enumerate() {
             last = k;
             self.now = self.now.max(e.t);
+            // A script read from disk may name nodes this run does not have.
+            let named: &[u32] = match &e.kind {
+                Kind::Deliver { from, to, .. } | Kind::Drop { from, to, .. } => &[*from, *to],
+                Kind::Timer { node, .. } | Kind::Fault { node, .. } | Kind::Input { node, .. } => {
+                    std::slice::from_ref(node)
+                }
+                _ => &[],
+            };
+            if let Some(bad) = named.iter().find(|x| **x as usize >= n) {
+                diverged = Some(format!(
+                    "step {} of the script: node {bad} is not one of the {n} nodes",
+                    e.step
+                ));
+                break;
+            }
             let ok = match &e.kind {
                 Kind::Deliver {
                     from,
