@@ -226,6 +226,27 @@ impl<M, O> Effects<M, O> {
         self.choices.push((node, point, k));
         k
     }
+    /// This step's choices and coins as trace events, in that order (the
+    /// buffers are left as they are).
+    pub fn traced(&self) -> impl Iterator<Item = trace::Kind> + '_ {
+        let choices = self
+            .choices
+            .iter()
+            .map(|(node, point, option)| trace::Kind::Choice {
+                node: node.0,
+                point: (*point).to_string(),
+                option: *option,
+            });
+        let coins = self
+            .flips
+            .iter()
+            .map(|(node, coin, value)| trace::Kind::Coin {
+                node: node.0,
+                coin: (*coin).to_string(),
+                value: *value,
+            });
+        choices.chain(coins)
+    }
     /// A random coin for `node`'s coin `point`.
     pub fn coin(&mut self, node: NodeId, point: &'static str) -> bool {
         let v = match &mut self.coins {

@@ -443,26 +443,10 @@ where
         // choices and coins it records).
         let sending = trace.as_deref().map_or(0, Tracer::now);
         if let Some(t) = trace.as_deref_mut() {
-            for (node, point, option) in fx.choices.drain(..) {
-                push(
-                    t,
-                    Kind::Choice {
-                        node: node.0,
-                        point: point.to_string(),
-                        option,
-                    },
-                );
+            for kind in fx.traced() {
+                push(t, kind);
             }
-            for (node, coin, value) in &fx.flips {
-                push(
-                    t,
-                    Kind::Coin {
-                        node: node.0,
-                        coin: (*coin).to_string(),
-                        value: *value,
-                    },
-                );
-            }
+            fx.choices.clear();
         }
         for (dest, msg) in fx.sends.drain(..) {
             let targets: Vec<u32> = match dest {

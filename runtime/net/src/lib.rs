@@ -451,31 +451,15 @@ where
             for (id, ms) in fx.timers.drain(..) {
                 timers.insert(id, Duration::from_millis(ms));
             }
-            // Coins come from the operating system here; traced, then gone.
-            for (node, point, option) in fx.choices.drain(..) {
-                if tracing_on {
-                    record(
-                        &mut trace,
-                        Kind::Choice {
-                            node: node.0,
-                            point: point.to_string(),
-                            option,
-                        },
-                    );
+            // Choices and coins (from the operating system here): traced,
+            // then gone.
+            if tracing_on {
+                for kind in fx.traced() {
+                    record(&mut trace, kind);
                 }
             }
-            for (node, coin, value) in fx.flips.drain(..) {
-                if tracing_on {
-                    record(
-                        &mut trace,
-                        Kind::Coin {
-                            node: node.0,
-                            coin: coin.to_string(),
-                            value,
-                        },
-                    );
-                }
-            }
+            fx.choices.clear();
+            fx.flips.clear();
             for e in fx.evidence.drain(..) {
                 if let Some(count) = evidence_log.hit(e.peer.0, e.line) {
                     warn!(

@@ -23,7 +23,8 @@ impl Default for DiagramOptions {
     }
 }
 
-fn esc(s: &str) -> String {
+/// Escapes text for HTML and SVG (also the trace viewer's title).
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -207,6 +207,7 @@ impl rio_runtime::Coins for ScriptedCoins {
 }
 
 /// A message sent during a replay, waiting for the script to deliver it.
+#[derive(Clone)]
 struct Held<M> {
     from: NodeId,
     to: NodeId,
@@ -479,29 +480,13 @@ where
     /// are taken and put back, so steady-state steps allocate nothing here.
     fn flush(&mut self, from: NodeId) {
         let n = self.nodes.len();
-        if self.cfg.trace && !self.effects.choices.is_empty() {
-            let choices = std::mem::take(&mut self.effects.choices);
-            for (node, point, option) in &choices {
-                self.record(Kind::Choice {
-                    node: node.0,
-                    point: (*point).to_string(),
-                    option: *option,
-                });
+        if self.cfg.trace && !(self.effects.choices.is_empty() && self.effects.flips.is_empty()) {
+            let events: Vec<Kind> = self.effects.traced().collect();
+            for kind in events {
+                self.record(kind);
             }
-            self.effects.choices = choices;
         }
         self.effects.choices.clear();
-        if self.cfg.trace && !self.effects.flips.is_empty() {
-            let flips = std::mem::take(&mut self.effects.flips);
-            for (node, coin, value) in &flips {
-                self.record(Kind::Coin {
-                    node: node.0,
-                    coin: (*coin).to_string(),
-                    value: *value,
-                });
-            }
-            self.effects.flips = flips;
-        }
         self.effects.flips.clear();
         let mut sends = std::mem::take(&mut self.effects.sends);
         let byz = self.byzantine.get(from.index()).cloned().flatten();
@@ -829,17 +814,7 @@ where
                             self.dropped += 1;
                             let slot = N::message_slot(&h.msg);
                             // A duplicate of it may still arrive.
-                            if !self
-                                .delivered_copies
-                                .iter()
-                                .any(|c| c.from == from && c.to == to && c.text == *msg)
-                            {
-                                self.delivered_copies.push(Held {
-                                    msg: h.msg.clone(),
-                                    text: h.text.clone(),
-                                    ..h
-                                });
-                            }
+                            self.keep_copy(&h);
                             self.record(Kind::Drop {
                                 from: from.0,
                                 to: to.0,
@@ -855,12 +830,7 @@ where
                         // A Byzantine message that never arrived: nothing
                         // to replay (silent nodes send nothing of their own);
                         // or a duplicate's second copy lost.
-                        None if byzantine
-                            || self
-                                .delivered_copies
-                                .iter()
-                                .any(|c| c.from == from && c.to == to && c.text == *msg) =>
-                        {
+                        None if byzantine || self.copy_of(from, to, msg).is_some() => {
                             self.dropped += 1;
                             Ok(())
                         }
@@ -983,6 +953,19 @@ where
         self.finish(violation, diverged)
     }
 
+    /// A message delivered or dropped before (a duplicate's other copy).
+    fn copy_of(&self, from: NodeId, to: NodeId, msg: &str) -> Option<&Held<N::Message>> {
+        self.delivered_copies
+            .iter()
+            .find(|c| c.from == from && c.to == to && c.text == msg)
+    }
+
+    fn keep_copy(&mut self, h: &Held<N::Message>) {
+        if self.copy_of(h.from, h.to, &h.text).is_none() {
+            self.delivered_copies.push(h.clone());
+        }
+    }
+
     fn take_held(&mut self, from: NodeId, to: NodeId, msg: &str) -> Option<Held<N::Message>> {
         let k = self
             .held
@@ -1007,16 +990,8 @@ where
             .is_some_and(Option::is_some);
         let held = match self.take_held(from, to, msg) {
             Some(h) => h,
-            None => match self
-                .delivered_copies
-                .iter()
-                .find(|h| h.from == from && h.to == to && h.text == msg)
-            {
-                Some(h) => Held {
-                    msg: h.msg.clone(),
-                    text: h.text.clone(),
-                    ..*h
-                },
+            None => match self.copy_of(from, to, msg) {
+                Some(h) => h.clone(),
                 None if byzantine => {
                     let value =
                         value.ok_or_else(|| format!("{msg}: no structured value to send"))?;
@@ -1041,17 +1016,7 @@ where
             },
         };
         self.step += 1;
-        if !self
-            .delivered_copies
-            .iter()
-            .any(|h| h.from == from && h.to == to && h.text == msg)
-        {
-            self.delivered_copies.push(Held {
-                msg: held.msg.clone(),
-                text: held.text.clone(),
-                ..held
-            });
-        }
+        self.keep_copy(&held);
         self.event(Ev::Deliver {
             from,
             to,

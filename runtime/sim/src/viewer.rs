@@ -65,7 +65,7 @@ pub fn html_in(title: &str, nodes: usize, unit: &str, trace: &[TraceEvent]) -> S
         };
         let name = after.get(2..end).unwrap_or("");
         match name {
-            "TITLE" => out.push_str(&escape(title)),
+            "TITLE" => out.push_str(&crate::diagram::esc(title)),
             "CSS" => out.push_str(STYLE),
             "JS" => out.push_str(SCRIPT),
             "DATA" => out.push_str(&json),
@@ -75,13 +75,6 @@ pub fn html_in(title: &str, nodes: usize, unit: &str, trace: &[TraceEvent]) -> S
     }
     out.push_str(rest);
     out
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]
