@@ -539,7 +539,10 @@ fn parallel_search_explores_the_same_states_as_one_thread() {
         let bounded = bracha_model!(correct, NodeId(0), |M| vec![
             M::Send(1),
             M::Send(2),
-            M::Echo(2)
+            M::Echo(1),
+            M::Echo(2),
+            M::Ready(1),
+            M::Ready(2)
         ])
         .max_states(2_000)
         .threads(threads)

@@ -188,6 +188,10 @@ impl<const A: usize, I> Family<A, I> {
     pub fn iter(&self) -> impl Iterator<Item = (&[u64; A], &I)> {
         self.live.iter()
     }
+    /// The live instances, mutably.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut I> {
+        self.live.values_mut()
+    }
 
     /// The number of live instances.
     pub fn live(&self) -> usize {

@@ -365,4 +365,50 @@ pub trait Node: Clone + Eq + Hash + Debug {
         out: &mut Effects<Self::Message, Self::Output>,
     );
     fn on_timer(&mut self, timer: TimerId, out: &mut Effects<Self::Message, Self::Output>);
+    /// Whether delivering `msg` from `from` to this node changes nothing,
+    /// now **and in every later state** of the node: no state change, no
+    /// send, output, timer, choice or coin (a vote from a sender already
+    /// counted, a second value for a line already set, a message for a
+    /// finished instance or from a node that may not send it). The model
+    /// checker drops such messages instead of delivering them at every
+    /// point of the interleaving (`rio-check`'s reduction). `false` is
+    /// always a sound answer, and the default.
+    fn is_spent(&self, from: NodeId, msg: &Self::Message) -> bool {
+        let _ = (from, msg);
+        false
+    }
+    /// Drops what no task of this node can ever read again (the votes on
+    /// a line whose readers here have all fired, or only feed lines that
+    /// are themselves never read again). Behaviour is unchanged: such votes
+    /// are never read, and [`Node::is_spent`] says a later vote on that line
+    /// is spent. The model checker calls it after every step, so that
+    /// states differing only in unread votes are one state; drivers need
+    /// not call it. The default drops nothing.
+    fn forget_spent(&mut self) {}
+}
+
+/// Delivers `msg` to a copy of `node` and reports whether that changed
+/// nothing at all (state, sends, outputs, timers, choices, coins); evidence
+/// is allowed. This is "a no-op *now*"; generated nodes answer
+/// [`Node::is_spent`] with it for every message whose answer cannot change
+/// later (everything but keys above the instance window, which may open).
+pub fn noop_by_trial<N: Node>(node: &N, from: NodeId, msg: &N::Message) -> bool {
+    struct Tails;
+    impl Coins for Tails {
+        fn flip(&mut self, _: NodeId, _: &'static str) -> bool {
+            false
+        }
+    }
+    let mut copy = node.clone();
+    let mut fx: Effects<N::Message, N::Output> = Effects {
+        coins: Some(Box::new(Tails)),
+        ..Effects::default()
+    };
+    copy.on_message(from, msg.clone(), &mut fx);
+    copy == *node
+        && fx.sends.is_empty()
+        && fx.outputs.is_empty()
+        && fx.timers.is_empty()
+        && fx.flips.is_empty()
+        && fx.choices.is_empty()
 }

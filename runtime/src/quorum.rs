@@ -51,6 +51,16 @@ impl<T: Clone + Eq> QuorumTracker<T> {
         }
     }
 
+    /// Forgets every vote (keeping `n` and whether order is recorded):
+    /// for a line nobody will read again ([`crate::Node::forget_spent`]).
+    pub fn forget(&mut self) {
+        self.slots.iter_mut().for_each(|s| *s = None);
+        self.counts.clear();
+        if let Some(order) = &mut self.order {
+            order.clear();
+        }
+    }
+
     pub fn insert(&mut self, from: NodeId, v: T) -> Insert {
         let Some(slot) = self.slots.get_mut(from.index()) else {
             return Insert::OutOfRange;

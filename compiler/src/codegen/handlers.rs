@@ -5,8 +5,9 @@
 use super::expr::{Cx, Place};
 use super::names::{const_name, field_name, ident, variant_name};
 use super::node::lit;
-use super::plan::{unsupported, Store};
+use super::plan::{unsupported, KeyMap, Store, Task};
 use super::Gen;
+use crate::ir::Cross;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use rio_lang::graph::{LineDomain, LineKind, NodeTerm};
@@ -47,6 +48,9 @@ impl Gen<'_> {
         }
         // Messages.
         let mut msg_arms = Vec::new();
+        // `is_spent`: keys above the window may open later, so they are
+        // never spent; everything else is spent iff a no-op now.
+        let mut spent_arms = Vec::new();
         for (r, l) in self.message_lines() {
             let cx = Cx {
                 rule: r,
@@ -108,6 +112,43 @@ impl Gen<'_> {
                 quote!()
             };
             msg_arms.push(quote!(#pat => { #window #auth #senders #store }));
+            // A vote nobody here will ever read again is spent.
+            let dead = match self.plan.stores.get(r.target) {
+                Some(Store::Tracker { .. }) => self.readers_dead(r.target, &quote!(fired)),
+                _ => None,
+            };
+            if a == 0 {
+                if let Some(dead) = dead {
+                    spent_arms.push(quote! {
+                        Message::#v(..) => {
+                            let fired = &self.g0.fired;
+                            if #dead {
+                                return true;
+                            }
+                        }
+                    });
+                }
+            } else {
+                let fam = format_ident!("f{}", a);
+                let dead = dead.map(|dead| {
+                    quote! {
+                        if let Some(inst) = self.#fam.get(key) {
+                            let fired = &inst.fired;
+                            if #dead {
+                                return true;
+                            }
+                        }
+                    }
+                });
+                spent_arms.push(quote! {
+                    Message::#v { key, .. } => {
+                        if !self.#fam.in_window(key) {
+                            return false;
+                        }
+                        #dead
+                    }
+                });
+            }
         }
         if !self.phantom_free_messages() {
             msg_arms.push(quote!(Message::__Phantom(never, _) => match never {},));
@@ -201,6 +242,71 @@ impl Gen<'_> {
                 }
             }
         };
+        let is_spent = if msg_arms.is_empty() {
+            quote!()
+        } else {
+            // Every variant is matched or a wildcard covers the rest.
+            let rest = if spent_arms.len() == msg_arms.len() {
+                quote!()
+            } else {
+                quote!(_ => {})
+            };
+            let matcher = if spent_arms.is_empty() {
+                quote!()
+            } else {
+                quote! {
+                    match msg {
+                        #(#spent_arms)*
+                        #rest
+                    }
+                }
+            };
+            quote! {
+                fn is_spent(&self, from: #rt::NodeId, msg: &Message #gen) -> bool {
+                    #matcher
+                    #rt::noop_by_trial(self, from, msg)
+                }
+            }
+        };
+        // `forget_spent`: clear the trackers nobody here reads again.
+        let mut forgets = Vec::new();
+        for (line, l) in self.p.lines.iter().enumerate() {
+            if !matches!(self.plan.stores.get(line), Some(Store::Tracker { .. })) {
+                continue;
+            }
+            let Some(dead) = self.readers_dead(line, &quote!(fired)) else {
+                continue;
+            };
+            let f = ident(&field_name(&l.name));
+            let a = l.arity();
+            forgets.push(if a == 0 {
+                quote! {
+                    let fired = &self.g0.fired;
+                    if #dead {
+                        self.g0.lines.#f.forget();
+                    }
+                }
+            } else {
+                let fam = format_ident!("f{}", a);
+                quote! {
+                    for inst in self.#fam.iter_mut() {
+                        let fired = &inst.fired;
+                        if #dead {
+                            inst.lines.#f.forget();
+                        }
+                    }
+                }
+            });
+        }
+        let forget_spent = if forgets.is_empty() {
+            quote!()
+        } else {
+            quote! {
+                fn forget_spent(&mut self) {
+                    #({ #forgets })*
+                }
+            }
+        };
         quote! {
             impl #bounds #rt::Node for Node #gen {
                 type Message = Message #gen;
@@ -236,9 +342,95 @@ impl Gen<'_> {
 
                 #on_message
 
+                #is_spent
+
+                #forget_spent
+
                 #on_timer
             }
         }
+    }
+
+    /// A condition over `fired` (the task bits of the instance holding
+    /// `line`) that holds once no task here can ever read `line` again:
+    /// every reader in the same instance has fired, or produces a local
+    /// line that is itself dead in this sense (a `select` that already
+    /// chose makes its options dead). `None` when that cannot be shown:
+    /// a reader in another instance, an output or a message line down the
+    /// chain, a line with several producers, or a cycle.
+    fn readers_dead(&self, line: usize, fired: &TokenStream) -> Option<TokenStream> {
+        let mut visiting = Vec::new();
+        self.dead_below(line, fired, &mut visiting)
+    }
+
+    fn dead_below(
+        &self,
+        line: usize,
+        fired: &TokenStream,
+        visiting: &mut Vec<usize>,
+    ) -> Option<TokenStream> {
+        // Bounded: the chain never revisits a line, so at most one level
+        // per line of the protocol.
+        if visiting.contains(&line) {
+            return None;
+        }
+        let a = self.p.lines.get(line)?.arity();
+        let readers = self.plan.readers.get(line)?;
+        if readers.is_empty() {
+            return None;
+        }
+        let identity = KeyMap::Exact((0..a).collect());
+        let mut tasks: Vec<usize> = Vec::new();
+        for r in readers {
+            if r.arity != a || r.map != identity {
+                return None;
+            }
+            if !tasks.contains(&r.task) {
+                tasks.push(r.task);
+            }
+        }
+        tasks.sort_unstable();
+        visiting.push(line);
+        let mut terms = Vec::new();
+        for t in tasks {
+            let c = self.task_const(a, t);
+            let fired_t = quote!(#fired.contains(#c));
+            let below = match self.plan.families.get(a).and_then(|f| f.tasks.get(t)) {
+                Some(Task::Rule(k)) => self
+                    .p
+                    .rules
+                    .get(*k)
+                    .and_then(|rule| self.local_dead(rule.target, fired, visiting)),
+                _ => None,
+            };
+            terms.push(match below {
+                Some(d) => quote!((#fired_t || #d)),
+                None => fired_t,
+            });
+        }
+        visiting.pop();
+        Some(quote!(#(#terms)&&*))
+    }
+
+    /// [`Self::dead_below`] for a line a rule here produces: only a local,
+    /// non-output line with that single producer can be dead before it is
+    /// produced.
+    fn local_dead(
+        &self,
+        line: usize,
+        fired: &TokenStream,
+        visiting: &mut Vec<usize>,
+    ) -> Option<TokenStream> {
+        let l = self.p.lines.get(line)?;
+        if l.kind == LineKind::Output {
+            return None;
+        }
+        let mut producers = self.p.rules.iter().filter(|r| r.target == line);
+        let only = producers.next()?;
+        if producers.next().is_some() || only.cross != Cross::Local {
+            return None;
+        }
+        self.dead_below(line, fired, visiting)
     }
 
     fn phantom_free(&self, kind: LineKind) -> bool {

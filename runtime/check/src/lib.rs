@@ -219,6 +219,9 @@ struct InFlight<M> {
     msg: M,
     /// The message's own fingerprint: the canonical order of the network.
     key: u64,
+    /// Sent by the last step and not yet tested by [`Model::purge`] (not
+    /// part of the state's identity).
+    fresh: bool,
 }
 
 impl<M: Clone> Clone for InFlight<M> {
@@ -228,6 +231,7 @@ impl<M: Clone> Clone for InFlight<M> {
             from: self.from,
             msg: self.msg.clone(),
             key: self.key,
+            fresh: self.fresh,
         }
     }
 }
@@ -471,6 +475,7 @@ where
                     from: me,
                     msg: msg.clone(),
                     key,
+                    fresh: true,
                 });
             }
         }
@@ -587,6 +592,10 @@ where
             flipped += fx.flips.len();
             fx.flips.clear();
         }
+        if self.reduction {
+            s.nodes.iter_mut().for_each(N::forget_spent);
+        }
+        self.purge(&mut s, None);
         (s, flipped)
     }
 
@@ -601,8 +610,56 @@ where
             })),
             ..Effects::default()
         };
+        let touched = match mv.action {
+            Action::Deliver(k) => s.net.get(k).map(|m| m.to),
+            Action::Byzantine(k) => s.pool.get(k).map(|p| p.1),
+            Action::Timer(k) => s.timers.get(k).map(|t| t.0),
+            Action::Crash(_) | Action::Lose(_) => None,
+        };
         self.apply(s, mv.action, trace, &mut fx);
+        if self.reduction {
+            if let Some(node) = touched.and_then(|j| s.nodes.get_mut(j as usize)) {
+                node.forget_spent();
+            }
+        }
+        self.purge(s, touched);
         fx.flips.len()
+    }
+
+    /// With the reduction on, drops every message whose delivery is a
+    /// no-op forever ([`Node::is_spent`]; after [`Node::forget_spent`] has
+    /// cleared the votes no task reads again, which a later vote on the
+    /// same line could otherwise refill): the state with it in flight and
+    /// the state without it have the same futures up to that no-op, and a
+    /// final state is reached from both with the same outputs, so dropping
+    /// it keeps every reachable output set, every violation and every final
+    /// state. Tested: the messages sent by the last step, and every message
+    /// to `touched` (the node whose state just changed; a message's
+    /// answer can only change when its receiver's state does). `None`
+    /// tests everything (the initial state).
+    fn purge(&self, s: &mut State<N>, touched: Option<u32>) {
+        if !self.reduction {
+            for m in &mut s.net {
+                m.fresh = false;
+            }
+            return;
+        }
+        let nodes = &s.nodes;
+        let spent = |to: u32, from: u32, msg: &N::Message| {
+            nodes
+                .get(to as usize)
+                .is_some_and(|node| node.is_spent(NodeId(from), msg))
+        };
+        s.net.retain_mut(|m| {
+            let test = m.fresh || touched.is_none() || touched == Some(m.to);
+            m.fresh = false;
+            !(test && spent(m.to, m.from, &m.msg))
+        });
+        let domain = &self.domain;
+        s.pool.retain(|(from, to, k)| {
+            let test = touched.is_none() || touched == Some(*to);
+            !(test && domain.get(*k).is_some_and(|msg| spent(*to, *from, msg)))
+        });
     }
 
     fn apply(
