@@ -217,19 +217,19 @@ report({
 
 #[test]
 fn the_reduction_keeps_verdicts_and_cuts_states() {
-    let voter = |on: bool| {
-        bracha_model!(correct, NodeId(3), |M| vec![M::Echo(2), M::Ready(2)])
+    let sender = |on: bool| {
+        bracha_model!(correct, NodeId(0), |M| vec![M::Send(1), M::Send(2)])
             .reduction(on)
             .check()
     };
-    let reduced = voter(true);
-    // Without the reduction the same model does not finish in 30 times
-    // the states.
-    let full = bracha_model!(correct, NodeId(3), |M| vec![M::Echo(2), M::Ready(2)])
+    let reduced = sender(true);
+    // Without the reduction the same model needs more than 5 times the
+    // states (160,153 against 16,015).
+    let full = bracha_model!(correct, NodeId(0), |M| vec![M::Send(1), M::Send(2)])
         .reduction(false)
-        .max_states(reduced.states * 30)
+        .max_states(reduced.states * 5)
         .check();
-    eprintln!("bracha n=4, byzantine voter: reduced {reduced}; full {full}");
+    eprintln!("bracha n=4, equivocating sender: reduced {reduced}; full {full}");
     assert!(reduced.is_verified(), "{reduced}");
     assert!(matches!(full.verdict, Verdict::Incomplete { .. }), "{full}");
     // A bug is found either way; breadth-first finds a shortest trace.
@@ -326,8 +326,8 @@ mod paxos {
 /// and a seeded bug is found.
 #[test]
 fn a_domain_derived_from_the_message_types() {
-    let domain: Vec<correct::Message<u64>> = rio_check::forged_domain(4, 7);
-    assert_eq!(domain.len(), 4, "{domain:?}");
+    let domain: Vec<correct::Message<u64>> = rio_check::forged_domain(2, 7);
+    assert_eq!(domain.len(), 2, "{domain:?}");
     let params = correct::Params {
         n: 4,
         f: 1,
@@ -413,13 +413,9 @@ fn bracha_n7_with_two_byzantine_voters() {
 /// n = 7 (f = 2): Bracha verifies with two Byzantine voters pushing READY
 /// 2, and the amplification threshold one too small (`f`) is found there.
 #[test]
-fn at_n7_bracha_verifies_and_the_small_amplification_bug_is_found() {
-    let out = bracha_model!(correct, n = 7, byz = [NodeId(5), NodeId(6)], |M| vec![
-        M::Ready(2)
-    ])
-    .check();
-    eprintln!("bracha n=7, two byzantine voters (READY 2): {out}");
-    assert!(out.is_verified(), "{out}");
+fn at_n7_the_small_amplification_bug_is_found() {
+    // (Verifying the correct protocol at n = 7 is out of reach of the sound
+    // search: 857,000 states after 120 s, debug build. See docs/checker.md.)
     let out = bracha_model!(
         bracha_bugs::weak_too_small,
         n = 7,
@@ -527,13 +523,13 @@ fn counterexamples_replay_in_the_simulator() {
 #[test]
 fn parallel_search_explores_the_same_states_as_one_thread() {
     let run = |threads: usize| {
-        let verified = bracha_model!(correct, NodeId(3), |M| vec![M::Echo(2), M::Ready(2)])
+        let verified = bracha_model!(correct, NodeId(0), |M| vec![M::Send(1), M::Send(2)])
             .threads(threads)
             .check();
-        let bug = bracha_model!(bracha_bugs::weak_too_small, NodeId(3), |M| vec![
-            M::Echo(2),
-            M::Ready(2)
-        ])
+        let bug = bracha_model!(bracha_bugs::weak_too_small, NodeId(3), |M| vec![M::Ready(
+            2
+        )])
+        .termination("validity", validity("Dlvr(1)"))
         .threads(threads)
         .check();
         let bounded = bracha_model!(correct, NodeId(0), |M| vec![
@@ -565,5 +561,105 @@ fn parallel_search_explores_the_same_states_as_one_thread() {
             }
             _ => panic!("the bug is found on {threads} threads: {b}"),
         }
+    }
+}
+
+/// The reduction (persistent sets, spent messages dropped, unread votes
+/// forgotten) keeps every final outcome: the sets of outputs at final
+/// states are the same with it and without it, on models small enough to
+/// search unreduced (Bracha n = 4 with an equivocating sender; 2PC with a
+/// crash).
+#[test]
+fn the_reduction_keeps_every_final_outcome() {
+    use std::collections::BTreeSet;
+    use std::sync::{Arc, Mutex};
+    type Finals = Arc<Mutex<BTreeSet<Vec<String>>>>;
+    fn record<O: std::fmt::Debug>(finals: &Finals) -> impl Fn(&View<'_, O>) -> Result<(), String> {
+        let finals = finals.clone();
+        move |v| {
+            let mut outs: Vec<String> = v
+                .outputs
+                .iter()
+                .map(|(k, o)| format!("{}:{o:?}", k.0))
+                .collect();
+            outs.sort();
+            finals.lock().expect("lock").insert(outs);
+            Ok(())
+        }
+    }
+    macro_rules! compare {
+        ($name:expr, |$reduction:ident| $model:expr) => {{
+            let mut seen = Vec::new();
+            for $reduction in [true, false] {
+                let finals: Finals = Arc::default();
+                let out = $model.termination("record", record(&finals)).check();
+                assert!(out.is_verified(), "{}: {out}", $name);
+                eprintln!("{}, reduction {}: {out}", $name, $reduction);
+                let set = finals.lock().expect("lock").clone();
+                seen.push(set);
+            }
+            assert!(!seen[0].is_empty(), "{}: no final state", $name);
+            assert_eq!(seen[0], seen[1], "{}: final outcomes differ", $name);
+        }};
+    }
+    let p = correct::Params {
+        n: 4,
+        f: 1,
+        sender: NodeId(0),
+    };
+    compare!("bracha, equivocating sender", |reduction| {
+        let p = p.clone();
+        Model::new(4, move |id| {
+            correct::Node::<u64>::new(id, p.clone()).expect("params")
+        })
+        .byzantine(NodeId(0))
+        .domain(vec![correct::Message::Send(1), correct::Message::Send(2)])
+        .reduction(reduction)
+    });
+    // The regression that retired the "lowest node only" persistent set:
+    // with the amplification threshold at f and a Byzantine READY 2, the
+    // outcome where every correct node delivers the sender's 1 (ECHOs
+    // first) was never reached. (The unreduced search of this model takes
+    // 3.7 million states, too many for the suite, so only that outcome is
+    // asserted here.)
+    let p = bracha_bugs::weak_too_small::Params {
+        n: 4,
+        f: 1,
+        sender: NodeId(0),
+    };
+    let finals: Finals = Arc::default();
+    let out = Model::new(4, move |id| {
+        bracha_bugs::weak_too_small::Node::<u64>::new(id, p.clone()).expect("params")
+    })
+    .byzantine(NodeId(3))
+    .domain(vec![bracha_bugs::weak_too_small::Message::Ready(2)])
+    .input(NodeId(0), bracha_bugs::weak_too_small::Input::Bc(1))
+    .termination("record", record(&finals))
+    .check();
+    eprintln!("weak threshold f, Byzantine voter: {out}");
+    let want: Vec<String> = (0..3).map(|k| format!("{k}:Dlvr(1)")).collect();
+    assert!(
+        finals.lock().expect("lock").contains(&want),
+        "every correct node delivering 1 is a final outcome: {out}"
+    );
+    use rio_examples::generated::two_phase_commit::two_phase_commit as tpc;
+    for n in 3..=4 {
+        let p = tpc::Params {
+            n,
+            coord: NodeId(0),
+        };
+        compare!(
+            format!("2PC, {n} participants, a no vote, 1 crash"),
+            |reduction| {
+                let p = p.clone();
+                let mut m = Model::new(n, move |id| tpc::Node::new(id, p.clone()).expect("params"))
+                    .crashes(1)
+                    .reduction(reduction);
+                for i in 0..n {
+                    m = m.input(NodeId(i as u32), tpc::Input::Vote(i != 1));
+                }
+                m.input(NodeId(0), tpc::Input::Go(()))
+            }
+        );
     }
 }

@@ -26,23 +26,43 @@
 //! a state from being final; crashed nodes owe nothing).
 //!
 //! **Reduction** (on by default, [`Model::reduction`] turns it off so both
-//! counts can be compared). Correct nodes share nothing: a transition
-//! *at node j* (a delivery to j, j's timer, j's crash, a loss of a message
-//! to j, a Byzantine message to j) changes only j's state, removes only a
-//! message or timer of j, and adds messages to the network. Two
-//! transitions at different nodes therefore commute and neither disables
-//! the other. Crash budgets would couple nodes, so the crash-prone nodes
-//! are chosen up front (every subset of at most `f` correct nodes is an
-//! initial branch) and each crash is then local. Hence, in every state,
-//! the set of enabled transitions at the lowest-numbered node that has any
-//! is a *persistent set* (Godefroid): exploring only those preserves every
-//! final state and, with monotone safety properties, every violation (a
-//! violating state extends to a final violating state, since every
-//! execution is finite: lines are one-shot and Byzantine messages are
-//! bounded). What remains is the order of events *at* each node, which is
-//! exactly where Rio's choice points (`?`: `select`, `quorum(?, ..)`,
-//! `collect`) live. A finer reduction that also skips reorderings feeding
-//! no choice point needs the compiler's line graph and is not done.
+//! counts can be compared). Every interleaving of events is explored:
+//! transitions at different nodes commute, but a node can later receive a
+//! message whose delivery does not commute with the events it has now, so
+//! "only the lowest node's events" is *not* a persistent set. (An earlier
+//! version used it and missed final outcomes; the test
+//! `the_reduction_keeps_every_final_outcome` compares the final outcomes
+//! with the reduction and without it.) Crash budgets would couple nodes, so
+//! the crash-prone nodes are chosen up front (every subset of at most `f`
+//! correct nodes is an initial branch) and each crash is then local.
+//! Safety properties are monotone and every execution is finite (lines are
+//! one-shot and Byzantine messages are bounded), so a violating state
+//! extends to a final violating state.
+//!
+//! What the reduction does use is what the compiler knows about each node,
+//! through
+//! [`Node::is_spent`] and [`Node::forget_spent`] (generated nodes answer
+//! from their line graph; hand-written nodes default to "nothing"):
+//!
+//! - **Spent messages are dropped.** A message whose delivery is a no-op
+//!   now and in every later state of its receiver (a second vote from the
+//!   same sender, a value for a line already set, a message for a finished
+//!   instance), or a vote on a line that no task of the receiver will read
+//!   again (every reader fired, or feeds only local lines that are
+//!   themselves never read again), is removed from the network as soon as
+//!   it is sent or its receiver's state changes. Delivering it could only
+//!   change state nobody reads, so every output, every message sent and
+//!   every final state stays reachable (a state whose only messages in
+//!   flight are spent is final up to those no-ops). Keys above the
+//!   instance window are never spent: the window may move.
+//! - **Unread votes are forgotten.** After every step the receiver clears
+//!   the votes on lines nobody reads again, so two states that differ only
+//!   in such votes (one counted a late vote before its readers fired, the
+//!   other dropped it afterwards) are one state.
+//!
+//! `Model::reduction(false)` turns both off; the unreduced counts
+//! equal stateright's on the same nodes (`examples/tests/stateright_cross.rs`).
+//! Symmetry between interchangeable nodes is not exploited.
 //!
 //! On a terminal a progress line shows the states explored and states per
 //! second.
@@ -772,16 +792,17 @@ where
         }
     }
 
-    /// The actions explored from `s`: all enabled ones, or (with the
-    /// reduction) those at the lowest node that has any.
+    /// The actions explored from `s`: every enabled one. (An earlier
+    /// version explored only the events at the lowest node that had any, as
+    /// a persistent set; that is unsound: other nodes can later send that
+    /// node a message whose delivery does not commute with the events
+    /// explored, e.g. an ECHO that would have completed a quorum before a
+    /// Byzantine READY. `the_reduction_keeps_every_final_outcome` caught it.)
     fn actions(&self, s: &State<N>) -> Vec<Action> {
         let mut out = Vec::new();
         for j in 0..self.n {
             let Ok(j) = u32::try_from(j) else { break };
             s.actions_at(j, self.loss, &mut out);
-            if self.reduction && !out.is_empty() {
-                break;
-            }
         }
         out
     }
