@@ -125,9 +125,14 @@ fn agreement_eager(v: &rio_check::View<'_, rounds::ben_or_eager::Output>) -> Res
     })
 }
 
+/// Exhaustive verification of two rounds at n = 3. With the sound search
+/// (the "lowest node only" reduction was retired as unsound, see
+/// docs/checker.md) it does not finish in the 10-minute bound of a debug
+/// build, so it is not part of the suite:
+/// `cargo test --release -p rio-examples --test ben_or -- --ignored`.
 #[test]
-fn two_rounds_verify_exhaustively_with_every_coin_and_the_eager_bug_is_found() {
-    use rounds::ben_or_eager as eager;
+#[ignore]
+fn two_rounds_verify_exhaustively_with_every_coin() {
     use rounds::ben_or_rounds as correct;
     let inputs = [true, false, false];
     let mut m = Model::new(3, |id| {
@@ -142,11 +147,19 @@ fn two_rounds_verify_exhaustively_with_every_coin_and_the_eager_bug_is_found() {
     eprintln!("Ben-Or, 2 rounds, n = 3, {} crashes: {out}", crashes());
     assert!(out.is_verified(), "{out}");
     assert!(out.states > 1_000, "{out}");
+}
 
+#[test]
+fn the_eager_bug_is_found_with_its_coins_and_replays() {
+    use rounds::ben_or_eager as eager;
+    let inputs = [true, false, false];
     let mut m = Model::new(3, |id| {
         eager::Node::new(id, eager::Params { n: 3, f: 1 }).expect("params")
     })
     .crashes(crashes())
+    // Deep: depth-first reaches it far sooner than breadth-first (1.6
+    // million states, 7 minutes in a debug build).
+    .search(rio_check::Search::Dfs)
     .safety("agreement", agreement_eager);
     for (k, v) in inputs.iter().enumerate() {
         m = m.input(NodeId(k as u32), eager::Input::Input(*v));
