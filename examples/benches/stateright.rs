@@ -16,9 +16,10 @@
 #[path = "../tests/support/stateright_models.rs"]
 mod models;
 
-use rio_check::{Model, Search, Verdict, View};
+use rio_check::{Model, Search, Verdict};
 use rio_examples::generated::two_phase_commit::two_phase_commit as tpc;
 use rio_examples::generated::{bracha, bracha_bugs};
+use rio_examples::properties::checker::{agreement, totality};
 use rio_runtime::NodeId;
 use stateright::actor::{is_no_op, Actor, ActorModel, ActorModelState, Out};
 use stateright::{Checker, Expectation};
@@ -32,28 +33,6 @@ struct Row {
     states: usize,
     time: Duration,
     done: bool,
-}
-
-fn agreement<O: std::fmt::Debug>(v: &View<'_, O>) -> Result<(), String> {
-    let mut seen: Option<String> = None;
-    for (_, o) in v.correct_outputs() {
-        let o = format!("{o:?}");
-        match &seen {
-            Some(s) if *s != o => return Err(format!("{o} and {s}")),
-            _ => seen = Some(o),
-        }
-    }
-    Ok(())
-}
-
-fn totality<O>(v: &View<'_, O>) -> Result<(), String> {
-    let done: std::collections::BTreeSet<u32> = v.correct_outputs().map(|(k, _)| k.0).collect();
-    let correct = v.correct_nodes().count();
-    if done.is_empty() || done.len() == correct {
-        Ok(())
-    } else {
-        Err(format!("{} of {correct} correct nodes output", done.len()))
-    }
 }
 
 fn rio<N: rio_runtime::Node + Send + Sync + 'static>(

@@ -12,20 +12,9 @@ mod models;
 use rio_check::Model;
 use rio_examples::generated::bracha;
 use rio_examples::generated::two_phase_commit::two_phase_commit as tpc;
+use rio_examples::properties::checker::agreement;
 use rio_runtime::NodeId;
 use stateright::Checker;
-
-fn agreement<O: std::fmt::Debug>(v: &rio_check::View<'_, O>) -> Result<(), String> {
-    let mut seen: Option<String> = None;
-    for (_, o) in v.correct_outputs() {
-        let o = format!("{o:?}");
-        match &seen {
-            Some(s) if *s != o => return Err(format!("{o} and {s}")),
-            _ => seen = Some(o),
-        }
-    }
-    Ok(())
-}
 
 fn stateright_states<M>(model: M) -> usize
 where
