@@ -176,16 +176,15 @@ fn rio_agreement<N: Node>(
     _: &ActorModel<RioActor<N>>,
     s: &stateright::actor::ActorModelState<RioActor<N>>,
 ) -> bool {
-    let mut seen: Option<&String> = None;
-    for a in &s.actor_states {
-        for o in &a.outputs {
-            match seen {
-                Some(x) if x != o => return false,
-                _ => seen = Some(o),
-            }
-        }
+    all_equal(s.actor_states.iter().flat_map(|a| &a.outputs))
+}
+
+/// Whether every item equals the first (agreement over decisions).
+fn all_equal<T: PartialEq>(mut items: impl Iterator<Item = T>) -> bool {
+    match items.next() {
+        Some(first) => items.all(|x| x == first),
+        None => true,
     }
-    true
 }
 
 /// Rio nodes made by `make`, with `inputs` per node, the `byzantine` ones
@@ -308,11 +307,7 @@ pub mod tpc {
         _: &ActorModel<Participant>,
         s: &stateright::actor::ActorModelState<Participant>,
     ) -> bool {
-        let mut d = s.actor_states.iter().filter_map(|a| a.decided);
-        match d.next() {
-            Some(first) => d.all(|x| x == first),
-            None => true,
-        }
+        all_equal(s.actor_states.iter().filter_map(|a| a.decided))
     }
 
     /// `n` nodes (the coordinator is node 0), all voting yes.
@@ -436,11 +431,7 @@ pub mod bracha {
     }
 
     fn agreement(_: &ActorModel<Role>, s: &stateright::actor::ActorModelState<Role>) -> bool {
-        let mut d = s.actor_states.iter().filter_map(|a| a.delivered);
-        match d.next() {
-            Some(first) => d.all(|x| x == first),
-            None => true,
-        }
+        all_equal(s.actor_states.iter().filter_map(|a| a.delivered))
     }
 
     /// n = 3f + 1 nodes; actor 0 is a Byzantine sender with `pool`;

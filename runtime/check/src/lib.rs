@@ -215,6 +215,15 @@ struct Move {
     flips: u8,
 }
 
+/// Which nodes' states a step changed, for [`Model::purge`].
+#[derive(Clone, Copy)]
+enum Changed {
+    /// Every node (the initial state).
+    All,
+    /// At most this node.
+    Node(Option<u32>),
+}
+
 /// Coins flipped in one step at most (each sequence is a branch).
 const MAX_FLIPS: usize = 16;
 
@@ -615,7 +624,7 @@ where
         if self.reduction {
             s.nodes.iter_mut().for_each(N::forget_spent);
         }
-        self.purge(&mut s, None);
+        self.purge(&mut s, Changed::All);
         (s, flipped)
     }
 
@@ -630,6 +639,8 @@ where
             })),
             ..Effects::default()
         };
+        // The node whose state the step may change (a crash or a loss
+        // changes none that can still receive).
         let touched = match mv.action {
             Action::Deliver(k) => s.net.get(k).map(|m| m.to),
             Action::Byzantine(k) => s.pool.get(k).map(|p| p.1),
@@ -642,7 +653,7 @@ where
                 node.forget_spent();
             }
         }
-        self.purge(s, touched);
+        self.purge(s, Changed::Node(touched));
         fx.flips.len()
     }
 
@@ -654,10 +665,10 @@ where
     /// final state is reached from both with the same outputs, so dropping
     /// it keeps every reachable output set, every violation and every final
     /// state. Tested: the messages sent by the last step, and every message
-    /// to `touched` (the node whose state just changed; a message's
-    /// answer can only change when its receiver's state does). `None`
-    /// tests everything (the initial state).
-    fn purge(&self, s: &mut State<N>, touched: Option<u32>) {
+    /// to the node whose state just changed (a message's answer can only
+    /// change when its receiver's state does); `Changed::All` tests
+    /// everything (the initial state).
+    fn purge(&self, s: &mut State<N>, changed: Changed) {
         if !self.reduction {
             for m in &mut s.net {
                 m.fresh = false;
@@ -670,14 +681,19 @@ where
                 .get(to as usize)
                 .is_some_and(|node| node.is_spent(NodeId(from), msg))
         };
+        let test_all = matches!(changed, Changed::All);
+        let touched = match changed {
+            Changed::Node(t) => t,
+            Changed::All => None,
+        };
         s.net.retain_mut(|m| {
-            let test = m.fresh || touched.is_none() || touched == Some(m.to);
+            let test = m.fresh || test_all || touched == Some(m.to);
             m.fresh = false;
             !(test && spent(m.to, m.from, &m.msg))
         });
         let domain = &self.domain;
         s.pool.retain(|(from, to, k)| {
-            let test = touched.is_none() || touched == Some(*to);
+            let test = test_all || touched == Some(*to);
             !(test && domain.get(*k).is_some_and(|msg| spent(*to, *from, msg)))
         });
     }
