@@ -27,6 +27,8 @@ fn main() {
         .file("protocols/rounds.rio")
         .file("../spec/examples/ben_or.rio")
         .file("protocols/ben_or_rounds.rio")
+        .file("../spec/examples/signed_echo.rio")
+        .file("protocols/unsigned_echo.rio")
         .file("../lang/tests/data/ok/nested_constants.rio")
         .compile_or_exit();
     fuzz_sample();

@@ -473,7 +473,7 @@ fn expr_depth(
                     .and_then(|a| expr_depth(a, d, grounded))
                     .map(|v| v + 1),
                 Some(Builtin::Select) => lines.filter_map(|a| expr_depth(a, d, grounded)).min(),
-                Some(Builtin::Quorum | Builtin::Collect) => {
+                Some(Builtin::Quorum | Builtin::Collect | Builtin::Cert) => {
                     args.last().and_then(|a| expr_depth(a, d, grounded))
                 }
                 // `some(e)` is available only when `e` is `Some(..)`. When

@@ -73,6 +73,16 @@ pub enum Ex {
         k: Lin,
         votes: Box<Ex>,
     },
+    /// `cert(k, votes)`: `k` signatures on one value as a `Cert<T>`.
+    Cert {
+        k: Lin,
+        votes: Box<Ex>,
+    },
+    /// `sign(v)`: `v` signed by the node the rule runs at, for the rule's
+    /// target line and key.
+    Sign(Box<Ex>),
+    /// `payload(x)`: the value of a signed value or a certificate.
+    Payload(Box<Ex>),
     Select {
         options: Vec<Ex>,
     },
@@ -710,15 +720,17 @@ impl Builder<'_> {
                     .collect();
                 match Builtin::from_name(&name.name) {
                     Some(Builtin::Def) => self.expr(comp, lines.first()?, s, expect),
-                    Some(b @ (Builtin::Quorum | Builtin::Collect)) => {
+                    Some(b @ (Builtin::Quorum | Builtin::Collect | Builtin::Cert)) => {
                         let k = s.lin(&self.lin(lines.first()?)?);
                         let votes = boxed(self, lines.get(1)?)?;
-                        Some(if b == Builtin::Quorum {
-                            Ex::Quorum { k, votes }
-                        } else {
-                            Ex::Collect { k, votes }
+                        Some(match b {
+                            Builtin::Quorum => Ex::Quorum { k, votes },
+                            Builtin::Collect => Ex::Collect { k, votes },
+                            _ => Ex::Cert { k, votes },
                         })
                     }
+                    Some(Builtin::Sign) => Some(Ex::Sign(boxed(self, lines.first()?)?)),
+                    Some(Builtin::Payload) => Some(Ex::Payload(boxed(self, lines.first()?)?)),
                     Some(Builtin::Select) if lines.len() == 1 => Some(Ex::SelectFamily {
                         of: boxed(self, lines.first()?)?,
                     }),
@@ -815,6 +827,9 @@ pub fn walk<'a>(e: &'a Ex, f: &mut dyn FnMut(&'a Ex)) {
             Ex::Select { options } => stack.extend(options.iter().rev()),
             Ex::Quorum { votes: a, .. }
             | Ex::Collect { votes: a, .. }
+            | Ex::Cert { votes: a, .. }
+            | Ex::Sign(a)
+            | Ex::Payload(a)
             | Ex::Some(a)
             | Ex::Coin(a)
             | Ex::SelectFamily { of: a }

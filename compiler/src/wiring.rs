@@ -168,6 +168,15 @@ fn describe(e: &Ex) -> (String, bool) {
         Ex::Fn { name, .. } => (format!("{name}(..)"), false),
         Ex::Quorum { k, .. } => (format!("quorum({k})"), false),
         Ex::Collect { k, .. } => (format!("collect(?, {k})"), true),
+        Ex::Cert { k, .. } => (format!("cert({k})"), false),
+        Ex::Sign(inner) => {
+            let (d, c) = describe(inner);
+            (format!("sign({d})"), c)
+        }
+        Ex::Payload(inner) => {
+            let (d, c) = describe(inner);
+            (format!("payload({d})"), c)
+        }
         Ex::Select { options } => (format!("select(?, {} options)", options.len()), true),
         Ex::SelectFamily { .. } => ("select(?, family)".into(), true),
         Ex::Sync(..) => ("sync".into(), false),

@@ -218,6 +218,14 @@ pub mod generated {
         }
         rio_runtime::include_protocol!("tendermint");
     }
+
+    /// Reiter's signed echo broadcast (`spec/examples/signed_echo.rio`) and
+    /// the same protocol without signatures
+    /// (`protocols/unsigned_echo.rio`).
+    pub mod echo {
+        rio_runtime::include_protocol!("signed_echo");
+        rio_runtime::include_protocol!("unsigned_echo");
+    }
 }
 
 /// A sample of mutants of the example protocols that generate code (see

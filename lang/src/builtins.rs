@@ -32,6 +32,13 @@ pub enum Builtin {
     Some,
     /// `coin(s)`: a random `bool`, drawn once `s` is available.
     Coin,
+    /// `sign(v)`: `v` signed by the node it lives at, as a `Signed<T>`.
+    Sign,
+    /// `cert(k, votes)` / `cert(?, k, votes)`: `k` signatures from distinct
+    /// signers on one value, as a `Cert<T>`.
+    Cert,
+    /// `payload(x)`: the value inside a `Signed<T>` or a `Cert<T>`.
+    Payload,
     /// `transpose(b)`: swaps the first two dimensions of a bundle.
     Transpose,
     /// `leader(e)`: the node `e mod n` (a node, not a line).
@@ -53,6 +60,9 @@ impl Builtin {
         Builtin::Pair,
         Builtin::Some,
         Builtin::Coin,
+        Builtin::Sign,
+        Builtin::Cert,
+        Builtin::Payload,
         Builtin::Transpose,
         Builtin::Leader,
     ];
@@ -77,6 +87,9 @@ impl Builtin {
             Builtin::Pair => "pair",
             Builtin::Some => "some",
             Builtin::Coin => "coin",
+            Builtin::Sign => "sign",
+            Builtin::Cert => "cert",
+            Builtin::Payload => "payload",
             Builtin::Transpose => "transpose",
             Builtin::Leader => "leader",
         }
@@ -101,6 +114,11 @@ impl Builtin {
             Builtin::Pair => "pair(a, b): both values, once both are available",
             Builtin::Some => "some(x): the value inside `Some`; never produced for `None`",
             Builtin::Coin => "coin(s): a random bool, drawn once s is available",
+            Builtin::Sign => "sign(v): v signed by the node it lives at, a `Signed<T>`",
+            Builtin::Cert => {
+                "cert(k, votes) or cert(?, k, votes): k signatures from distinct signers on one value, a `Cert<T>`"
+            }
+            Builtin::Payload => "payload(x): the value of a `Signed<T>` or a `Cert<T>`",
             Builtin::Transpose => "transpose(b): swap the first two bundle dimensions",
             Builtin::Leader => "leader(e): the node e mod n (a node, not a line)",
         }

@@ -14,6 +14,7 @@
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
 pub mod bits;
+pub mod crypto;
 pub mod driver;
 pub mod family;
 pub mod forge;
@@ -26,6 +27,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 
 pub use bits::Bits;
+pub use crypto::{Cert, Crypto, Signed};
 pub use family::{
     check_node, check_where, leader, store, threshold_of, vote, Family, Instance, TimerState,
     Timers, Wakes, DEFAULT_WINDOW,
@@ -165,6 +167,10 @@ pub struct Effects<M, O> {
     /// The choices made in this step, in order: `(node, point, option)`
     /// (drivers record them, so that a replay can make them again).
     pub choices: Vec<(NodeId, &'static str, usize)>,
+    /// Signs and verifies (`sign`, `cert`, and every signature a node
+    /// receives); `None` uses the deterministic symbolic provider
+    /// ([`crypto::Symbolic`]).
+    pub crypto: Option<std::sync::Arc<dyn crypto::Crypto>>,
 }
 
 impl<M: Debug, O: Debug> Debug for Effects<M, O> {
@@ -176,6 +182,7 @@ impl<M: Debug, O: Debug> Debug for Effects<M, O> {
             .field("evidence", &self.evidence)
             .field("chooser", &self.chooser.is_some())
             .field("coins", &self.coins.is_some())
+            .field("crypto", &self.crypto.is_some())
             .finish()
     }
 }
@@ -191,6 +198,7 @@ impl<M, O> Default for Effects<M, O> {
             coins: None,
             flips: Vec::new(),
             choices: Vec::new(),
+            crypto: None,
         }
     }
 }
@@ -208,6 +216,13 @@ impl<M, O> Effects<M, O> {
     }
     pub fn faulty(&mut self, peer: NodeId, line: &'static str) {
         self.evidence.push(Evidence { peer, line });
+    }
+    /// The provider that signs and verifies for this step.
+    pub fn crypto(&self) -> &dyn crypto::Crypto {
+        match &self.crypto {
+            Some(c) => &**c,
+            None => &crypto::SYMBOLIC,
+        }
     }
     /// Resolves a choice point among the `available` options.
     pub fn choose(&mut self, node: NodeId, point: &'static str, available: &[bool]) -> usize {

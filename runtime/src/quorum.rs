@@ -111,6 +111,15 @@ impl<T: Clone + Eq> QuorumTracker<T> {
     }
 }
 
+impl<P: Clone + Eq + serde::Serialize> QuorumTracker<crate::Signed<P>> {
+    /// The certificate of `cert(k, votes)`: the first value (in sender
+    /// order) that `k` distinct signers signed for this purpose and key,
+    /// with its `k` lowest signers (see [`crate::Cert::assemble`]).
+    pub fn certified(&self, k: usize, purpose: u32, key: &[u64]) -> Option<crate::Cert<P>> {
+        crate::Cert::assemble(k, purpose, key, self.slots.iter().flatten())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -300,6 +300,60 @@ impl Gen<'_> {
                     quote!(#inst.lines.#f.reached(#k)?.clone())
                 }
             }
+            Ex::Cert { k, votes } => {
+                let Ex::Ref { line, idx } = votes.as_ref() else {
+                    self.report(bug(
+                        cx.rule.span,
+                        "a certificate over something other than a line",
+                    ));
+                    return quote!(None?);
+                };
+                let Some(purpose) = self.cert_purpose(*line, cx.rule.span) else {
+                    return quote!(None?);
+                };
+                let inst = self.inst(*line, idx, cx);
+                let key = if self.p.lines.get(*line).map_or(0, |l| l.arity()) == 0 {
+                    quote!([])
+                } else {
+                    self.ref_key(*line, idx, cx)
+                };
+                let f = self.line_field(*line);
+                let k = match self.threshold_field(k) {
+                    Some(field) => quote!(self.k.#field),
+                    None => {
+                        self.report(super::plan::unsupported(
+                            cx.rule.span,
+                            format!("a certificate threshold `{k}` that depends on a loop variable"),
+                        ));
+                        return quote!(None?);
+                    }
+                };
+                quote!(#inst.lines.#f.certified(#k, #purpose, &#key)?)
+            }
+            Ex::Sign(a) => {
+                let a = self.val(a, cx);
+                let Some(purpose) = self
+                    .p
+                    .rules
+                    .iter()
+                    .position(|r| std::ptr::eq(r, cx.rule))
+                    .and_then(|k| self.purpose_of_rule(k))
+                else {
+                    self.report(bug(cx.rule.span, "a signing rule without its purpose"));
+                    return quote!(None?);
+                };
+                let tkey = self.target_key(cx.rule);
+                let me = cx.me();
+                let protocol = self.p.name.as_str();
+                quote!({
+                    let value = #a;
+                    #rt::Signed::sign(out.crypto(), #protocol, #purpose, &#tkey, #me, value)?
+                })
+            }
+            Ex::Payload(a) => {
+                let a = self.val(a, cx);
+                quote!(#a.into_value())
+            }
             Ex::SelectFamily { of } => {
                 let Ex::Ref { line, idx } = of.as_ref() else {
                     self.report(bug(

@@ -111,7 +111,24 @@ impl Gen<'_> {
             } else {
                 quote!()
             };
-            msg_arms.push(quote!(#pat => { #window #auth #senders #store }));
+            // Every signature in the value is checked before it enters a line.
+            let sigs = match self.verify_expr(&l.ty, quote!((&value)), r.span) {
+                Some(check) => {
+                    let n = self.n_field();
+                    let pname = self.p.name.as_str();
+                    quote! {
+                        let purposes = self.purposes();
+                        let scheme = #rt::crypto::Scheme { protocol: #pname, n: self.params.#n, purposes: &purposes };
+                        let crypto = out.crypto();
+                        if !(#check) {
+                            out.faulty(from, #tag);
+                            return;
+                        }
+                    }
+                }
+                None => quote!(),
+            };
+            msg_arms.push(quote!(#pat => { #window #auth #senders #sigs #store }));
             // A vote nobody here will ever read again is spent.
             let dead = match self.plan.stores.get(r.target) {
                 Some(Store::Tracker { .. }) => self.readers_dead(r.target, &quote!(fired)),

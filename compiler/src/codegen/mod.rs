@@ -28,6 +28,7 @@ pub mod names;
 mod node;
 mod plan;
 mod rules;
+mod signing;
 mod types;
 
 use crate::ir::{Protocol, Rule};
@@ -109,7 +110,10 @@ pub fn generate(p: &Protocol, rt: &syn::Path) -> Result<TokenStream, Vec<Diagnos
     let mut names = Unique::default();
     for r in &p.rules {
         plan::walk(&r.value, &mut |e| {
-            if let crate::ir::Ex::Quorum { k, .. } | crate::ir::Ex::Collect { k, .. } = e {
+            if let crate::ir::Ex::Quorum { k, .. }
+            | crate::ir::Ex::Collect { k, .. }
+            | crate::ir::Ex::Cert { k, .. } = e
+            {
                 if params_only(p, k) && !thresholds.contains_key(k) {
                     let target = p.lines.get(r.target).map_or("quorum", |l| l.name.as_str());
                     thresholds.insert(k.clone(), names.take(&field_name(target)));

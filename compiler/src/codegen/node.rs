@@ -607,6 +607,17 @@ impl Gen<'_> {
         } else {
             quote!()
         };
+        // `Signed<T>` and `Cert<T>`: the runtime's signed values.
+        let signed_use = if p
+            .lines
+            .iter()
+            .any(|l| super::signing::mentions_signatures(&l.ty))
+        {
+            quote!(use #real_rt::{Cert, Signed};)
+        } else {
+            quote!()
+        };
+        let purposes = self.scheme_fn();
         quote! {
             #[doc = #mod_doc]
             #[allow(dead_code, unused_imports, unused_parens, non_camel_case_types, clippy::all)]
@@ -616,6 +627,7 @@ impl Gen<'_> {
                 use ::core::result::Result::{self, Err, Ok};
                 use #real_rt as rio;
                 #votes_use
+                #signed_use
 
                 /// The effects a step of this protocol's node produces.
                 pub type Effects #gen = rio::Effects<Message #gen, Output #gen>;
@@ -680,6 +692,7 @@ impl Gen<'_> {
                     #(#timer_fns)*
                     #(#run_fns)*
                     #step
+                    #purposes
                 }
 
                 #handlers

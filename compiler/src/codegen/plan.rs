@@ -133,6 +133,9 @@ fn reads_of(e: &Ex) -> Vec<(usize, &[Idx])> {
             Ex::Select { options } => stack.extend(options.iter()),
             Ex::Quorum { votes: a, .. }
             | Ex::Collect { votes: a, .. }
+            | Ex::Cert { votes: a, .. }
+            | Ex::Sign(a)
+            | Ex::Payload(a)
             | Ex::Some(a)
             | Ex::Coin(a)
             | Ex::SelectFamily { of: a } => stack.push(a),
@@ -363,7 +366,7 @@ impl Plan {
                     diags.push(bug(r.span, "a reference to a missing line"));
                 }
             }
-            Ex::Quorum { k, votes } | Ex::Collect { k, votes } => {
+            Ex::Quorum { k, votes } | Ex::Collect { k, votes } | Ex::Cert { k, votes } => {
                 check_lin(k, r.span, diags);
                 match votes.as_ref() {
                     Ex::Ref { line, .. }

@@ -12,7 +12,7 @@ use quote::{format_ident, quote};
 use rio_lang::graph::IdxPat;
 
 impl Gen<'_> {
-    fn target_key(&self, r: &Rule) -> TokenStream {
+    pub(super) fn target_key(&self, r: &Rule) -> TokenStream {
         let rt = self.rt;
         let Some(l) = self.p.lines.get(r.target) else {
             return quote!([]);

@@ -50,7 +50,14 @@ pub(super) fn eval_call<'a>(
     let n = b.name();
     let want = |k: usize| args.len() == k;
     match b {
-        Builtin::Broadcast | Builtin::Def | Builtin::Transpose | Builtin::Coin if !want(1) => {
+        Builtin::Broadcast
+        | Builtin::Def
+        | Builtin::Transpose
+        | Builtin::Coin
+        | Builtin::Sign
+        | Builtin::Payload
+            if !want(1) =>
+        {
             cx.report(arity(e.span, b, 1, args.len()));
             None
         }
@@ -89,6 +96,43 @@ pub(super) fn eval_call<'a>(
             let at = same_node(cx, n, &[(v.clone(), arg.span)])?;
             Some(LVal {
                 ty: "bool".into(),
+                dims: Vec::new(),
+                at,
+            })
+        }
+        Builtin::Sign => {
+            // Signed by the node the value lives at.
+            let arg = args.first()?;
+            let expect = env.expect.as_deref().and_then(|t| unwrap_type(t, "Signed"));
+            let v = eval_expecting(cx, arg, expect, env)?;
+            let at = same_node(cx, n, &[(v.clone(), arg.span)])?;
+            let ty = crate::parse::normalize_type(&format!("Signed<{}>", v.ty))
+                .unwrap_or_else(|| format!("Signed < {} >", v.ty));
+            Some(LVal {
+                ty,
+                dims: Vec::new(),
+                at,
+            })
+        }
+        Builtin::Payload => {
+            let arg = args.first()?;
+            let v = eval(cx, arg, env)?;
+            let at = same_node(cx, n, &[(v.clone(), arg.span)])?;
+            let inner = unwrap_type(&v.ty, "Signed").or_else(|| unwrap_type(&v.ty, "Cert"));
+            let Some(ty) = inner else {
+                cx.report(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        arg.span,
+                        format!("`payload` takes a `Signed<_>` or a `Cert<_>`, found `{}`", v.ty),
+                    )
+                    .label(format!("this is `{}`", v.ty))
+                    .help("pass a signed value (`sign(v)`) or a certificate (`cert(k, votes)`)"),
+                );
+                return None;
+            };
+            Some(LVal {
+                ty,
                 dims: Vec::new(),
                 at,
             })
@@ -172,6 +216,7 @@ pub(super) fn eval_call<'a>(
         Builtin::Select => eval_select(cx, e, args, env),
         Builtin::Quorum => eval_quorum(cx, e, args, env),
         Builtin::Collect => eval_collect(cx, e, args, env),
+        Builtin::Cert => eval_cert(cx, e, args, env),
         Builtin::Some => eval_some(cx, e, args, env),
         Builtin::Leader => {
             cx.report(
@@ -373,7 +418,42 @@ pub(super) fn eval_collect<'a>(
     Some(LVal { ty, ..v })
 }
 
-/// The shared part of `quorum` and `collect`: a threshold over one node's
+/// `cert(k, votes)`: a certificate from a bundle of signed votes.
+pub(super) fn eval_cert<'a>(
+    cx: &mut Ctx<'a>,
+    e: &Expr,
+    args: &[Expr],
+    env: &mut Env<'a, '_>,
+) -> Option<LVal> {
+    let v = eval_votes(cx, e, args, env, quorum::Counter::Cert)?;
+    let Some(inner) = unwrap_type(&v.ty, "Signed") else {
+        let (_, rest) = split_choice(args);
+        let span = rest.get(1).map_or(e.span, |a| a.span);
+        cx.report(
+            Diagnostic::new(
+                Code::TypeMismatch,
+                span,
+                format!("`cert` counts signed votes, but these are `{}`", v.ty),
+            )
+            .label(format!("this is `{}`", v.ty))
+            .help("send signed votes, `vote[i] = broadcast(sign(v)) from i`, and certify those: `cert(k, vote[*][i])`"),
+        );
+        return None;
+    };
+    let ty = crate::parse::normalize_type(&format!("Cert<{inner}>"))
+        .unwrap_or_else(|| format!("Cert < {inner} >"));
+    Some(LVal { ty, ..v })
+}
+
+/// `T` of a normalized type text `Name < T >`, if it is one.
+fn unwrap_type(ty: &str, name: &str) -> Option<String> {
+    ty.strip_prefix(name)?
+        .strip_prefix(" < ")?
+        .strip_suffix(" >")
+        .map(str::to_string)
+}
+
+/// The shared part of `quorum`, `collect` and `cert`: a threshold over one node's
 /// bundle of votes. The value is the votes' element type at that node.
 fn eval_votes<'a>(
     cx: &mut Ctx<'a>,
@@ -385,6 +465,7 @@ fn eval_votes<'a>(
     let builtin = match counter {
         quorum::Counter::Quorum => Builtin::Quorum,
         quorum::Counter::Collect => Builtin::Collect,
+        quorum::Counter::Cert => Builtin::Cert,
     };
     let (marked, rest) = split_choice(args);
     let [k, votes] = rest else {

@@ -29,6 +29,20 @@ pub(super) enum Counter {
     Quorum,
     /// `collect(?, k, ..)`: the first `k` votes, whatever they are.
     Collect,
+    /// `cert(k, ..)`: `k` signatures on one value; uniqueness matters as
+    /// for a quorum (two certificates on different values need a correct
+    /// node, which signs once, to have signed both).
+    Cert,
+}
+
+impl Counter {
+    fn name(self) -> &'static str {
+        match self {
+            Counter::Quorum => "quorum",
+            Counter::Collect => "collect",
+            Counter::Cert => "cert",
+        }
+    }
 }
 
 /// Reports on the threshold `k`; `None` when a check stopped early.
@@ -129,19 +143,20 @@ pub(super) fn check(
         cx.report(
             Diagnostic::new(Code::QuorumNotUnique, k_span, format!("two sets of `{k}` votes may not share {share} under {constraint}, so different values may reach the threshold"))
                 .label("uniqueness not provable")
-                .help(format!("{fix}; only if the protocol really chooses among values, mark the choice: `quorum(?, {k}, ..)`")),
+                .help(format!("{fix}; only if the protocol really chooses among values, mark the choice: `{}(?, {k}, ..)`", counter.name())),
         );
-    } else if unique && marked && counter == Counter::Quorum {
+    } else if unique && marked && counter != Counter::Collect {
         cx.report(
             Diagnostic::new(
                 Code::QuorumNeedlessChoice,
                 call,
                 format!(
-                    "any two sets of `{k}` votes share {share}, so this quorum is deterministic"
+                    "any two sets of `{k}` votes share {share}, so this {} is deterministic",
+                    if counter == Counter::Cert { "certificate" } else { "quorum" }
                 ),
             )
             .label("`?` not needed")
-            .help(format!("write `quorum({k}, ..)`")),
+            .help(format!("write `{}({k}, ..)`", counter.name())),
         );
     }
     let live = n.checked_sub(&f).and_then(|g| g.checked_sub(k));

@@ -28,7 +28,9 @@ use calendar::{Calendar, ForcedChooser, SeededChooser};
 pub use config::{Byzantine, Choices, Config, Fault, Latency, Partition};
 
 use rand::{Rng as _, SeedableRng};
+use rio_runtime::crypto::{Crypto, Powers, Recorder, Symbolic};
 use rio_runtime::forge::{ForgeMessage, Rng};
+use std::sync::Arc;
 pub use rio_runtime::trace::{Kind, TraceEvent};
 use rio_runtime::{Chooser, Dest, Effects, Node, NodeId, TimerId};
 use std::fmt::Debug;
@@ -172,6 +174,10 @@ pub struct Sim<N: Node> {
     faulty: Vec<bool>,
     byzantine: Vec<Option<Byzantine>>,
     received: Vec<Vec<N::Message>>,
+    /// Each Byzantine node's signatures seen and made: what it may replay
+    /// (`rio_runtime::crypto::Recorder`); honest nodes use the symbolic
+    /// provider directly.
+    recorders: Vec<Option<Arc<Recorder>>>,
     net: Rng,
     adversary: Rng,
     /// Pending events, earliest first; within one time, in scheduling order.
@@ -267,6 +273,14 @@ where
             }
         }
         let faulty = (0..n).map(|k| cfg.faults.contains_key(&id(k))).collect();
+        let recorders = (0..n)
+            .map(|k| {
+                byzantine
+                    .get(k)
+                    .is_some_and(Option::is_some)
+                    .then(|| Arc::new(Recorder::new(id(k), Arc::new(Symbolic))))
+            })
+            .collect();
         let mut sim = Sim {
             net: Rng::seed_from_u64(cfg.seed),
             adversary: Rng::seed_from_u64(cfg.seed ^ 0xAD7E_5A41),
@@ -278,6 +292,7 @@ where
             faulty,
             byzantine,
             received: vec![Vec::new(); n],
+            recorders,
             queue: Calendar::new(),
             now: 0,
             step: 0,
@@ -317,6 +332,7 @@ where
             return;
         }
         self.effects.clear();
+        self.effects.crypto = self.crypto_of(node);
         if let Some(x) = self.nodes.get_mut(node.index()) {
             x.on_start(&mut self.effects);
         }
@@ -478,6 +494,16 @@ where
 
     /// Routes the effects of node `from`'s last step. The effect buffers
     /// are taken and put back, so steady-state steps allocate nothing here.
+    fn recorder(&self, node: NodeId) -> Option<Arc<Recorder>> {
+        self.recorders.get(node.index()).cloned().flatten()
+    }
+
+    /// The signing provider for a step of `node`: its recorder if it is
+    /// Byzantine, else the default symbolic provider.
+    fn crypto_of(&self, node: NodeId) -> Option<Arc<dyn Crypto>> {
+        self.recorder(node).map(|r| r as Arc<dyn Crypto>)
+    }
+
     fn flush(&mut self, from: NodeId) {
         let n = self.nodes.len();
         if self.cfg.trace && !(self.effects.choices.is_empty() && self.effects.flips.is_empty()) {
@@ -490,6 +516,8 @@ where
         self.effects.flips.clear();
         let mut sends = std::mem::take(&mut self.effects.sends);
         let byz = self.byzantine.get(from.index()).cloned().flatten();
+        // A Byzantine node forges with its own signing key and what it saw.
+        let _powers = self.recorder(from).map(|r| Powers::enter(&r));
         for (dest, msg) in sends.drain(..) {
             let (lo, hi) = match dest {
                 Dest::All => (0, n),
@@ -594,6 +622,7 @@ where
             });
         }
         self.effects.clear();
+        self.effects.crypto = self.crypto_of(node);
         if let Some(x) = self.nodes.get_mut(node.index()) {
             x.on_input(input, &mut self.effects);
         }
@@ -1078,6 +1107,7 @@ where
                     }
                 }
                 self.effects.clear();
+                self.effects.crypto = self.crypto_of(to);
                 if let Some(x) = self.nodes.get_mut(to.index()) {
                     x.on_message(from, msg, &mut self.effects);
                 }
@@ -1094,6 +1124,7 @@ where
                     id: id.0,
                 });
                 self.effects.clear();
+                self.effects.crypto = self.crypto_of(node);
                 if let Some(x) = self.nodes.get_mut(node.index()) {
                     x.on_timer(id, &mut self.effects);
                 }
@@ -1129,6 +1160,7 @@ where
             }
             Ev::Adversary(node) => {
                 let n = self.nodes.len();
+                let _powers = self.recorder(node).map(|r| Powers::enter(&r));
                 let to = NodeId(u32::try_from(self.adversary.gen_range(0..n.max(1))).unwrap_or(0));
                 let (msg, every) = match self.byzantine.get(node.index()).cloned().flatten() {
                     Some(Byzantine::Random { every }) => {
