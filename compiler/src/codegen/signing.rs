@@ -62,12 +62,15 @@ impl Gen<'_> {
                 if matches!(r.value, Ex::Sign(_)) && r.cross != Cross::Local {
                     return self.purpose_of_rule(*k);
                 }
-                self.report(unsupported(
-                    span,
-                    format!(
-                        "a certificate over `{name}`, whose votes are not sent as `broadcast(sign(..))` or `link(sign(..), ..)` by the statement producing them"
-                    ),
-                ));
+                self.report(
+                    unsupported(
+                        span,
+                        format!("a certificate over `{name}` when the statement sending `{name}` does not sign it itself"),
+                    )
+                    .help(format!(
+                        "sign where the vote is sent, so the certificate knows what it counts: `{name}[i] = broadcast(sign(v)) from i` or `{name}[i] = link(sign(v), s) from i`"
+                    )),
+                );
                 None
             }
             _ => {
