@@ -84,7 +84,10 @@ fn certificates_over_votes_signed_elsewhere_are_a_diagnostic() {
     let src = "protocol P(nodes n, faults f, node s) where n > 3 * f {\n    in  v: u64 at s\n    out o[i]: u64 at i\n    send = broadcast(v) from s\n    for i in nodes {\n        signed = sign(send[i]) at i\n        echo[i] = link(signed, s) from i\n    }\n    proof = cert(n - f, echo[*]) at s\n    fin = broadcast(proof) from s\n    for i in nodes { o[i] = payload(fin[i]) at i }\n}\n";
     assert!(rio_compiler::check(src).diagnostics.is_empty());
     let diags = rio_compiler::generate(src, &runtime()).expect_err("codegen refuses it");
-    assert!(diags.iter().all(|d| d.code.as_str() == "E0801"), "{diags:?}");
+    assert!(
+        diags.iter().all(|d| d.code.as_str() == "E0801"),
+        "{diags:?}"
+    );
     insta::assert_snapshot!(rio_lang::diagnostic::render("p.rio", src, &diags));
 }
 
@@ -95,6 +98,9 @@ fn signatures_hidden_in_a_type_code_generation_cannot_see_into_are_a_diagnostic(
     let src = "fn wrap(s: Signed<u64>) -> Wrapper<Signed<u64>>;\nfn open(w: Wrapper<Signed<u64>>) -> u64;\nprotocol P(nodes n, node s) {\n    in  v: u64 at s\n    out o[i]: u64 at i\n    w = wrap(sign(v)) at s\n    sent = broadcast(w) from s\n    for i in nodes { o[i] = open(sent[i]) at i }\n}\n";
     assert!(rio_compiler::check(src).diagnostics.is_empty());
     let diags = rio_compiler::generate(src, &runtime()).expect_err("codegen refuses it");
-    assert!(diags.iter().any(|d| d.code.as_str() == "E0801"), "{diags:?}");
+    assert!(
+        diags.iter().any(|d| d.code.as_str() == "E0801"),
+        "{diags:?}"
+    );
     insta::assert_snapshot!(rio_lang::diagnostic::render("p.rio", src, &diags));
 }

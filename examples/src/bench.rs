@@ -24,6 +24,9 @@ pub fn loopback_cluster(n: usize, state_dir: Option<&std::path::Path>) -> Vec<Ne
                     id: u32::try_from(j).unwrap_or(u32::MAX),
                     addr: addr(j),
                     public_key: keys.get(j).map(|p| p.1.clone()).unwrap_or_default(),
+                    signing_key: keys
+                        .get(j)
+                        .and_then(|p| rio_net::signing::signing_public_key(&p.0).ok()),
                 })
                 .collect(),
         })

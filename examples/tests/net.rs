@@ -544,3 +544,52 @@ fn a_restarted_node_never_contradicts_itself() {
         c.seen
     );
 }
+
+/// Reiter's signed echo broadcast as four processes with Ed25519
+/// signatures: an authenticated insider (node 3's Noise key) sends node 1 a
+/// FINAL whose certificate carries its own real signature and two forged
+/// ones. Node 1 refuses it (logged as evidence against node 3), and the
+/// real broadcast still reaches everyone.
+#[test]
+fn a_certificate_with_forged_signatures_is_refused_on_the_wire() {
+    use rio_examples::generated::echo::signed_echo::Message;
+    use rio_runtime::crypto::{Signed, SYMBOLIC};
+    use rio_runtime::{Cert, NodeId};
+
+    let mut c = cluster("signed");
+    let proto = ["--protocol", "signed-echo"];
+    for k in 1..4 {
+        c.start(k, &proto);
+    }
+    let target = addr(&c.config(1));
+    let key3 = hex::decode(c.config(3).private_key).expect("hex");
+    // Node 3's real Ed25519 signature on 666 (an insider signs as itself)...
+    let peers = vec![None; 4];
+    let own = rio_net::signing::Ed25519::new(NodeId(3), &key3, peers);
+    let real = Signed::sign(&own, "SignedEcho", 0, &[], NodeId(3), 666u64).expect("own key");
+    // ... and two it cannot make: nodes 0's and 2's, forged.
+    let fake = |s: u32| Signed::sign(&SYMBOLIC, "SignedEcho", 0, &[], NodeId(s), 666u64);
+    let votes = [fake(0).expect("sig"), fake(2).expect("sig"), real];
+    let cert = Cert::assemble(3, 0, &[], votes.iter()).expect("three signers");
+    let forged = postcard::to_stdvec(&(0u64, Message::<u64>::Final(cert))).expect("encode");
+    let (mut s, mut t) = noise_connect(&target, &key3).expect("node 3's key is accepted");
+    framed_send(&mut s, &mut t, &forged).expect("send");
+    let end = Instant::now() + DEADLINE;
+    while !(c.log(1).contains("evidence of a faulty peer") && c.log(1).contains("line=\"final\"")) {
+        assert!(
+            Instant::now() < end,
+            "node 1 did not refuse the forged certificate:\n{}",
+            c.log(1)
+        );
+        std::thread::yield_now();
+    }
+    // The honest sender's broadcast: every node delivers its value, and
+    // nobody delivered 666.
+    c.start(0, &["--protocol", "signed-echo", "--broadcast", "5"]);
+    let got = c.deliveries(4);
+    assert!(
+        got.iter().all(|(_, v)| v == "5"),
+        "only the signed value is delivered: {got:?}"
+    );
+    c.terminate_all();
+}

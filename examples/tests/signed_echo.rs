@@ -92,7 +92,9 @@ fn with_a_correct_sender_every_correct_node_delivers_its_value_over_10_000_seeds
             if good == correct {
                 Ok(())
             } else {
-                Err(format!("{good} of {correct} correct nodes delivered {value}"))
+                Err(format!(
+                    "{good} of {correct} correct nodes delivered {value}"
+                ))
             }
         });
         s.run()

@@ -104,10 +104,7 @@ impl Symbolic {
         h.update(msg);
         h.update(SYMBOLIC_SECRET);
         let d: [u8; 32] = h.finalize().into();
-        Signature {
-            hi: d,
-            lo: [0; 32],
-        }
+        Signature { hi: d, lo: [0; 32] }
     }
 }
 
@@ -546,11 +543,31 @@ impl Drop for Powers {
     }
 }
 
-/// A seen signature's value, decoded as `T`, with its purpose and key.
-fn decode_seen<T: DeserializeOwned>(s: &Seen) -> Option<(Vec<u8>, u32, Vec<u64>, T)> {
-    let p = parse(&s.msg)?;
-    let v = postcard::from_bytes::<T>(p.value).ok()?;
-    Some((p.protocol.to_vec(), p.purpose, p.key, v))
+/// A seen signature, its value decoded as `T`.
+#[derive(Clone)]
+struct Decoded<'s, T> {
+    seen: &'s Seen,
+    protocol: Vec<u8>,
+    purpose: u32,
+    key: Vec<u64>,
+    value: T,
+}
+
+/// The seen signatures whose values decode as `T`.
+fn decode_seen<T: DeserializeOwned>(seen: &[Seen]) -> Vec<Decoded<'_, T>> {
+    seen.iter()
+        .filter_map(|s| {
+            let p = parse(&s.msg)?;
+            let value = postcard::from_bytes::<T>(p.value).ok()?;
+            Some(Decoded {
+                seen: s,
+                protocol: p.protocol.to_vec(),
+                purpose: p.purpose,
+                key: p.key,
+                value,
+            })
+        })
+        .collect()
 }
 
 impl<T> crate::Forge for Signed<T>
@@ -573,28 +590,30 @@ where
             return garbage(rng);
         };
         let seen = powers.snapshot();
-        let decodable: Vec<(&Seen, (Vec<u8>, u32, Vec<u64>, T))> = seen
-            .iter()
-            .filter_map(|s| decode_seen::<T>(s).map(|d| (s, d)))
-            .collect();
+        let decodable = decode_seen::<T>(&seen);
         if decodable.is_empty() {
             return garbage(rng);
         }
         let pick = rng.gen_range(0..decodable.len());
-        let Some((s, (protocol, purpose, key, value))) = decodable.into_iter().nth(pick) else {
+        let Some(d) = decodable.into_iter().nth(pick) else {
             return garbage(rng);
         };
         if rng.gen_bool(0.5) {
             return Signed {
-                signer: s.signer,
-                purpose,
-                key,
-                value,
-                sig: s.sig,
+                signer: d.seen.signer,
+                purpose: d.purpose,
+                key: d.key,
+                value: d.value,
+                sig: d.seen.sig,
             };
         }
+        let (protocol, purpose, key, value) = (d.protocol, d.purpose, d.key, d.value);
         // A value of its own choosing, signed as itself.
-        let value = if rng.gen_bool(0.5) { T::forge(rng) } else { value };
+        let value = if rng.gen_bool(0.5) {
+            T::forge(rng)
+        } else {
+            value
+        };
         let protocol = String::from_utf8_lossy(&protocol).into_owned();
         Signed::sign(&*powers, &protocol, purpose, &key, powers.me(), value)
             .unwrap_or_else(|| garbage(rng))
@@ -626,24 +645,31 @@ where
             return garbage(rng);
         };
         let seen = powers.snapshot();
-        let decoded: Vec<(&Seen, (Vec<u8>, u32, Vec<u64>, T))> = seen
-            .iter()
-            .filter_map(|s| decode_seen::<T>(s).map(|d| (s, d)))
-            .collect();
+        let decoded = decode_seen::<T>(&seen);
         let pick = match decoded.len() {
             0 => return garbage(rng),
             len => rng.gen_range(0..len),
         };
-        let Some((_, (protocol, purpose, key, value))) = decoded.get(pick).cloned() else {
+        let Some(d) = decoded.get(pick).cloned() else {
             return garbage(rng);
         };
+        let (protocol, purpose, key, value) = (d.protocol, d.purpose, d.key, d.value);
         let mut sigs: Vec<(NodeId, Signature)> = decoded
             .iter()
-            .filter(|(_, (p, q, k, v))| *p == protocol && *q == purpose && *k == key && *v == value)
-            .map(|(s, _)| (s.signer, s.sig))
+            .filter(|x| {
+                x.protocol == protocol && x.purpose == purpose && x.key == key && x.value == value
+            })
+            .map(|x| (x.seen.signer, x.seen.sig))
             .collect();
         let protocol = String::from_utf8_lossy(&protocol).into_owned();
-        if let Some(own) = Signed::sign(&*powers, &protocol, purpose, &key, powers.me(), value.clone()) {
+        if let Some(own) = Signed::sign(
+            &*powers,
+            &protocol,
+            purpose,
+            &key,
+            powers.me(),
+            value.clone(),
+        ) {
             sigs.push((own.signer, own.sig));
         }
         sigs.sort_by_key(|(s, _)| *s);

@@ -323,7 +323,9 @@ impl Gen<'_> {
                     None => {
                         self.report(super::plan::unsupported(
                             cx.rule.span,
-                            format!("a certificate threshold `{k}` that depends on a loop variable"),
+                            format!(
+                                "a certificate threshold `{k}` that depends on a loop variable"
+                            ),
                         ));
                         return quote!(None?);
                     }

@@ -131,7 +131,8 @@ impl Gen<'_> {
                 quote!([#(#mins),*].into_iter().min())
             };
             let _ = pos;
-            entries.push(quote!(#rt::crypto::Purpose { line: #line, arity: #arity, cert_k: #cert_k }));
+            entries
+                .push(quote!(#rt::crypto::Purpose { line: #line, arity: #arity, cert_k: #cert_k }));
         }
         let len = entries.len();
         quote! {
@@ -145,7 +146,12 @@ impl Gen<'_> {
 
     /// A boolean expression: whether every signature in `value` (of the
     /// type `ty`) is valid; `None` when the type holds none.
-    pub(super) fn verify_expr(&self, ty: &str, value: TokenStream, span: Span) -> Option<TokenStream> {
+    pub(super) fn verify_expr(
+        &self,
+        ty: &str,
+        value: TokenStream,
+        span: Span,
+    ) -> Option<TokenStream> {
         if !mentions_signatures(ty) {
             return None;
         }

@@ -1,5 +1,6 @@
-//! One node of the generated Bracha protocol (u64 values) as a real process
-//! over authenticated TCP.
+//! One node of a generated protocol (u64 values) as a real process over
+//! authenticated TCP: Bracha's reliable broadcast by default, Reiter's
+//! signed echo broadcast (Ed25519 signatures) with `--protocol signed-echo`.
 //!
 //! ```text
 //! rio-node cluster --nodes 4 --base-port 7100 --dir cluster   # configs + keys for one machine
@@ -14,9 +15,10 @@
 //! one).
 
 use clap::{Parser, Subcommand};
-use rio_examples::generated::bracha::{Input, Node, Output, Params};
+use rio_examples::generated::bracha;
+use rio_examples::generated::echo::signed_echo;
 use rio_net::{keypair, start, NetConfig, PeerConfig};
-use rio_runtime::NodeId;
+use rio_runtime::{Node, NodeId, Slotted};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -59,7 +61,19 @@ enum Command {
         /// Stop this many milliseconds after delivering.
         #[arg(long)]
         exit_after: Option<u64>,
+        /// The protocol the cluster runs (every node the same).
+        #[arg(long, value_enum, default_value_t = Protocol::Bracha)]
+        protocol: Protocol,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Protocol {
+    /// Bracha's reliable broadcast (`spec/examples/bracha.rio`).
+    Bracha,
+    /// Reiter's signed echo broadcast (`spec/examples/signed_echo.rio`),
+    /// with Ed25519 signatures.
+    SignedEcho,
 }
 
 fn main() -> ExitCode {
@@ -94,6 +108,7 @@ fn main() -> ExitCode {
             sender,
             broadcast,
             exit_after,
+            protocol,
         } => {
             let rt = match tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -106,7 +121,7 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            rt.block_on(run(config, sender, broadcast, exit_after))
+            rt.block_on(run(config, protocol, sender, broadcast, exit_after))
         }
     }
 }
@@ -171,6 +186,10 @@ fn cluster(nodes: u32, base_port: u16, host: &str, dir: &std::path::Path, trace:
                         .get(j as usize)
                         .map(|p| p.1.clone())
                         .unwrap_or_default(),
+                    // Ed25519, derived from the peer's Noise key.
+                    signing_key: keys
+                        .get(j as usize)
+                        .and_then(|p| rio_net::signing::signing_public_key(&p.0).ok()),
                 })
                 .collect(),
         };
@@ -186,6 +205,7 @@ fn cluster(nodes: u32, base_port: u16, host: &str, dir: &std::path::Path, trace:
 
 async fn run(
     config: PathBuf,
+    protocol: Protocol,
     sender: u32,
     broadcast: Option<u64>,
     exit_after: Option<u64>,
@@ -201,18 +221,71 @@ async fn run(
         }
     };
     let n = cfg.n();
-    let params = Params {
-        n,
-        f: (n - 1) / 3,
-        sender: NodeId(sender),
-    };
-    let node = match Node::<u64>::new(NodeId(cfg.id), params) {
-        Ok(node) => node,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
+    let (me, f, sender) = (NodeId(cfg.id), (n - 1) / 3, NodeId(sender));
+    match protocol {
+        Protocol::Bracha => {
+            let params = bracha::Params { n, f, sender };
+            match bracha::Node::<u64>::new(me, params) {
+                Ok(node) => {
+                    serve(
+                        cfg,
+                        node,
+                        bracha::Input::Bc,
+                        |o| match o {
+                            bracha::Output::Dlvr(v) => *v,
+                        },
+                        broadcast,
+                        exit_after,
+                    )
+                    .await
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
         }
-    };
+        Protocol::SignedEcho => {
+            let params = signed_echo::Params { n, f, sender };
+            match signed_echo::Node::<u64>::new(me, params) {
+                Ok(node) => {
+                    serve(
+                        cfg,
+                        node,
+                        signed_echo::Input::Bc,
+                        |o| match o {
+                            signed_echo::Output::Dlvr(v) => *v,
+                        },
+                        broadcast,
+                        exit_after,
+                    )
+                    .await
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+/// Runs `node` until SIGTERM, Ctrl-C or `exit_after` past its delivery,
+/// printing `delivered VALUE` for each output.
+async fn serve<N>(
+    cfg: NetConfig,
+    node: N,
+    input: fn(u64) -> N::Input,
+    value: fn(&N::Output) -> u64,
+    broadcast: Option<u64>,
+    exit_after: Option<u64>,
+) -> ExitCode
+where
+    N: Node + Send + 'static,
+    N::Message: Slotted + Send + Sync + 'static,
+    N::Input: Send + 'static,
+    N::Output: Slotted + Send + 'static,
+{
     let mut handle = match start(cfg, node).await {
         Ok(h) => h,
         Err(e) => {
@@ -223,7 +296,7 @@ async fn run(
     rio_examples::say!("listening on {}", handle.local_addr);
     if let Some(v) = broadcast {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        if handle.inputs.send(Input::Bc(v)).await.is_err() {
+        if handle.inputs.send(input(v)).await.is_err() {
             eprintln!("error: node stopped");
             return ExitCode::FAILURE;
         }
@@ -246,8 +319,8 @@ async fn run(
         tokio::select! {
             _ = terminated => break,
             o = handle.outputs.recv() => match o {
-                Some(Output::Dlvr(v)) => {
-                    rio_examples::say!("delivered {v}");
+                Some(o) => {
+                    rio_examples::say!("delivered {}", value(&o));
                     if let Some(ms) = exit_after {
                         tokio::time::sleep(Duration::from_millis(ms)).await;
                         break;

@@ -265,6 +265,9 @@ impl Interp {
             Ex::NodeId(t) => Some(V::U64(u64::from(self.node(t, env)?))),
             Ex::Num(l) => Some(V::U64(u64::try_from(self.lin(l, env)?).ok()?)),
             Ex::Coin(_) => panic!("coins are not modeled by the reference interpreter"),
+            Ex::Sign(_) | Ex::Cert { .. } | Ex::Payload(_) => {
+                panic!("signatures are not modeled by the reference interpreter")
+            }
             Ex::Fn { name, args } => {
                 let vals: Option<Vec<V>> = args.iter().map(|a| self.eval(a, env, key)).collect();
                 Some(call(name, &vals?))
@@ -429,6 +432,9 @@ impl Interp {
                             Ex::Select { options } => stack.extend(options.iter()),
                             Ex::Quorum { votes: a, .. }
                             | Ex::Collect { votes: a, .. }
+                            | Ex::Cert { votes: a, .. }
+                            | Ex::Sign(a)
+                            | Ex::Payload(a)
                             | Ex::Some(a)
                             | Ex::Coin(a)
                             | Ex::SelectFamily { of: a } => stack.push(a),

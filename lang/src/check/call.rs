@@ -124,7 +124,10 @@ pub(super) fn eval_call<'a>(
                     Diagnostic::new(
                         Code::TypeMismatch,
                         arg.span,
-                        format!("`payload` takes a `Signed<_>` or a `Cert<_>`, found `{}`", v.ty),
+                        format!(
+                            "`payload` takes a `Signed<_>` or a `Cert<_>`, found `{}`",
+                            v.ty
+                        ),
                     )
                     .label(format!("this is `{}`", v.ty))
                     .help("pass a signed value (`sign(v)`) or a certificate (`cert(k, votes)`)"),

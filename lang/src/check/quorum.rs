@@ -152,7 +152,11 @@ pub(super) fn check(
                 call,
                 format!(
                     "any two sets of `{k}` votes share {share}, so this {} is deterministic",
-                    if counter == Counter::Cert { "certificate" } else { "quorum" }
+                    if counter == Counter::Cert {
+                        "certificate"
+                    } else {
+                        "quorum"
+                    }
                 ),
             )
             .label("`?` not needed")

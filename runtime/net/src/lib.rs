@@ -28,6 +28,7 @@ use futures_util::{SinkExt, StreamExt};
 pub use rio_runtime::trace::{Kind, TraceEvent};
 mod durable;
 pub mod outbox;
+pub mod signing;
 
 pub use durable::{Durable, Verdict};
 use rio_runtime::{Dest, Effects, Node, NodeId, Slotted, TimerId};
@@ -139,6 +140,12 @@ pub struct PeerConfig {
     pub addr: String,
     /// The peer's X25519 public key, hex.
     pub public_key: String,
+    /// The peer's Ed25519 public key, hex: what its signatures (`sign`,
+    /// `cert`) are verified with. It is derived from the peer's X25519
+    /// private key ([`signing::signing_public_key`]); without it the
+    /// peer's signatures are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<String>,
 }
 
 /// Why the network runtime could not start or stopped.
@@ -191,6 +198,10 @@ impl NetConfig {
         for p in &self.peers {
             decode_key(&p.public_key)
                 .map_err(|e| NetError::Config(format!("peer {} public_key: {e}", p.id)))?;
+            if let Some(k) = &p.signing_key {
+                signing::decode_verifying_key(k)
+                    .map_err(|e| NetError::Config(format!("peer {} signing_key: {e}", p.id)))?;
+            }
         }
         Ok(())
     }
@@ -308,11 +319,25 @@ where
     }
     let trace_path = cfg.trace.clone();
     let n = cfg.n();
+    // Ed25519: this node's key derived from its Noise key, the peers' from
+    // the configuration.
+    let mut verifying = vec![None; n];
+    for p in &cfg.peers {
+        if let Some(slot) = verifying.get_mut(p.id as usize) {
+            *slot = p
+                .signing_key
+                .as_deref()
+                .and_then(|k| signing::decode_verifying_key(k).ok());
+        }
+    }
+    let crypto: std::sync::Arc<dyn rio_runtime::Crypto> =
+        std::sync::Arc::new(signing::Ed25519::new(me, &private, verifying));
     let task = tokio::spawn(async move {
         let trace = run_node(
             node,
             me,
             n,
+            crypto,
             durable,
             trace_path.is_some(),
             in_rx,
@@ -344,6 +369,7 @@ async fn run_node<N: Node>(
     mut node: N,
     me: NodeId,
     n: usize,
+    crypto: std::sync::Arc<dyn rio_runtime::Crypto>,
     durable: Option<(Durable, durable::Replay)>,
     // Without a trace file nothing is recorded: a long-running node's
     // memory stays bounded.
@@ -358,7 +384,10 @@ where
     N::Message: Slotted,
     N::Output: Slotted,
 {
-    let mut fx: Effects<N::Message, N::Output> = Effects::default();
+    let mut fx: Effects<N::Message, N::Output> = Effects {
+        crypto: Some(crypto),
+        ..Effects::default()
+    };
     let (mut durable, replay) = match durable {
         Some((d, r)) => (Some(d), r),
         None => (None, Vec::new()),
@@ -991,6 +1020,7 @@ mod tests {
                 id: 1,
                 addr: "127.0.0.1:1".into(),
                 public_key: q1,
+                signing_key: None,
             }],
         }
     }

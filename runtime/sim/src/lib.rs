@@ -30,10 +30,10 @@ pub use config::{Byzantine, Choices, Config, Fault, Latency, Partition};
 use rand::{Rng as _, SeedableRng};
 use rio_runtime::crypto::{Crypto, Powers, Recorder, Symbolic};
 use rio_runtime::forge::{ForgeMessage, Rng};
-use std::sync::Arc;
 pub use rio_runtime::trace::{Kind, TraceEvent};
 use rio_runtime::{Chooser, Dest, Effects, Node, NodeId, TimerId};
 use std::fmt::Debug;
+use std::sync::Arc;
 
 /// What properties see: the nodes, the outputs so far, who is faulty.
 pub struct View<'a, N: Node> {
