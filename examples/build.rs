@@ -29,6 +29,7 @@ fn main() {
         .file("protocols/ben_or_rounds.rio")
         .file("../spec/examples/signed_echo.rio")
         .file("protocols/unsigned_echo.rio")
+        .file("../spec/examples/hotstuff.rio")
         .file("../lang/tests/data/ok/nested_constants.rio")
         .compile_or_exit();
     fuzz_sample();

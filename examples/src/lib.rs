@@ -219,6 +219,77 @@ pub mod generated {
         rio_runtime::include_protocol!("tendermint");
     }
 
+    /// Basic HotStuff, single-shot (`spec/examples/hotstuff.rio`), with
+    /// blocks as numbers and the Rust functions it declares.
+    pub mod hotstuff {
+        use rio_runtime::{Cert, Votes};
+
+        /// A block (a number, in this example).
+        pub type Block = u64;
+
+        /// A certificate's view: its instance key.
+        fn view(qc: &Cert<Block>) -> u64 {
+            qc.key().first().copied().unwrap_or(0)
+        }
+
+        /// The value of the highest certificate, else the leader's own block.
+        pub fn propose(own: Block, high: Option<Cert<Block>>) -> Block {
+            high.map_or(own, |qc| *qc.value())
+        }
+
+        /// The highest certificate reported.
+        pub fn highest(reports: Votes<Option<Cert<Block>>>) -> Option<Cert<Block>> {
+            reports
+                .values()
+                .flatten()
+                .max_by_key(|qc| view(qc))
+                .cloned()
+        }
+
+        /// HotStuff's safe-node rule: vote for a proposal that carries the
+        /// value of its justification, and extends the lock or is justified
+        /// by a newer certificate than the lock.
+        pub fn safe(
+            proposal: (Block, Option<Cert<Block>>),
+            lock: Option<Cert<Block>>,
+        ) -> Option<Block> {
+            let (block, justify) = proposal;
+            if justify.as_ref().is_some_and(|j| *j.value() != block) {
+                return None;
+            }
+            match lock {
+                None => Some(block),
+                Some(l) if *l.value() == block => Some(block),
+                Some(l) if justify.as_ref().is_some_and(|j| view(j) > view(&l)) => Some(block),
+                Some(_) => None,
+            }
+        }
+
+        /// The newer of a held certificate and a new one.
+        pub fn newer(old: Option<Cert<Block>>, qc: Cert<Block>) -> Option<Cert<Block>> {
+            match old {
+                Some(o) if view(&o) >= view(&qc) => Some(o),
+                _ => Some(qc),
+            }
+        }
+
+        /// The newer of two held certificates (the first on a tie).
+        pub fn newest(a: Option<Cert<Block>>, b: Option<Cert<Block>>) -> Option<Cert<Block>> {
+            match (a, b) {
+                (Some(a), Some(b)) if view(&b) > view(&a) => Some(b),
+                (Some(a), _) => Some(a),
+                (None, b) => b,
+            }
+        }
+
+        /// The certificate's value, if the replica locked on exactly it.
+        pub fn locked_on(lock: Option<Cert<Block>>, qc: Cert<Block>) -> Option<Block> {
+            lock.filter(|l| *l == qc).map(|l| *l.value())
+        }
+
+        rio_runtime::include_protocol!("hotstuff");
+    }
+
     /// Reiter's signed echo broadcast (`spec/examples/signed_echo.rio`) and
     /// the same protocol without signatures
     /// (`protocols/unsigned_echo.rio`).

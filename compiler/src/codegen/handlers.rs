@@ -112,8 +112,13 @@ impl Gen<'_> {
                 quote!()
             };
             // Every signature in the value is checked before it enters a line.
+            let relayed = self.relayed_cert_check(r);
             let sigs = match self.verify_expr(&l.ty, quote!((&value)), r.span) {
                 Some(check) => {
+                    let check = match relayed {
+                        Some(own) => quote!((#own) && #check),
+                        None => check,
+                    };
                     let n = self.n_field();
                     let pname = self.p.name.as_str();
                     quote! {

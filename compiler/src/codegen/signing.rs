@@ -144,6 +144,51 @@ impl Gen<'_> {
         }
     }
 
+    /// For a message rule that sends a certificate as it was made
+    /// (`qc = cert(k, vote[v][*]) ..; m = broadcast(qc)`, or the `cert`
+    /// inline): a check that the received certificate has that purpose,
+    /// and — when the message, the certificate and its votes share one
+    /// instance key — that key. A lying relayer cannot pass a certificate
+    /// of another line or another view for this one.
+    pub(super) fn relayed_cert_check(&self, r: &crate::ir::Rule) -> Option<TokenStream> {
+        // The certificate expression and the rule it is computed in.
+        let (cert_rule, cert_ex, via_identity) = match &r.value {
+            e @ Ex::Cert { .. } => (r, e, true),
+            Ex::Ref { line, idx } => {
+                let mut producers = self.p.rules.iter().filter(|c| c.target == *line);
+                let c = producers.next()?;
+                if producers.next().is_some() {
+                    return None;
+                }
+                if !matches!(c.value, Ex::Cert { .. }) {
+                    return None;
+                }
+                (c, &c.value, identity(r, *line, idx, self.p))
+            }
+            _ => return None,
+        };
+        let Ex::Cert { votes, .. } = cert_ex else {
+            return None;
+        };
+        let Ex::Ref {
+            line: vl,
+            idx: vidx,
+        } = votes.as_ref()
+        else {
+            return None;
+        };
+        let purpose = self.cert_purpose(*vl, cert_rule.span)?;
+        let same_key = via_identity && identity(cert_rule, *vl, vidx, self.p);
+        let arity = self.p.lines.get(r.target).map_or(0, |l| l.arity());
+        Some(if same_key && arity > 0 {
+            quote!(value.purpose() == #purpose && value.key() == &key[..])
+        } else if same_key {
+            quote!(value.purpose() == #purpose && value.key().is_empty())
+        } else {
+            quote!(value.purpose() == #purpose)
+        })
+    }
+
     /// A boolean expression: whether every signature in `value` (of the
     /// type `ty`) is valid; `None` when the type holds none.
     pub(super) fn verify_expr(
@@ -248,6 +293,44 @@ impl Gen<'_> {
             _ => refuse(format!("signatures inside `{text}`")),
         }
     }
+}
+
+/// Whether `rule` reads `line` at its own instance: the line's number
+/// indices are exactly the rule's number loop variables, in order.
+fn identity(
+    rule: &crate::ir::Rule,
+    line: usize,
+    idx: &[rio_lang::graph::Idx],
+    p: &crate::ir::Protocol,
+) -> bool {
+    let Some(l) = p.lines.get(line) else {
+        return false;
+    };
+    let keys = rule.key_vars();
+    if l.arity() != keys.len() {
+        return false;
+    }
+    let mut q = 0;
+    for (d, kind) in l.dims.iter().enumerate() {
+        if *kind != rio_lang::graph::DimKind::Number {
+            continue;
+        }
+        let Some(rio_lang::graph::Idx::Num(lin)) = idx.get(d) else {
+            return false;
+        };
+        let own = lin.constant == 0
+            && lin.coeffs.len() == 1
+            && lin
+                .coeffs
+                .iter()
+                .next()
+                .is_some_and(|(v, c)| *c == 1 && keys.get(q).is_some_and(|k| k == v));
+        if !own {
+            return false;
+        }
+        q += 1;
+    }
+    true
 }
 
 /// Whether a type's text names `Signed` or `Cert`.
