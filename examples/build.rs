@@ -13,6 +13,7 @@ fn main() {
         .file("../spec/examples/bracha.rio")
         .file("../spec/examples/bracha_composed.rio")
         .file("protocols/slots.rio")
+        .file("protocols/signed_slots.rio")
         .file("protocols/keywords.rio")
         .file("protocols/chain.rio")
         .file("protocols/majority.rio")

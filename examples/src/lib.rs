@@ -43,6 +43,7 @@ pub mod generated {
         /// The signal that starts the next slot.
         pub fn next(_d: Option<u64>) {}
         rio_runtime::include_protocol!("slots");
+        rio_runtime::include_protocol!("signed_slots");
     }
 
     /// Rust keywords as line names (`protocols/keywords.rio`).
