@@ -31,6 +31,7 @@ fn main() {
         .file("../spec/examples/signed_echo.rio")
         .file("protocols/unsigned_echo.rio")
         .file("../spec/examples/hotstuff.rio")
+        .file("../spec/examples/tendermint_pol.rio")
         .file("../lang/tests/data/ok/nested_constants.rio")
         .compile_or_exit();
     fuzz_sample();

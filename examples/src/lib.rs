@@ -220,6 +220,90 @@ pub mod generated {
         rio_runtime::include_protocol!("tendermint");
     }
 
+    /// Tendermint with signatures and proof-of-lock
+    /// (`spec/examples/tendermint_pol.rio`), with blocks as numbers.
+    pub mod tendermint_pol {
+        use rio_runtime::Cert;
+
+        /// A block (a number, in this example).
+        pub type Block = u64;
+        /// A polka: n - f signed prevotes for one value (or for nil).
+        type Pol = Cert<Option<Block>>;
+
+        /// A certificate's height and round: its instance key `[h, r]`.
+        fn height(c: &Pol) -> u64 {
+            c.key().first().copied().unwrap_or(0)
+        }
+        fn round(c: &Pol) -> u64 {
+            c.key().get(1).copied().unwrap_or(0)
+        }
+
+        /// The valid value with its proof-of-lock, or the node's own block.
+        pub fn propose(own: Block, valid: Option<Pol>) -> (Block, Option<Pol>) {
+            match valid {
+                Some(p) => match *p.value() {
+                    Some(v) => (v, Some(p)),
+                    None => (own, None),
+                },
+                None => (own, None),
+            }
+        }
+
+        /// Tendermint's prevote rule: a proposal whose proof-of-lock (if
+        /// any) is a polka for it from an earlier round of this height, if
+        /// the node is not locked, is locked on it, or the proof is no older
+        /// than its lock.
+        pub fn prevote_for(
+            proposal: (Block, Option<Pol>),
+            locked: Option<Pol>,
+            h: u64,
+            r: u64,
+        ) -> Option<Block> {
+            let (block, pol) = proposal;
+            if let Some(p) = &pol {
+                if *p.value() != Some(block) || height(p) != h || round(p) >= r {
+                    return None;
+                }
+            }
+            match locked {
+                None => Some(block),
+                Some(l) if *l.value() == Some(block) => Some(block),
+                Some(l) if pol.as_ref().is_some_and(|p| round(p) >= round(&l)) => Some(block),
+                Some(_) => None,
+            }
+        }
+
+        /// Nil, after a timeout.
+        pub fn nil(_timeout: ()) -> Option<Block> {
+            None
+        }
+
+        /// Precommit on a polka (a nil polka precommits nil).
+        pub fn lock_on(polka: Pol) -> Option<Pol> {
+            Some(polka)
+        }
+
+        /// No polka before the timeout.
+        pub fn no_lock(_timeout: ()) -> Option<Pol> {
+            None
+        }
+
+        /// The value a precommit carries.
+        pub fn vote_of(choice: Option<Pol>) -> Option<Block> {
+            choice.and_then(|p| *p.value())
+        }
+
+        /// A polka for a value replaces the previous lock (or valid value).
+        pub fn relock(previous: Option<Pol>, polka: Option<Pol>) -> Option<Pol> {
+            match polka {
+                Some(p) if p.value().is_some() => Some(p),
+                _ => previous,
+            }
+        }
+
+        rio_runtime::include_protocol!("tendermint_pol");
+    }
+
     /// Basic HotStuff, single-shot (`spec/examples/hotstuff.rio`), with
     /// blocks as numbers and the Rust functions it declares.
     pub mod hotstuff {
