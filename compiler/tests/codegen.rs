@@ -104,3 +104,29 @@ fn signatures_hidden_in_a_type_code_generation_cannot_see_into_are_a_diagnostic(
     );
     insta::assert_snapshot!(rio_lang::diagnostic::render("p.rio", src, &diags));
 }
+
+#[test]
+fn a_forward_loop_that_never_waits_is_refused() {
+    // `x[r + 1] = x[r]` makes every instance as soon as the previous one
+    // exists: generated code would open instances without end in one step.
+    let src = "protocol Run(nodes n) {\n    in  v[i]: u64 at i\n    out o[h][i]: u64 at i\n    for h in 0.. {\n        for i in nodes {\n            x[h][0][i] = v[i] at i\n        }\n        for r in 0.. {\n            for i in nodes {\n                x[h][r + 1][i] = x[h][r][i] at i\n            }\n        }\n        for i in nodes {\n            o[h][i] = select(?, x[h][*][i]) at i\n        }\n    }\n}\n";
+    assert!(rio_compiler::check(src).diagnostics.is_empty());
+    let diags = rio_compiler::generate(src, &runtime()).expect_err("codegen refuses it");
+    assert!(
+        diags.iter().all(|d| d.code.as_str() == "E0803"),
+        "{diags:?}"
+    );
+    assert_eq!(
+        diags
+            .first()
+            .and_then(|d| src.get(d.label.span.start..d.label.span.end)),
+        Some("x[h][r + 1][i] = x[h][r][i] at i")
+    );
+    insta::assert_snapshot!(rio_lang::diagnostic::render("p.rio", src, &diags));
+    // Waiting on a timer of the instance makes it a loop of rounds.
+    let ok = src.replace(
+        "= x[h][r][i] at i",
+        "= sync(x[h][r][i], timer(x[h][r][i], 10)) at i",
+    );
+    assert!(rio_compiler::generate(&ok, &runtime()).is_ok());
+}

@@ -692,17 +692,19 @@ fn signed_echo_refuses_forged_certificates_in_every_interleaving() {
             f: 1,
             sender: NodeId(0),
         };
-        Model::new(4, move |id| g::Node::<u64>::new(id, params.clone()).expect("params"))
-            .byzantine(NodeId(0))
-            .domain(vec![
-                g::Message::Send(1),
-                g::Message::Send(2),
-                g::Message::Final(cert(1)),
-                g::Message::Final(cert(2)),
-            ])
-            .safety("agreement", agreement)
-            .max_states(state_bound())
-            .check()
+        Model::new(4, move |id| {
+            g::Node::<u64>::new(id, params.clone()).expect("params")
+        })
+        .byzantine(NodeId(0))
+        .domain(vec![
+            g::Message::Send(1),
+            g::Message::Send(2),
+            g::Message::Final(cert(1)),
+            g::Message::Final(cert(2)),
+        ])
+        .safety("agreement", agreement)
+        .max_states(state_bound())
+        .check()
     };
     let forged = model("Forged");
     eprintln!("signed echo, forged certificates: {forged}");

@@ -81,6 +81,7 @@ codes! {
     MissingBinding = "E0701", Error, "component input not bound";
     Unsupported = "E0801", Error, "not supported by code generation";
     NameClash = "E0802", Error, "two lines map to the same Rust name";
+    Runaway = "E0803", Error, "forward loop that never waits";
     CompilerBug = "E0900", Error, "internal compiler error";
 }
 

@@ -174,6 +174,7 @@ fn check_lin(l: &Lin, span: Span, diags: &mut Vec<Diagnostic>) {
 impl Plan {
     pub fn new(p: &Protocol) -> Result<Plan, Vec<Diagnostic>> {
         let mut diags = Vec::new();
+        runaways(p, &mut diags);
         let stores = classify(p, &mut diags);
         let max_arity = p.lines.iter().map(|l| l.arity()).max().unwrap_or(0);
         let mut families = vec![Family::default(); max_arity + 1];
@@ -386,6 +387,108 @@ impl Plan {
             Ex::Timer { ms, .. } => check_lin(ms, r.span, diags),
             _ => {}
         });
+    }
+}
+
+/// Forward loops that never wait (E0803). A local rule whose value uses no
+/// threshold, choice, timer or `some` produces as soon as the lines it
+/// reads exist. The lines that, once a family instance exists, follow at
+/// once are the greatest set S such that each has such a rule (base cases
+/// — constant target indices — aside) reading only lines of S. A step of
+/// a forward loop (`x[r + 1] = ..`) producing a line of S opens the next
+/// instance as soon as the previous one exists: a node would open
+/// instances without end in one step. Rules inside a bounded loop
+/// (`for r in 0..e`) stop, and are not counted.
+fn runaways(p: &Protocol, diags: &mut Vec<Diagnostic>) {
+    use rio_lang::graph::IdxPat;
+    let immediate = |r: &crate::ir::Rule| {
+        if r.cross != crate::ir::Cross::Local
+            || !r.bounds.is_empty()
+            || r.pattern.iter().any(|x| matches!(x, IdxPat::Const(_)))
+        {
+            return false;
+        }
+        let mut waits = false;
+        walk(&r.value, &mut |e| {
+            waits |= matches!(
+                e,
+                Ex::Quorum { .. }
+                    | Ex::Collect { .. }
+                    | Ex::Cert { .. }
+                    | Ex::Select { .. }
+                    | Ex::SelectFamily { .. }
+                    | Ex::Timer { .. }
+                    | Ex::Some(_)
+            );
+        });
+        !waits
+    };
+    let reads = |r: &crate::ir::Rule| {
+        let mut out = Vec::new();
+        walk(&r.value, &mut |e| {
+            if let Ex::Ref { line, .. } = e {
+                out.push(*line);
+            }
+        });
+        out
+    };
+    let rules: Vec<(usize, Vec<usize>, &crate::ir::Rule)> = p
+        .rules
+        .iter()
+        .filter(|r| immediate(r))
+        .map(|r| (r.target, reads(r), r))
+        .collect();
+    // Greatest fixpoint: start from every line with an immediate rule and
+    // drop lines none of whose immediate rules read only lines still in.
+    let mut s = vec![false; p.lines.len()];
+    for (t, _, _) in &rules {
+        if let Some(x) = s.get_mut(*t) {
+            *x = true;
+        }
+    }
+    loop {
+        let mut changed = false;
+        for l in 0..p.lines.len() {
+            if !s.get(l).copied().unwrap_or(false) {
+                continue;
+            }
+            let keeps = rules.iter().any(|(t, rs, _)| {
+                *t == l && rs.iter().all(|x| s.get(*x).copied().unwrap_or(false))
+            });
+            if !keeps {
+                if let Some(x) = s.get_mut(l) {
+                    *x = false;
+                }
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    for (t, rs, r) in &rules {
+        let step = r
+            .pattern
+            .iter()
+            .any(|x| matches!(x, IdxPat::Var { offset, .. } if *offset != 0));
+        let runs_away = step
+            && s.get(*t).copied().unwrap_or(false)
+            && rs.iter().all(|x| s.get(*x).copied().unwrap_or(false));
+        if !runs_away {
+            continue;
+        }
+        let name = p.lines.get(*t).map_or("?", |l| l.name.as_str());
+        diags.push(
+            Diagnostic::new(
+                rio_lang::Code::Runaway,
+                r.span,
+                format!(
+                    "every instance of `{name}` is produced as soon as the previous one exists, so a node would open instances of it without end"
+                ),
+            )
+            .label("this step waits on nothing")
+            .help("make the step wait on something of its instance — a timer, a message, an input or a quorum — e.g. `x[r + 1] = sync(x[r], timeout) at i`, or bound the loop: `for r in 0..e`"),
+        );
     }
 }
 
