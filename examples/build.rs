@@ -30,6 +30,7 @@ fn main() {
         .file("protocols/ben_or_rounds.rio")
         .file("../spec/examples/signed_echo.rio")
         .file("protocols/unsigned_echo.rio")
+        .file("protocols/weak_signed_echo.rio")
         .file("../spec/examples/hotstuff.rio")
         .file("../spec/examples/tendermint_pol.rio")
         .file("../lang/tests/data/ok/nested_constants.rio")

@@ -377,10 +377,12 @@ pub mod generated {
 
     /// Reiter's signed echo broadcast (`spec/examples/signed_echo.rio`) and
     /// the same protocol without signatures
-    /// (`protocols/unsigned_echo.rio`).
+    /// (`protocols/unsigned_echo.rio`), and with certificates too small
+    /// (`protocols/weak_signed_echo.rio`, a seeded bug).
     pub mod echo {
         rio_runtime::include_protocol!("signed_echo");
         rio_runtime::include_protocol!("unsigned_echo");
+        rio_runtime::include_protocol!("weak_signed_echo");
     }
 }
 

@@ -712,3 +712,90 @@ fn signed_echo_refuses_forged_certificates_in_every_interleaving() {
     let real = model("SignedEcho");
     expect_violation("signed echo, certificates with real signatures", &real);
 }
+
+/// The signed echo broadcast against a Byzantine sender with the powers of
+/// symbolic signatures ([`Model::knowledge`]): it sends SEND 1 and SEND 2
+/// to whom it likes, receives the correct nodes' signed echoes, and sends
+/// FINALs with every certificate it can assemble from them and its own
+/// signature. It can never assemble two: agreement holds in every
+/// interleaving. With certificates of f + 1 (`weak_signed_echo.rio`) it
+/// assembles one on each value and the checker finds the split.
+#[test]
+fn a_sender_that_assembles_certificates_from_what_it_receives() {
+    use rio_examples::generated::echo::{signed_echo as good, weak_signed_echo as weak};
+    use rio_runtime::crypto::{Signed, SYMBOLIC};
+    use rio_runtime::Cert;
+    // Every certificate on 1 or 2 that `k` signers make from the signed
+    // echoes received and the sender's own signature.
+    fn certificates(k: usize, protocol: &str, seen: Vec<Signed<u64>>) -> Vec<Cert<u64>> {
+        let mut out = Vec::new();
+        for v in [1u64, 2] {
+            let mut votes: Vec<Signed<u64>> =
+                seen.iter().filter(|s| *s.value() == v).cloned().collect();
+            votes.push(Signed::sign(&SYMBOLIC, protocol, 0, &[], NodeId(0), v).expect("own key"));
+            out.extend(Cert::assemble(k, 0, &[], votes.iter()));
+        }
+        out
+    }
+    let good = Model::new(4, |id| {
+        good::Node::<u64>::new(
+            id,
+            good::Params {
+                n: 4,
+                f: 1,
+                sender: NodeId(0),
+            },
+        )
+        .expect("params")
+    })
+    .byzantine(NodeId(0))
+    .domain(vec![good::Message::Send(1), good::Message::Send(2)])
+    .knowledge(|_, seen| {
+        let echoes = seen
+            .iter()
+            .filter_map(|m| match m {
+                good::Message::Echo(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect();
+        certificates(3, "SignedEcho", echoes)
+            .into_iter()
+            .map(good::Message::Final)
+            .collect()
+    })
+    .safety("agreement", agreement)
+    .max_states(state_bound())
+    .check();
+    eprintln!("signed echo, sender assembling certificates: {good}");
+    assert!(good.is_verified(), "{good}");
+    let weak = Model::new(4, |id| {
+        weak::Node::<u64>::new(
+            id,
+            weak::Params {
+                n: 4,
+                f: 1,
+                sender: NodeId(0),
+            },
+        )
+        .expect("params")
+    })
+    .byzantine(NodeId(0))
+    .domain(vec![weak::Message::Send(1), weak::Message::Send(2)])
+    .knowledge(|_, seen| {
+        let echoes = seen
+            .iter()
+            .filter_map(|m| match m {
+                weak::Message::Echo(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect();
+        certificates(2, "WeakSignedEcho", echoes)
+            .into_iter()
+            .map(weak::Message::Final)
+            .collect()
+    })
+    .safety("agreement", agreement)
+    .max_states(state_bound())
+    .check();
+    expect_violation("certificates of f + 1", &weak);
+}

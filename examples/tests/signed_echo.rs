@@ -177,3 +177,29 @@ fn a_certificate_without_k_real_signers_is_refused() {
     node.on_message(NodeId(2), Message::Echo(other), &mut fx);
     assert_eq!(fx.evidence.len(), 1, "{fx:?}");
 }
+
+#[test]
+fn certificates_of_f_plus_1_are_split_by_a_lying_sender() {
+    use rio_examples::generated::echo::weak_signed_echo as weak;
+    let summary = sweep(0..1_000, |seed| {
+        let mut s = Sim::new(N, config(seed, SENDER), |id| {
+            weak::Node::new(
+                id,
+                weak::Params {
+                    n: N,
+                    f: 1,
+                    sender: SENDER,
+                },
+            )
+            .expect("params")
+        });
+        s.input_at(0, SENDER, weak::Input::Bc(seed % 5));
+        s.safety("agreement", agreement);
+        s.run()
+    });
+    eprintln!("Byzantine sender, certificates of f + 1: {summary}");
+    assert!(
+        !summary.violations.is_empty(),
+        "the adversary never assembled two certificates\n{summary}"
+    );
+}

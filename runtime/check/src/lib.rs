@@ -110,6 +110,11 @@ type Property<O> = (
     Box<dyn Fn(&View<'_, O>) -> Result<(), String> + Send + Sync>,
 );
 
+/// A Byzantine node's derivations: given its id and every message it has
+/// received so far, the messages it may send (each at most once per
+/// correct node).
+type Knowledge<M> = Box<dyn Fn(NodeId, &[M]) -> Vec<M> + Send + Sync>;
+
 /// Search order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Search {
@@ -126,6 +131,9 @@ pub struct Model<N: Node> {
     inputs: Vec<(NodeId, N::Input)>,
     byzantine: Vec<bool>,
     domain: Vec<N::Message>,
+    /// What a Byzantine node can derive from the messages it received
+    /// (replays, certificates assembled from signatures it saw).
+    knowledge: Option<Knowledge<N::Message>>,
     crashes: usize,
     loss: bool,
     reduction: bool,
@@ -271,8 +279,20 @@ struct State<N: Node> {
     /// Correct nodes that may still crash (chosen up front).
     crash_prone: Vec<bool>,
     net: Vec<InFlight<N::Message>>,
-    /// Byzantine messages not sent yet: (from, to, index into the domain).
+    /// Byzantine messages not sent yet: (from, to, index into the domain,
+    /// then into `learned`).
     pool: Vec<(u32, u32, usize)>,
+    /// Messages Byzantine nodes derived ([`Model::knowledge`]), in the order
+    /// derived.
+    learned: Vec<N::Message>,
+    /// What each Byzantine node received: `(node, message key)` sorted, and
+    /// the messages, in arrival order.
+    seen: Vec<(u32, u64)>,
+    seen_msgs: Vec<(u32, N::Message)>,
+    /// What each Byzantine node has derived already: `(node, key)` sorted.
+    offered: Vec<(u32, u64)>,
+    /// The model's domain size (pool indices below it are domain messages).
+    domain_len: usize,
     /// Pending timers: (node, id), sorted.
     timers: Vec<(u32, u64)>,
     outputs: Vec<(NodeId, N::Output)>,
@@ -289,6 +309,11 @@ impl<N: Node> Clone for State<N> {
             crash_prone: self.crash_prone.clone(),
             net: self.net.clone(),
             pool: self.pool.clone(),
+            learned: self.learned.clone(),
+            seen: self.seen.clone(),
+            seen_msgs: self.seen_msgs.clone(),
+            offered: self.offered.clone(),
+            domain_len: self.domain_len,
             timers: self.timers.clone(),
             outputs: self.outputs.clone(),
             output_set: self.output_set.clone(),
@@ -313,7 +338,21 @@ impl<N: Node> State<N> {
         for m in &self.net {
             (m.to, m.from, m.key).hash(&mut h);
         }
-        self.pool.hash(&mut h);
+        if self.learned.is_empty() {
+            self.pool.hash(&mut h);
+        } else {
+            // Derived messages by content, whatever order they were derived in.
+            let mut pool: Vec<(u32, u32, usize, u64)> = self
+                .pool
+                .iter()
+                .map(|(f, t, k)| (*f, *t, *k, self.pool_key(*k)))
+                .collect();
+            pool.iter_mut().for_each(|p| p.2 = 0);
+            pool.sort_unstable();
+            pool.hash(&mut h);
+        }
+        self.seen.hash(&mut h);
+        self.offered.hash(&mut h);
         self.timers.hash(&mut h);
         // Outputs as a set: properties may not depend on their order
         // across nodes (see the crate docs).
@@ -350,6 +389,21 @@ impl<N: Node> State<N> {
     }
 
     /// No correct message in flight and no timer pending.
+    /// The key of pool entry `k`'s message when it is a derived one (domain
+    /// messages are identified by their index, the same in every state).
+    fn pool_key(&self, k: usize) -> u64 {
+        let d = self.pool_domain_len();
+        match k.checked_sub(d) {
+            Some(i) => self.learned.get(i).map_or(0, fingerprint),
+            None => k as u64,
+        }
+    }
+    /// How many pool indices refer to the model's domain (the rest to
+    /// `learned`): recorded when the first message is learned.
+    fn pool_domain_len(&self) -> usize {
+        self.domain_len
+    }
+
     fn is_final(&self) -> bool {
         self.net.is_empty() && self.timers.is_empty()
     }
@@ -368,6 +422,7 @@ where
             inputs: Vec::new(),
             byzantine: vec![false; n],
             domain: Vec::new(),
+            knowledge: None,
             crashes: 0,
             loss: false,
             reduction: true,
@@ -397,6 +452,27 @@ where
     pub fn domain(mut self, msgs: Vec<N::Message>) -> Self {
         self.domain = msgs;
         self
+    }
+    /// What Byzantine nodes may derive from what they receive: `f(node,
+    /// received)` returns messages `node` may then send to any correct
+    /// node (each at most once). This is how signatures stay symbolic in
+    /// the checker: a Byzantine node receives (correct nodes' messages to
+    /// it are kept instead of ignored), and may replay a signed value or
+    /// certificate it received, or assemble one from signatures it received
+    /// and its own (`rio_runtime::Cert::assemble`); it cannot make a correct
+    /// node's signature, which only the provider can. The messages it has
+    /// received are part of the state.
+    pub fn knowledge(
+        mut self,
+        f: impl Fn(NodeId, &[N::Message]) -> Vec<N::Message> + Send + Sync + 'static,
+    ) -> Self {
+        self.knowledge = Some(Box::new(f));
+        self
+    }
+    /// Byzantine nodes may replay, as their own, any message they received
+    /// (`knowledge` returning what was received).
+    pub fn replays(self) -> Self {
+        self.knowledge(|_, seen| seen.to_vec())
     }
     /// Up to `k` correct nodes may crash, at any point.
     pub fn crashes(mut self, k: usize) -> Self {
@@ -463,6 +539,45 @@ where
             .collect()
     }
 
+    /// Offers what Byzantine node `b` derives from what it received and has
+    /// not derived before, to every correct node.
+    fn learn(&self, s: &mut State<N>, b: u32) {
+        let Some(f) = &self.knowledge else {
+            return;
+        };
+        let seen: Vec<N::Message> = s
+            .seen_msgs
+            .iter()
+            .filter(|(to, _)| *to == b)
+            .map(|(_, m)| m.clone())
+            .collect();
+        for m in f(NodeId(b), &seen) {
+            let entry = (b, fingerprint(&m));
+            let Err(at) = s.offered.binary_search(&entry) else {
+                continue;
+            };
+            s.offered.insert(at, entry);
+            let idx = s.domain_len + s.learned.len();
+            s.learned.push(m);
+            for to in 0..self.n {
+                if self.byzantine.get(to).copied().unwrap_or(true)
+                    || s.crashed.get(to).copied().unwrap_or(true)
+                {
+                    continue;
+                }
+                s.pool.push((b, u32::try_from(to).unwrap_or(u32::MAX), idx));
+            }
+        }
+    }
+
+    /// The message of pool index `k`: the domain's, then learned ones.
+    fn pool_msg<'a>(&'a self, s: &'a State<N>, k: usize) -> Option<&'a N::Message> {
+        match k.checked_sub(self.domain.len()) {
+            Some(i) => s.learned.get(i),
+            None => self.domain.get(k),
+        }
+    }
+
     /// Routes one step's effects into the state.
     fn absorb(
         &self,
@@ -475,6 +590,7 @@ where
         // The step that sends: the event this step began with (before the
         // choices and coins it records).
         let sending = trace.as_deref().map_or(0, Tracer::now);
+        let mut learners: Vec<u32> = Vec::new();
         if let Some(t) = trace.as_deref_mut() {
             for kind in fx.traced() {
                 push(t, kind);
@@ -488,8 +604,19 @@ where
             };
             let key = fingerprint(&msg);
             for to in targets {
-                // Byzantine and crashed nodes ignore what they receive.
                 let idx = to as usize;
+                // A Byzantine node that derives messages learns what it
+                // receives (at once: it runs no code, so order is moot).
+                if self.knowledge.is_some() && self.byzantine.get(idx).copied().unwrap_or(false) {
+                    let entry = (to, key);
+                    if let Err(at) = s.seen.binary_search(&entry) {
+                        s.seen.insert(at, entry);
+                        s.seen_msgs.push((to, msg.clone()));
+                        learners.push(to);
+                    }
+                    continue;
+                }
+                // Byzantine and crashed nodes ignore what they receive.
                 if to as usize >= self.n
                     || self.byzantine.get(idx).copied().unwrap_or(true)
                     || s.crashed.get(idx).copied().unwrap_or(true)
@@ -509,6 +636,11 @@ where
             }
         }
         s.net.sort_by_key(|m| (m.to, m.from, m.key));
+        learners.sort_unstable();
+        learners.dedup();
+        for b in learners {
+            self.learn(s, b);
+        }
         for (id, _ms) in fx.timers.drain(..) {
             s.timers.push((me, id.0));
         }
@@ -548,6 +680,11 @@ where
             crash_prone: prone.to_vec(),
             net: Vec::new(),
             pool: Vec::new(),
+            learned: Vec::new(),
+            seen: Vec::new(),
+            seen_msgs: Vec::new(),
+            offered: Vec::new(),
+            domain_len: self.domain.len(),
             timers: Vec::new(),
             outputs: Vec::new(),
             output_set: Vec::new(),
@@ -576,6 +713,11 @@ where
                         m,
                     ));
                 }
+            }
+        }
+        for b in 0..self.n {
+            if self.byzantine.get(b).copied().unwrap_or(false) {
+                self.learn(&mut s, u32::try_from(b).unwrap_or(u32::MAX));
             }
         }
         let mut fx: Effects<N::Message, N::Output> = Effects {
@@ -692,10 +834,19 @@ where
             !(test && spent(m.to, m.from, &m.msg))
         });
         let domain = &self.domain;
-        s.pool.retain(|(from, to, k)| {
-            let test = test_all || touched == Some(*to);
-            !(test && domain.get(*k).is_some_and(|msg| spent(*to, *from, msg)))
-        });
+        let learned = &s.learned;
+        let lookup = |k: usize| match k.checked_sub(domain.len()) {
+            Some(i) => learned.get(i),
+            None => domain.get(k),
+        };
+        let mut keep = Vec::with_capacity(s.pool.len());
+        for &(from, to, k) in &s.pool {
+            let test = test_all || touched == Some(to);
+            if !(test && lookup(k).is_some_and(|msg| spent(to, from, msg))) {
+                keep.push((from, to, k));
+            }
+        }
+        s.pool = keep;
     }
 
     fn apply(
@@ -752,7 +903,7 @@ where
                     return;
                 }
                 let (from, to, m) = s.pool.remove(k);
-                let Some(msg) = self.domain.get(m).cloned() else {
+                let Some(msg) = self.pool_msg(s, m).cloned() else {
                     return;
                 };
                 if let Some(t) = trace.as_deref_mut() {
