@@ -10,7 +10,10 @@
 //! node crashes, which message is lost (only if the model allows loss), and
 //! which message a Byzantine node sends to whom (from a small user-given
 //! domain of messages, equivocation included: every message of the domain
-//! may go to every receiver, each at most once). States are deduplicated by
+//! may go to every receiver, each at most once; with [`Model::knowledge`],
+//! also what it derives from the messages it received, which are then part
+//! of the state: replays, certificates assembled from signatures it saw).
+//! Signatures are symbolic (`rio_runtime::crypto`). States are deduplicated by
 //! a 64-bit fingerprint. Search is breadth-first (shortest counterexample)
 //! or depth-first, bounded by a number of states and a time limit; running
 //! out of either is an `Incomplete` verdict, never "verified".
