@@ -11,6 +11,9 @@ const SOURCES: &[&str] = &[
     include_str!("../../spec/examples/tendermint.rio"),
     include_str!("../../examples/protocols/slots.rio"),
     include_str!("../../examples/protocols/keywords.rio"),
+    include_str!("../../spec/examples/signed_echo.rio"),
+    include_str!("../../spec/examples/hotstuff.rio"),
+    include_str!("../../spec/examples/tendermint_pol.rio"),
 ];
 
 #[path = "support/mutate.rs"]

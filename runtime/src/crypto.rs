@@ -755,6 +755,37 @@ mod tests {
         assert!(serde_json::from_str::<Cert<u64>>(&json).is_err());
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+        /// A certificate as a peer sends it (postcard bytes), with a few
+        /// bytes changed: it fails to decode, or fails to verify, unless it
+        /// decodes to the original certificate.
+        #[test]
+        fn tampered_certificates_never_verify(
+            flips in proptest::collection::vec((0usize..512, 1u8..=255), 1..4),
+        ) {
+            let votes = [signed(0, 5), signed(2, 5), signed(3, 5)];
+            let cert = Cert::assemble(3, 0, &[7], votes.iter()).expect("cert");
+            let mut bytes = postcard::to_allocvec(&cert).expect("encodes");
+            for (at, x) in flips {
+                let len = bytes.len();
+                if let Some(b) = bytes.get_mut(at % len) {
+                    *b ^= x;
+                }
+            }
+            if let Ok(c) = postcard::from_bytes::<Cert<u64>>(&bytes) {
+                proptest::prop_assert!(!c.verify(&SYMBOLIC, &scheme()) || c == cert, "{c:?}");
+            }
+            if let Ok(s) = postcard::from_bytes::<Signed<u64>>(&bytes) {
+                // Some byte strings decode as a signed value too: one that
+                // verifies was really signed.
+                if s.verify(&SYMBOLIC, &scheme()) {
+                    proptest::prop_assert!(votes.contains(&s), "{s:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_byzantine_node_signs_only_as_itself_and_replays_what_it_saw() {
         let rec = Arc::new(Recorder::new(NodeId(3), Arc::new(Symbolic)));
