@@ -155,3 +155,21 @@ fn a_lock_is_released_only_by_a_newer_proof_of_lock() {
     // A nil polka leaves the lock alone.
     assert_eq!(relock(lock.clone(), Some(polka(2, None))), lock);
 }
+
+/// Seed 7820: node 2 decides height 0 in round 0 and must still propose in
+/// round 2, reading `block[0]` after its height-0 instance finished. Before
+/// finished instances stayed readable for finer families
+/// (`Family::retaining`), that read failed, node 2 never proposed, and
+/// node 1 never decided.
+#[test]
+fn a_node_that_decided_still_proposes_in_later_rounds() {
+    let mut s = sim(faults(7820));
+    s.eventually("termination", |v: &View<'_, Node>| {
+        if all_decided(v) {
+            Ok(())
+        } else {
+            Err("a correct node did not decide every height".into())
+        }
+    });
+    s.run().assert_ok();
+}

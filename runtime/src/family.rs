@@ -70,7 +70,17 @@ pub struct Family<const A: usize, I> {
     /// The highest value of each index among finished instances.
     high: [u64; A],
     window: u64,
+    /// Finished instances kept readable, at most `keep` (the highest keys):
+    /// for families whose lines finer families read (a round of height `h`
+    /// reads `block[h]` after height `h` finished here).
+    retired: BTreeMap<[u64; A], I>,
+    keep: usize,
 }
+
+/// How many finished instances a family keeps readable for finer families
+/// by default ([`Family::retaining`]; generated nodes use it for families
+/// whose lines finer families read).
+pub const DEFAULT_RETAINED: usize = 64;
 
 /// The default [`Family`] window: how far ahead of the highest finished
 /// instance a peer may open one (per index).
@@ -90,7 +100,23 @@ impl<const A: usize, I> Family<A, I> {
             low: 0,
             high: [0; A],
             window: DEFAULT_WINDOW,
+            retired: BTreeMap::new(),
+            keep: 0,
         }
+    }
+
+    /// Keeps the last `keep` finished instances readable
+    /// ([`Family::get_or_retired`]); the default keeps none.
+    pub fn retaining(mut self, keep: usize) -> Self {
+        self.keep = keep;
+        self
+    }
+
+    /// The live instance at `key`, or the finished one if it is still kept:
+    /// what a finer family reads.
+    #[inline]
+    pub fn get_or_retired(&self, key: &[u64; A]) -> Option<&I> {
+        self.live.get(key).or_else(|| self.retired.get(key))
     }
 
     /// Sets the window (see the type's documentation).
@@ -136,9 +162,16 @@ impl<const A: usize, I> Family<A, I> {
         Some((self.live.entry(key).or_insert_with(make), true))
     }
 
-    /// Drops the instance at `key` and remembers that it is finished.
+    /// Drops the instance at `key` (keeping it readable if the family
+    /// retains finished instances) and remembers that it is finished.
     pub fn finish(&mut self, key: [u64; A]) {
-        self.live.remove(&key);
+        let gone = self.live.remove(&key);
+        if let (Some(inst), true) = (gone, self.keep > 0) {
+            self.retired.insert(key, inst);
+            while self.retired.len() > self.keep {
+                self.retired.pop_first();
+            }
+        }
         for (h, k) in self.high.iter_mut().zip(key.iter()) {
             *h = (*h).max(*k);
         }
@@ -198,10 +231,10 @@ impl<const A: usize, I> Family<A, I> {
         self.live.len()
     }
 
-    /// Keys held in memory: live instances plus finished keys above the
-    /// low-water mark.
+    /// Keys held in memory: live instances, finished keys above the
+    /// low-water mark, and finished instances kept readable.
     pub fn retained(&self) -> usize {
-        self.live.len() + self.done.len()
+        self.live.len() + self.done.len() + self.retired.len()
     }
 }
 
@@ -441,6 +474,27 @@ pub fn leader(x: i128, n: usize) -> Option<NodeId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retired_instances_stay_readable_up_to_the_bound() {
+        let mut f: Family<1, u64> = Family::new().retaining(2);
+        for k in 0..4u64 {
+            f.open([k], || k * 10);
+            f.finish([k]);
+        }
+        // Finished: not live, not reopened, but the last two still readable.
+        assert!(f.get(&[3]).is_none());
+        assert!(f.open([3], || 0).is_none());
+        assert_eq!(f.get_or_retired(&[3]), Some(&30));
+        assert_eq!(f.get_or_retired(&[2]), Some(&20));
+        assert_eq!(f.get_or_retired(&[1]), None, "evicted: at most 2 kept");
+        assert_eq!(f.retained(), 2);
+        // Without retention nothing is kept.
+        let mut g: Family<1, u64> = Family::new();
+        g.open([0], || 1);
+        g.finish([0]);
+        assert_eq!(g.get_or_retired(&[0]), None);
+    }
     use proptest::prelude::*;
 
     #[test]

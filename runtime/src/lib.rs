@@ -30,7 +30,7 @@ pub use bits::Bits;
 pub use crypto::{Cert, Crypto, Signed};
 pub use family::{
     check_node, check_where, leader, store, threshold_of, vote, Family, Instance, TimerState,
-    Timers, Wakes, DEFAULT_WINDOW,
+    Timers, Wakes, DEFAULT_RETAINED, DEFAULT_WINDOW,
 };
 pub use forge::{Forge, ForgeMessage};
 pub use quorum::{Insert, QuorumTracker};

@@ -229,7 +229,13 @@ impl Gen<'_> {
         }
         let key = self.ref_key(line, idx, cx);
         let f = format_ident!("f{}", a);
-        quote!(self.#f.get(&#key)?)
+        if a < cx.rule.key_vars().len() {
+            // A coarser instance (a round reading its height's line) may
+            // have finished here while this one runs: it stays readable.
+            quote!(self.#f.get_or_retired(&#key)?)
+        } else {
+            quote!(self.#f.get(&#key)?)
+        }
     }
 
     fn line_field(&self, line: usize) -> syn::Ident {

@@ -545,7 +545,23 @@ impl Gen<'_> {
             fam_fields.push(quote!(#[doc = #doc] #f: #rt::Family<#al, #inst>));
             fam_fields
                 .push(quote!(#[doc = " Instances with dirty tasks."] #wake: #rt::Wakes<#al, #w>));
-            fam_inits.push(quote!(#f: #rt::Family::new()));
+            // Finished instances stay readable where finer families read
+            // this one's lines.
+            let read_finer = self.p.rules.iter().any(|r| {
+                let mut found = false;
+                crate::ir::walk(&r.value, &mut |e| {
+                    if let crate::ir::Ex::Ref { line, .. } = e {
+                        found |= self.p.lines.get(*line).is_some_and(|l| l.arity() == a)
+                            && r.key_vars().len() > a;
+                    }
+                });
+                found
+            });
+            if read_finer {
+                fam_inits.push(quote!(#f: #rt::Family::new().retaining(#rt::DEFAULT_RETAINED)));
+            } else {
+                fam_inits.push(quote!(#f: #rt::Family::new()));
+            }
             fam_inits.push(quote!(#wake: #rt::Wakes::default()));
             live.push(quote!(+ self.#f.live()));
             retained.push(quote!(+ self.#f.retained()));
