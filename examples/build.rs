@@ -33,6 +33,7 @@ fn main() {
         .file("protocols/weak_signed_echo.rio")
         .file("../spec/examples/hotstuff.rio")
         .file("../spec/examples/tendermint_pol.rio")
+        .file("../spec/examples/dolev_strong.rio")
         .file("../lang/tests/data/ok/nested_constants.rio")
         .compile_or_exit();
     fuzz_sample();

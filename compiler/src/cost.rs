@@ -476,6 +476,8 @@ fn expr_depth(
                 Some(Builtin::Quorum | Builtin::Collect | Builtin::Cert) => {
                     args.last().and_then(|a| expr_depth(a, d, grounded))
                 }
+                // Available at its deadline, whatever arrived.
+                Some(Builtin::Gather) => args.last().and_then(|a| expr_depth(a, d, grounded)),
                 // `some(e)` is available only when `e` is `Some(..)`. When
                 // `e` depends on no input (only on Rust constants) it is a
                 // constant: never available, or pointless; it is not a way

@@ -78,6 +78,11 @@ pub enum Ex {
         k: Lin,
         votes: Box<Ex>,
     },
+    /// `gather(?, votes, deadline)`: the votes present when `deadline` is.
+    Gather {
+        votes: Box<Ex>,
+        deadline: Box<Ex>,
+    },
     /// `sign(v)`: `v` signed by the node the rule runs at, for the rule's
     /// target line and key.
     Sign(Box<Ex>),
@@ -683,6 +688,13 @@ impl Builder<'_> {
                             return Some(Ex::NodeId(s.node(&NodeTerm::Var(v.clone()))));
                         }
                     }
+                    // A `node` parameter as a value (its id), typed
+                    // `NodeId` by the checker.
+                    if self.line_id(&full).is_none()
+                        && comp.types.get(&e.span).is_some_and(|v| v.ty == "NodeId")
+                    {
+                        return Some(Ex::NodeId(s.node(&NodeTerm::Param(name.name.clone()))));
+                    }
                     // A number as a value, typed `u64` by the checker.
                     if self.line_id(&full).is_none()
                         && comp.types.get(&e.span).is_some_and(|v| v.ty == "u64")
@@ -730,6 +742,10 @@ impl Builder<'_> {
                         })
                     }
                     Some(Builtin::Sign) => Some(Ex::Sign(boxed(self, lines.first()?)?)),
+                    Some(Builtin::Gather) => Some(Ex::Gather {
+                        votes: boxed(self, lines.first()?)?,
+                        deadline: boxed(self, lines.get(1)?)?,
+                    }),
                     Some(Builtin::Payload) => Some(Ex::Payload(boxed(self, lines.first()?)?)),
                     Some(Builtin::Select) if lines.len() == 1 => Some(Ex::SelectFamily {
                         of: boxed(self, lines.first()?)?,
@@ -837,6 +853,10 @@ pub fn walk<'a>(e: &'a Ex, f: &mut dyn FnMut(&'a Ex)) {
             Ex::Sync(a, b) | Ex::Pair(a, b) => {
                 stack.push(b);
                 stack.push(a);
+            }
+            Ex::Gather { votes, deadline } => {
+                stack.push(deadline);
+                stack.push(votes);
             }
             Ex::Ref { .. } | Ex::Const { .. } | Ex::NodeId(_) | Ex::Num(_) => {}
         }

@@ -169,6 +169,7 @@ fn describe(e: &Ex) -> (String, bool) {
         Ex::Quorum { k, .. } => (format!("quorum({k})"), false),
         Ex::Collect { k, .. } => (format!("collect(?, {k})"), true),
         Ex::Cert { k, .. } => (format!("cert({k})"), false),
+        Ex::Gather { .. } => ("gather(?, by deadline)".into(), true),
         Ex::Sign(inner) => {
             let (d, c) = describe(inner);
             (format!("sign({d})"), c)

@@ -304,6 +304,118 @@ pub mod generated {
         rio_runtime::include_protocol!("tendermint_pol");
     }
 
+    /// Dolev–Strong authenticated broadcast
+    /// (`spec/examples/dolev_strong.rio`) and the Rust functions it declares.
+    pub mod dolev_strong {
+        use rio_runtime::{NodeId, Signed, Votes};
+
+        /// A chain: a value and the signatures that relayed it, the
+        /// sender's first. Each signature is on the list of values its
+        /// signer accepted in that round.
+        pub type Chain = (u64, Vec<Signed<Vec<u64>>>);
+
+        /// The sender's value as a chain without signatures yet.
+        pub fn start(v: Option<u64>) -> Vec<Chain> {
+            v.map(|v| vec![(v, Vec::new())]).unwrap_or_default()
+        }
+
+        /// The values of the chains to relay (what this node signs).
+        pub fn values(fresh: Vec<Chain>) -> Vec<u64> {
+            fresh.iter().map(|(v, _)| *v).collect()
+        }
+
+        /// The chains with this node's signature appended.
+        pub fn endorse(fresh: Vec<Chain>, mine: Signed<Vec<u64>>) -> Vec<Chain> {
+            fresh
+                .into_iter()
+                .map(|(v, mut links)| {
+                    links.push(mine.clone());
+                    (v, links)
+                })
+                .collect()
+        }
+
+        /// A chain valid in round `k`: at least `k + 1` distinct signers,
+        /// the sender first, each signing a list holding the value. (Every
+        /// signature was verified when the message arrived.)
+        fn valid(chain: &Chain, sender: NodeId, k: u64) -> bool {
+            let (v, links) = chain;
+            let need = usize::try_from(k).unwrap_or(usize::MAX).saturating_add(1);
+            let mut signers: Vec<NodeId> = links.iter().map(|l| l.signer()).collect();
+            signers.sort_unstable();
+            signers.dedup();
+            links.len() >= need
+                && signers.len() == links.len()
+                && links.first().is_some_and(|l| l.signer() == sender)
+                && links.iter().all(|l| l.value().contains(v))
+        }
+
+        /// The chains accepted in round `k`: valid, for values not accepted
+        /// before, at most two values in all (two prove the sender lied).
+        fn accepted(
+            known: &[u64],
+            heard: &Votes<Vec<Chain>>,
+            sender: NodeId,
+            k: u64,
+        ) -> Vec<Chain> {
+            let mut all = known.to_vec();
+            let mut out = Vec::new();
+            for c in heard.values().flatten() {
+                if all.len() >= 2 {
+                    break;
+                }
+                if !all.contains(&c.0) && valid(c, sender, k) {
+                    all.push(c.0);
+                    out.push(c.clone());
+                }
+            }
+            out
+        }
+
+        /// The values accepted so far, after round `k`.
+        pub fn learn(
+            known: Vec<u64>,
+            heard: Votes<Vec<Chain>>,
+            sender: NodeId,
+            k: u64,
+        ) -> Vec<u64> {
+            let new = accepted(&known, &heard, sender, k);
+            let mut all = known;
+            all.extend(new.iter().map(|c| c.0));
+            all
+        }
+
+        /// The chains to relay in round `k + 1`.
+        pub fn news(
+            known: Vec<u64>,
+            heard: Votes<Vec<Chain>>,
+            sender: NodeId,
+            k: u64,
+        ) -> Vec<Chain> {
+            accepted(&known, &heard, sender, k)
+        }
+
+        /// After the last round (`k = f`): the one value accepted, or
+        /// nothing.
+        pub fn decide(
+            known: Vec<u64>,
+            heard: Votes<Vec<Chain>>,
+            sender: NodeId,
+            k: u64,
+            f: u64,
+        ) -> Option<Option<u64>> {
+            if k != f {
+                return None;
+            }
+            Some(match learn(known, heard, sender, k).as_slice() {
+                [v] => Some(*v),
+                _ => None,
+            })
+        }
+
+        rio_runtime::include_protocol!("dolev_strong");
+    }
+
     /// Basic HotStuff, single-shot (`spec/examples/hotstuff.rio`), with
     /// blocks as numbers and the Rust functions it declares.
     pub mod hotstuff {

@@ -18,6 +18,9 @@ pub enum Builtin {
     /// `collect(?, k, votes)`: the votes of the first `k` distinct senders,
     /// as a `Votes<T>` collection.
     Collect,
+    /// `gather(?, votes, deadline)`: the votes that arrived before
+    /// `deadline`, as a `Votes<T>` (synchronous rounds).
+    Gather,
     /// `select(?, a, b, ...)` / `select(?, xs)`: the first available option.
     Select,
     /// `sync(v, s)`: `v`, once `s` is available too.
@@ -53,6 +56,7 @@ impl Builtin {
         Builtin::Def,
         Builtin::Quorum,
         Builtin::Collect,
+        Builtin::Gather,
         Builtin::Select,
         Builtin::Sync,
         Builtin::Delay,
@@ -80,6 +84,7 @@ impl Builtin {
             Builtin::Def => "def",
             Builtin::Quorum => "quorum",
             Builtin::Collect => "collect",
+            Builtin::Gather => "gather",
             Builtin::Select => "select",
             Builtin::Sync => "sync",
             Builtin::Delay => "delay",
@@ -106,6 +111,9 @@ impl Builtin {
             }
             Builtin::Collect => {
                 "collect(?, k, votes): the votes of the first k distinct senders, as a `Votes<T>`"
+            }
+            Builtin::Gather => {
+                "gather(?, votes, deadline): the votes that arrived before deadline, as a `Votes<T>`"
             }
             Builtin::Select => "select(?, a, b, ...): the first available option",
             Builtin::Sync => "sync(v, s): v, once s is available too",

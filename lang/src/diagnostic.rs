@@ -78,6 +78,7 @@ codes! {
     SelectNeedsChoice = "E0601", Error, "`select` is a choice and needs `?`";
     StrayUnspecified = "E0602", Error, "`?` used outside a choice";
     CollectNeedsChoice = "E0603", Error, "`collect` is a choice and needs `?`";
+    GatherNeedsChoice = "E0604", Error, "`gather` is a choice and needs `?`";
     MissingBinding = "E0701", Error, "component input not bound";
     Unsupported = "E0801", Error, "not supported by code generation";
     NameClash = "E0802", Error, "two lines map to the same Rust name";

@@ -221,6 +221,11 @@ impl<const A: usize, I> Family<A, I> {
     pub fn iter(&self) -> impl Iterator<Item = (&[u64; A], &I)> {
         self.live.iter()
     }
+    /// The live instances, then the finished ones kept readable
+    /// ([`Family::retaining`]): what a choice over the family reads.
+    pub fn iter_readable(&self) -> impl Iterator<Item = (&[u64; A], &I)> {
+        self.live.iter().chain(self.retired.iter())
+    }
     /// The live instances, mutably.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut I> {
         self.live.values_mut()

@@ -100,6 +100,19 @@ impl<T: Clone + Eq> QuorumTracker<T> {
         crate::Votes::from_pairs(pairs)
     }
 
+    /// Every vote present, by sender: the value of `gather(?, votes,
+    /// deadline)` when the deadline is reached.
+    pub fn all(&self) -> crate::Votes<T> {
+        let pairs = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(s, v)| Some((NodeId(u32::try_from(s).ok()?), v.clone()?)))
+            .collect();
+        // Senders are distinct slots, so this never fails.
+        crate::Votes::from_pairs(pairs).unwrap_or_default()
+    }
+
     /// The vote of one sender.
     pub fn get(&self, from: NodeId) -> Option<&T> {
         self.slots.get(from.index()).and_then(Option::as_ref)

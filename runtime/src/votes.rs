@@ -20,6 +20,15 @@ pub struct Votes<T> {
     entries: Vec<(NodeId, T)>,
 }
 
+impl<T> Default for Votes<T> {
+    /// No votes.
+    fn default() -> Self {
+        Votes {
+            entries: Vec::new(),
+        }
+    }
+}
+
 impl<T> Votes<T> {
     /// A collection from `(sender, value)` pairs in any order; `None` if a
     /// sender appears twice.

@@ -338,6 +338,20 @@ impl Gen<'_> {
                 };
                 quote!(#inst.lines.#f.certified(#k, #purpose, &#key)?)
             }
+            Ex::Gather { votes, deadline } => {
+                let Ex::Ref { line, idx } = votes.as_ref() else {
+                    self.report(bug(
+                        cx.rule.span,
+                        "a gather over something other than a line",
+                    ));
+                    return quote!(None?);
+                };
+                let d = self.val(deadline, cx);
+                let inst = self.inst(*line, idx, cx);
+                let f = self.line_field(*line);
+                // Once the deadline is available: every vote present then.
+                quote!({ let _ = #d; #inst.lines.#f.all() })
+            }
             Ex::Sign(a) => {
                 let a = self.val(a, cx);
                 let Some(purpose) = self
@@ -392,7 +406,9 @@ impl Gen<'_> {
                 } else {
                     quote!(.filter(|(k, _)| #(#conds)&&*))
                 };
-                quote!(self.#fam.iter() #filter .find_map(|(_, i)| i.lines.#f.clone())?)
+                // Finished instances too: an instance can finish in the step
+                // that wrote the value this choice reads.
+                quote!(self.#fam.iter_readable() #filter .find_map(|(_, i)| i.lines.#f.clone())?)
             }
             Ex::Select { options } => {
                 let names: Vec<syn::Ident> = (0..options.len())

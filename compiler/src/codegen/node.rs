@@ -547,13 +547,21 @@ impl Gen<'_> {
                 .push(quote!(#[doc = " Instances with dirty tasks."] #wake: #rt::Wakes<#al, #w>));
             // Finished instances stay readable where finer families read
             // this one's lines.
+            // Or where a coarser rule chooses over this family (an
+            // instance may finish in the step that wrote what it reads).
+            let arity_of = |line: &usize| self.p.lines.get(*line).map_or(0, |l| l.arity());
             let read_finer = self.p.rules.iter().any(|r| {
                 let mut found = false;
-                crate::ir::walk(&r.value, &mut |e| {
-                    if let crate::ir::Ex::Ref { line, .. } = e {
-                        found |= self.p.lines.get(*line).is_some_and(|l| l.arity() == a)
-                            && r.key_vars().len() > a;
+                crate::ir::walk(&r.value, &mut |e| match e {
+                    crate::ir::Ex::Ref { line, .. } => {
+                        found |= arity_of(line) == a && r.key_vars().len() > a;
                     }
+                    crate::ir::Ex::SelectFamily { of } => {
+                        if let crate::ir::Ex::Ref { line, .. } = of.as_ref() {
+                            found |= arity_of(line) == a && r.key_vars().len() < a;
+                        }
+                    }
+                    _ => {}
                 });
                 found
             });

@@ -148,6 +148,10 @@ fn reads_of(e: &Ex) -> Vec<(usize, &[Idx])> {
                 stack.push(a);
                 stack.push(b);
             }
+            Ex::Gather { votes, deadline } => {
+                stack.push(votes);
+                stack.push(deadline);
+            }
             Ex::Const { .. } | Ex::NodeId(_) => {}
             Ex::Num(_) => {}
         }
@@ -367,6 +371,14 @@ impl Plan {
                     diags.push(bug(r.span, "a reference to a missing line"));
                 }
             }
+            Ex::Gather { votes, .. } => match votes.as_ref() {
+                Ex::Ref { line, .. }
+                    if matches!(self.stores.get(*line), Some(Store::Tracker { .. })) => {}
+                _ => diags.push(bug(
+                    r.span,
+                    "a gather over something other than a bundle of votes",
+                )),
+            },
             Ex::Quorum { k, votes } | Ex::Collect { k, votes } | Ex::Cert { k, votes } => {
                 check_lin(k, r.span, diags);
                 match votes.as_ref() {
@@ -415,6 +427,7 @@ fn runaways(p: &Protocol, diags: &mut Vec<Diagnostic>) {
                 Ex::Quorum { .. }
                     | Ex::Collect { .. }
                     | Ex::Cert { .. }
+                    | Ex::Gather { .. }
                     | Ex::Select { .. }
                     | Ex::SelectFamily { .. }
                     | Ex::Timer { .. }

@@ -265,6 +265,7 @@ impl Interp {
             Ex::NodeId(t) => Some(V::U64(u64::from(self.node(t, env)?))),
             Ex::Num(l) => Some(V::U64(u64::try_from(self.lin(l, env)?).ok()?)),
             Ex::Coin(_) => panic!("coins are not modeled by the reference interpreter"),
+            Ex::Gather { .. } => panic!("gather is not modeled by the reference interpreter"),
             Ex::Sign(_) | Ex::Cert { .. } | Ex::Payload(_) => {
                 panic!("signatures are not modeled by the reference interpreter")
             }
@@ -438,7 +439,12 @@ impl Interp {
                             | Ex::Some(a)
                             | Ex::Coin(a)
                             | Ex::SelectFamily { of: a } => stack.push(a),
-                            Ex::Sync(a, b) | Ex::Pair(a, b) => {
+                            Ex::Sync(a, b)
+                            | Ex::Pair(a, b)
+                            | Ex::Gather {
+                                votes: a,
+                                deadline: b,
+                            } => {
                                 stack.push(a);
                                 stack.push(b);
                             }

@@ -220,6 +220,7 @@ pub(super) fn eval_call<'a>(
         Builtin::Quorum => eval_quorum(cx, e, args, env),
         Builtin::Collect => eval_collect(cx, e, args, env),
         Builtin::Cert => eval_cert(cx, e, args, env),
+        Builtin::Gather => eval_gather(cx, e, args, env),
         Builtin::Some => eval_some(cx, e, args, env),
         Builtin::Leader => {
             cx.report(
@@ -419,6 +420,75 @@ pub(super) fn eval_collect<'a>(
     let ty = crate::parse::normalize_type(&format!("Votes<{}>", v.ty))
         .unwrap_or_else(|| format!("Votes < {} >", v.ty));
     Some(LVal { ty, ..v })
+}
+
+/// `gather(?, votes, deadline)`: the votes of a local bundle that arrived
+/// before `deadline` (a line at the same node) is available.
+pub(super) fn eval_gather<'a>(
+    cx: &mut Ctx<'a>,
+    e: &Expr,
+    args: &[Expr],
+    env: &mut Env<'a, '_>,
+) -> Option<LVal> {
+    let (marked, rest) = split_choice(args);
+    if !marked {
+        cx.report(
+            Diagnostic::new(
+                Code::GatherNeedsChoice,
+                e.span,
+                "`gather` keeps whichever votes arrive before the deadline, which is a choice",
+            )
+            .label("choice not marked")
+            .help("make the choice visible: `gather(?, votes, deadline)`"),
+        );
+    }
+    let [votes, deadline] = rest else {
+        cx.report(arity(e.span, Builtin::Gather, 2, rest.len()));
+        return None;
+    };
+    let soft = env.soft;
+    env.soft = true;
+    let v = eval_expecting(cx, votes, None, env);
+    env.soft = soft;
+    let d = eval_expecting(cx, deadline, Some("()".into()), env);
+    let (v, d) = (v?, d?);
+    if v.dims.first() != Some(&DimKind::Node) || v.dims.len() != 1 {
+        cx.report(
+            Diagnostic::new(
+                Code::IndexCount,
+                votes.span,
+                format!("`gather` collects one vote per node, but this is {v}"),
+            )
+            .label("not a bundle indexed by node")
+            .help("pass the votes one node received, e.g. `relay[k][*][i]`"),
+        );
+        return None;
+    }
+    let At::Node(at) = v.at.clone() else {
+        cx.report(
+            Diagnostic::new(
+                Code::SpreadVotes,
+                votes.span,
+                "these votes live at different nodes, so no node can gather them",
+            )
+            .label("spread across nodes")
+            .help("gather the votes one node received: index the receiver, e.g. `relay[k][*][i]`"),
+        );
+        return None;
+    };
+    let here = LVal {
+        ty: v.ty.clone(),
+        dims: Vec::new(),
+        at: At::Node(at.clone()),
+    };
+    same_node(cx, "gather", &[(here, votes.span), (d, deadline.span)])?;
+    let ty = crate::parse::normalize_type(&format!("Votes<{}>", v.ty))
+        .unwrap_or_else(|| format!("Votes < {} >", v.ty));
+    Some(LVal {
+        ty,
+        dims: Vec::new(),
+        at: At::Node(at),
+    })
 }
 
 /// `cert(k, votes)`: a certificate from a bundle of signed votes.

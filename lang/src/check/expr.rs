@@ -246,6 +246,21 @@ pub(super) fn eval_ref<'a>(
                 at: At::Node(NodeTerm::Var(name.name.clone())),
             });
         }
+        // A `node` parameter as a value: that node's id (a constant,
+        // available where the statement runs).
+        let node_param = cx
+            .scope
+            .param(&name.name)
+            .is_some_and(|(k, _)| matches!(k, ParamKind::Node));
+        if field.is_none() && indices.is_empty() && node_param {
+            if let Some(at) = env.at_hint.clone() {
+                return Some(LVal {
+                    ty: "NodeId".into(),
+                    dims: Vec::new(),
+                    at,
+                });
+            }
+        }
         // A number as a value: `n`, `f` or a number loop variable `r`,
         // passed to a Rust function as a `u64` (a constant where it is read).
         let number = cx
