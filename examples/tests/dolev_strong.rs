@@ -33,7 +33,7 @@ fn behaviour(x: u64) -> Byzantine {
 /// runs, two others in the rest.
 fn byzantine(seed: u64) -> [u32; 2] {
     let other = 1 + (seed / 2 % 3) as u32;
-    if seed % 2 == 0 {
+    if seed.is_multiple_of(2) {
         [0, other]
     } else {
         [other, 1 + (other % 3)]
