@@ -40,16 +40,8 @@ fn byzantine(seed: u64) -> [u32; 2] {
     }
 }
 
-fn sim(seed: u64, value: u64) -> Sim<Node> {
-    let mut cfg = Config::new(seed)
-        .no_trace()
-        .latency(1, 1 + seed % 49)
-        .duplicate(0.05)
-        .max_time(400);
-    let byz = byzantine(seed);
-    for (k, b) in byz.iter().enumerate() {
-        cfg = cfg.fault(NodeId(*b), Fault::Byzantine(behaviour(seed / 7 + k as u64)));
-    }
+/// The four nodes; the sender (node 0) inputs `value`, the others nothing.
+fn cluster(cfg: Config, value: u64) -> Sim<Node> {
     let mut s = Sim::new(N, cfg, |id| {
         Node::new(
             id,
@@ -64,6 +56,20 @@ fn sim(seed: u64, value: u64) -> Sim<Node> {
     for i in 0..N as u32 {
         s.input_at(0, NodeId(i), Input::V((i == 0).then_some(value)));
     }
+    s
+}
+
+fn sim(seed: u64, value: u64) -> Sim<Node> {
+    let mut cfg = Config::new(seed)
+        .no_trace()
+        .latency(1, 1 + seed % 49)
+        .duplicate(0.05)
+        .max_time(400);
+    let byz = byzantine(seed);
+    for (k, b) in byz.iter().enumerate() {
+        cfg = cfg.fault(NodeId(*b), Fault::Byzantine(behaviour(seed / 7 + k as u64)));
+    }
+    let mut s = cluster(cfg, value);
     s.safety("agreement", agreement);
     let correct_sender = !byz.contains(&0);
     s.eventually("termination and validity", move |v: &View<'_, Node>| {
@@ -84,20 +90,7 @@ fn sim(seed: u64, value: u64) -> Sim<Node> {
 
 #[test]
 fn the_good_case_outputs_the_senders_value_after_f_plus_1_rounds() {
-    let mut s = Sim::new(N, Config::new(1).latency(1, 10), |id| {
-        Node::new(
-            id,
-            Params {
-                n: N,
-                f: F,
-                sender: NodeId(0),
-            },
-        )
-        .expect("params")
-    });
-    for i in 0..N as u32 {
-        s.input_at(0, NodeId(i), Input::V((i == 0).then_some(7)));
-    }
+    let mut s = cluster(Config::new(1).latency(1, 10), 7);
     s.run().assert_ok();
     let outs = s.outputs();
     assert_eq!(outs.len(), N);

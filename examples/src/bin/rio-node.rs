@@ -222,51 +222,26 @@ async fn run(
     };
     let n = cfg.n();
     let (me, f, sender) = (NodeId(cfg.id), (n - 1) / 3, NodeId(sender));
+    // Both protocols: a sender's `Bc` input and a `Dlvr` output of u64.
+    macro_rules! serve_as {
+        ($m:ident) => {
+            match $m::Node::<u64>::new(me, $m::Params { n, f, sender }) {
+                Ok(node) => {
+                    let value = |o: &$m::Output<u64>| match o {
+                        $m::Output::Dlvr(v) => *v,
+                    };
+                    serve(cfg, node, $m::Input::Bc, value, broadcast, exit_after).await
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        };
+    }
     match protocol {
-        Protocol::Bracha => {
-            let params = bracha::Params { n, f, sender };
-            match bracha::Node::<u64>::new(me, params) {
-                Ok(node) => {
-                    serve(
-                        cfg,
-                        node,
-                        bracha::Input::Bc,
-                        |o| match o {
-                            bracha::Output::Dlvr(v) => *v,
-                        },
-                        broadcast,
-                        exit_after,
-                    )
-                    .await
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
-        Protocol::SignedEcho => {
-            let params = signed_echo::Params { n, f, sender };
-            match signed_echo::Node::<u64>::new(me, params) {
-                Ok(node) => {
-                    serve(
-                        cfg,
-                        node,
-                        signed_echo::Input::Bc,
-                        |o| match o {
-                            signed_echo::Output::Dlvr(v) => *v,
-                        },
-                        broadcast,
-                        exit_after,
-                    )
-                    .await
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
+        Protocol::Bracha => serve_as!(bracha),
+        Protocol::SignedEcho => serve_as!(signed_echo),
     }
 }
 

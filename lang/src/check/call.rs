@@ -5,7 +5,7 @@ use super::{quorum, Ctx};
 use crate::ast::*;
 use crate::builtins::Builtin;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Diagnostics};
-use crate::graph::{At, DimKind, LVal};
+use crate::graph::{At, DimKind, LVal, NodeTerm};
 
 /// Evaluates `e` with `expect` as the type its context expects (what a
 /// Rust constant in it takes as its type), restoring the caller's after.
@@ -452,30 +452,7 @@ pub(super) fn eval_gather<'a>(
     env.soft = soft;
     let d = eval_expecting(cx, deadline, Some("()".into()), env);
     let (v, d) = (v?, d?);
-    if v.dims.first() != Some(&DimKind::Node) || v.dims.len() != 1 {
-        cx.report(
-            Diagnostic::new(
-                Code::IndexCount,
-                votes.span,
-                format!("`gather` collects one vote per node, but this is {v}"),
-            )
-            .label("not a bundle indexed by node")
-            .help("pass the votes one node received, e.g. `relay[k][*][i]`"),
-        );
-        return None;
-    }
-    let At::Node(at) = v.at.clone() else {
-        cx.report(
-            Diagnostic::new(
-                Code::SpreadVotes,
-                votes.span,
-                "these votes live at different nodes, so no node can gather them",
-            )
-            .label("spread across nodes")
-            .help("gather the votes one node received: index the receiver, e.g. `relay[k][*][i]`"),
-        );
-        return None;
-    };
+    let at = bundle_at(cx, Builtin::Gather, &v, votes.span)?;
     let here = LVal {
         ty: v.ty.clone(),
         dims: Vec::new(),
@@ -489,6 +466,43 @@ pub(super) fn eval_gather<'a>(
         dims: Vec::new(),
         at: At::Node(at),
     })
+}
+
+/// The node a bundle of votes (`echo[*][i]`: one per sender) lives at, or
+/// why it is not one (E0102 for other shapes, E0303 when spread).
+fn bundle_at(
+    cx: &mut Ctx<'_>,
+    builtin: Builtin,
+    v: &LVal,
+    span: crate::ast::Span,
+) -> Option<NodeTerm> {
+    if v.dims.first() != Some(&DimKind::Node) || v.dims.len() != 1 {
+        cx.report(
+            Diagnostic::new(
+                Code::IndexCount,
+                span,
+                format!("`{builtin}` counts one vote per node, but this is {v}"),
+            )
+            .label("not a bundle indexed by node")
+            .help("pass the votes one node received, e.g. `echo[*][i]`"),
+        );
+        return None;
+    }
+    match &v.at {
+        At::Node(t) => Some(t.clone()),
+        At::Spread(_) => {
+            cx.report(
+                Diagnostic::new(
+                    Code::SpreadVotes,
+                    span,
+                    "these votes live at different nodes, so no node can count them",
+                )
+                .label("spread across nodes")
+                .help("count the votes one node received: index the receiver, e.g. `echo[*][i]`"),
+            );
+            None
+        }
+    }
 }
 
 /// `cert(k, votes)`: a certificate from a bundle of signed votes.
@@ -559,33 +573,7 @@ fn eval_votes<'a>(
     env.soft = soft;
     let v = v?;
     let threshold = threshold?;
-    if v.dims.first() != Some(&DimKind::Node) || v.dims.len() != 1 {
-        cx.report(
-            Diagnostic::new(
-                Code::IndexCount,
-                votes.span,
-                format!("`{builtin}` counts one vote per node, but this is {v}"),
-            )
-            .label("not a bundle indexed by node")
-            .help("pass the votes one node received, e.g. `echo[*][i]`"),
-        );
-        return None;
-    }
-    let at = match v.at {
-        At::Spread(_) => {
-            cx.report(
-                Diagnostic::new(
-                    Code::SpreadVotes,
-                    votes.span,
-                    "these votes live at different nodes, so no node can count them",
-                )
-                .label("spread across nodes")
-                .help("count the votes one node received: index the receiver, e.g. `echo[*][i]`"),
-            );
-            return None;
-        }
-        At::Node(t) => t,
-    };
+    let at = bundle_at(cx, builtin, &v, votes.span)?;
     if cx.reporting {
         // Its failures are reported; the value is still known.
         let _ = quorum::check(cx, counter, &threshold, k.span, marked, e.span);
