@@ -168,17 +168,29 @@ fn main() -> ExitCode {
                     }
                 };
                 let out = rio_compiler::check(&src);
-                failed |= out.has_errors();
+                // Then code generation's own refusals (E08xx: what the back
+                // end does not support, a forward loop that never waits), so
+                // that `check` passes only what `gen` and builds accept.
+                let mut diagnostics = out.diagnostics.clone();
+                let mut has_errors = out.has_errors();
+                if !has_errors {
+                    let runtime: syn::Path = syn::parse_quote!(::rio_runtime);
+                    if let Err(refused) = rio_compiler::generate(&src, &runtime) {
+                        has_errors = true;
+                        diagnostics.extend(refused);
+                    }
+                }
+                failed |= has_errors;
                 match format {
                     Format::Human => {
                         err!(
                             "{}",
-                            rio_lang::diagnostic::render_with(&name, &src, &out.diagnostics, color)
+                            rio_lang::diagnostic::render_with(&name, &src, &diagnostics, color)
                         );
                     }
                     Format::Json => out!(
                         "{}",
-                        rio_lang::diagnostic::render_json(&name, &src, &out.diagnostics)
+                        rio_lang::diagnostic::render_json(&name, &src, &diagnostics)
                     ),
                 }
                 if let (true, Some(program)) = (cost, &out.program) {
@@ -187,7 +199,7 @@ fn main() -> ExitCode {
                         rio_compiler::cost::render(&rio_compiler::cost::report(program))
                     );
                 }
-                if matches!(format, Format::Human) && !out.has_errors() {
+                if matches!(format, Format::Human) && !has_errors {
                     errln!(
                         "{name}: ok ({} warning{})",
                         out.diagnostics.len(),

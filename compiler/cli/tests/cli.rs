@@ -29,6 +29,28 @@ fn check_ok_exits_zero() {
 }
 
 #[test]
+fn check_reports_what_code_generation_refuses() {
+    // Checks, but a node would open instances without end (E0803).
+    let dir = std::env::temp_dir().join(format!("rio-cli-runaway-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("runaway.rio");
+    std::fs::write(
+        &path,
+        "protocol Run(nodes n) {\n    in  v[i]: u64 at i\n    out o[h][i]: u64 at i\n    for h in 0.. {\n        for i in nodes {\n            x[h][0][i] = v[i] at i\n        }\n        for r in 0.. {\n            for i in nodes {\n                x[h][r + 1][i] = x[h][r][i] at i\n            }\n        }\n        for i in nodes {\n            o[h][i] = select(?, x[h][*][i]) at i\n        }\n    }\n}\n",
+    )
+    .expect("write");
+    let out = rio()
+        .args(["check", &path.display().to_string()])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("E0803"), "{err}");
+    assert!(!err.contains(": ok"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn check_error_exits_one_with_graphical_report() {
     let out = rio()
         .args(["check", &root("lang/tests/data/err/two_producers.rio")])
