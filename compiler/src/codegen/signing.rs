@@ -44,24 +44,31 @@ impl Gen<'_> {
         u32::try_from(pos).ok()
     }
 
-    /// The purpose of the votes a `cert` over `line` counts: the one rule
-    /// producing `line` must send `sign(..)` itself.
-    pub(super) fn cert_purpose(&self, line: usize, span: Span) -> Option<u32> {
-        let producers: Vec<usize> = self
+    /// The one rule producing `line`, if it sends `sign(..)` itself: then
+    /// its purpose is that of the votes on `line`. `Err` says how many
+    /// rules produce `line` when that is not the case.
+    fn signing_producer(&self, line: usize) -> Result<usize, usize> {
+        let mut producers = self
             .p
             .rules
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.target == line)
-            .map(|(k, _)| k)
-            .collect();
+            .filter(|(_, r)| r.target == line);
+        match (producers.next(), producers.next()) {
+            (Some((k, r)), None) if matches!(r.value, Ex::Sign(_)) && r.cross != Cross::Local => {
+                Ok(k)
+            }
+            (first, second) => Err(usize::from(first.is_some()) + usize::from(second.is_some())),
+        }
+    }
+
+    /// The purpose of the votes a `cert` over `line` counts (reported as
+    /// E0801 when the one rule producing `line` does not sign them itself).
+    pub(super) fn cert_purpose(&self, line: usize, span: Span) -> Option<u32> {
         let name = self.p.lines.get(line).map_or("?", |l| l.name.as_str());
-        match producers.as_slice() {
-            [k] => {
-                let r = self.p.rules.get(*k)?;
-                if matches!(r.value, Ex::Sign(_)) && r.cross != Cross::Local {
-                    return self.purpose_of_rule(*k);
-                }
+        match self.signing_producer(line) {
+            Ok(k) => self.purpose_of_rule(k),
+            Err(1) => {
                 self.report(
                     unsupported(
                         span,
@@ -73,7 +80,7 @@ impl Gen<'_> {
                 );
                 None
             }
-            _ => {
+            Err(_) => {
                 self.report(unsupported(
                     span,
                     format!("a certificate over `{name}`, which has several producers"),
@@ -92,7 +99,7 @@ impl Gen<'_> {
             return quote!();
         }
         let mut entries = Vec::new();
-        for (pos, k) in signers.iter().enumerate() {
+        for k in &signers {
             let Some(r) = self.p.rules.get(*k) else {
                 continue;
             };
@@ -130,7 +137,6 @@ impl Gen<'_> {
             } else {
                 quote!([#(#mins),*].into_iter().min())
             };
-            let _ = pos;
             entries
                 .push(quote!(#rt::crypto::Purpose { line: #line, arity: #arity, cert_k: #cert_k }));
         }
@@ -177,7 +183,11 @@ impl Gen<'_> {
         else {
             return None;
         };
-        let purpose = self.cert_purpose(*vl, cert_rule.span)?;
+        // Silent: the `cert` itself reports votes it cannot count.
+        let purpose = self
+            .signing_producer(*vl)
+            .ok()
+            .and_then(|k| self.purpose_of_rule(k))?;
         let same_key = via_identity && identity(cert_rule, *vl, vidx, self.p);
         let arity = self.p.lines.get(r.target).map_or(0, |l| l.arity());
         Some(if same_key && arity > 0 {

@@ -345,12 +345,11 @@ impl<N: Node> State<N> {
             self.pool.hash(&mut h);
         } else {
             // Derived messages by content, whatever order they were derived in.
-            let mut pool: Vec<(u32, u32, usize, u64)> = self
+            let mut pool: Vec<(u32, u32, (bool, u64))> = self
                 .pool
                 .iter()
-                .map(|(f, t, k)| (*f, *t, *k, self.pool_key(*k)))
+                .map(|(f, t, k)| (*f, *t, self.pool_key(*k)))
                 .collect();
-            pool.iter_mut().for_each(|p| p.2 = 0);
             pool.sort_unstable();
             pool.hash(&mut h);
         }
@@ -391,22 +390,16 @@ impl<N: Node> State<N> {
         }
     }
 
-    /// No correct message in flight and no timer pending.
-    /// The key of pool entry `k`'s message when it is a derived one (domain
-    /// messages are identified by their index, the same in every state).
-    fn pool_key(&self, k: usize) -> u64 {
-        let d = self.pool_domain_len();
-        match k.checked_sub(d) {
-            Some(i) => self.learned.get(i).map_or(0, fingerprint),
-            None => k as u64,
+    /// What identifies pool entry `k`'s message in every state: a domain
+    /// message by its index, a derived one by its content.
+    fn pool_key(&self, k: usize) -> (bool, u64) {
+        match k.checked_sub(self.domain_len) {
+            Some(i) => (true, self.learned.get(i).map_or(0, fingerprint)),
+            None => (false, k as u64),
         }
     }
-    /// How many pool indices refer to the model's domain (the rest to
-    /// `learned`): recorded when the first message is learned.
-    fn pool_domain_len(&self) -> usize {
-        self.domain_len
-    }
 
+    /// No correct message in flight and no timer pending.
     fn is_final(&self) -> bool {
         self.net.is_empty() && self.timers.is_empty()
     }
