@@ -18,6 +18,7 @@ pub fn loopback_cluster(n: usize, state_dir: Option<&std::path::Path>) -> Vec<Ne
             private_key: keys.get(k).map(|p| p.0.clone()).unwrap_or_default(),
             trace: None,
             state: state_dir.map(|d| d.join(format!("node{k}.state")).display().to_string()),
+            state_keep: None,
             peers: (0..n)
                 .filter(|j| *j != k)
                 .map(|j| PeerConfig {

@@ -193,6 +193,48 @@ impl<const A: usize, I> Family<A, I> {
         }
     }
 
+    /// The low-water mark of a one-index family: every key below it is
+    /// finished here. Always 0 for other arities (their finished keys are
+    /// not compacted). What durable state compacts by
+    /// ([`crate::Node::low_water`]).
+    pub fn low(&self) -> u64 {
+        if A == 1 {
+            self.low
+        } else {
+            0
+        }
+    }
+
+    /// Marks every key below `below` finished (one-index families; a no-op
+    /// for others): a node restarted on compacted durable state must not
+    /// reopen instances whose records were dropped. Live instances below
+    /// the mark are dropped; the window moves with the mark.
+    pub fn finish_below(&mut self, below: u64) {
+        if A != 1 || below <= self.low {
+            return;
+        }
+        self.low = below;
+        self.live
+            .retain(|k, _| k.first().is_some_and(|k| *k >= below));
+        self.retired
+            .retain(|k, _| k.first().is_some_and(|k| *k >= below));
+        self.done.retain(|k| k.first().is_some_and(|k| *k >= below));
+        if let Some(h) = self.high.first_mut() {
+            *h = (*h).max(below - 1);
+        }
+        // Keys finished just above the new mark compact into it.
+        let mut probe = [0u64; A];
+        loop {
+            if let Some(first) = probe.first_mut() {
+                *first = self.low;
+            }
+            if !self.done.remove(&probe) {
+                break;
+            }
+            self.low = self.low.saturating_add(1);
+        }
+    }
+
     /// Appends to `buf` the live keys whose index `pos` equals `value` for
     /// every `(pos, value)` in `fixed` (all live keys if `fixed` is empty).
     pub fn keys_matching(&self, fixed: &[(usize, u64)], buf: &mut Vec<[u64; A]>) {
@@ -521,6 +563,37 @@ mod tests {
         f.open([1000], || 0);
         f.finish([1000]);
         assert_eq!(f.retained(), 0);
+    }
+
+    #[test]
+    fn finishing_below_a_mark_restores_a_compacted_node() {
+        let mut f: Family<1, u32> = Family::new();
+        f.set_window(10);
+        f.open([3], || 0);
+        f.open([7], || 0);
+        f.finish([7]);
+        f.finish_below(5);
+        assert_eq!(f.low(), 5);
+        assert!(f.open([4], || 0).is_none(), "below the mark: finished");
+        assert!(
+            f.get(&[3]).is_none(),
+            "live instances below the mark dropped"
+        );
+        assert!(
+            f.in_window(&[17]) && !f.in_window(&[18]),
+            "window above the highest finished key"
+        );
+        f.open([5], || 0);
+        f.open([6], || 0);
+        f.finish([6]);
+        f.finish([5]);
+        assert_eq!(f.low(), 8, "5, 6 and 7 compact into the mark");
+        f.finish_below(2);
+        assert_eq!(f.low(), 8, "the mark never moves back");
+        let mut g: Family<2, u32> = Family::new();
+        g.finish_below(9);
+        assert_eq!(g.low(), 0, "only one-index families have a mark");
+        assert!(g.open([0, 0], || 0).is_some());
     }
 
     #[test]

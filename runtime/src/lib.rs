@@ -400,6 +400,22 @@ pub trait Node: Clone + Eq + Hash + Debug {
     /// states differing only in unread votes are one state; drivers need
     /// not call it. The default drops nothing.
     fn forget_spent(&mut self) {}
+    /// The node's low-water mark over its one-index instances (slots,
+    /// broadcasts, rounds): every instance below it is finished here, so
+    /// nothing this node does will ever again send on or output from it.
+    /// Durable state drops its records below the mark (less a margin
+    /// kept for peers that missed them) — see `rio_net::Durable`. The
+    /// default, 0, compacts nothing.
+    fn low_water(&self) -> u64 {
+        0
+    }
+    /// Restores a low-water mark on a fresh node restarted from compacted
+    /// durable state: every one-index instance below `low` is finished, and
+    /// messages for it are ignored as for any finished instance. The
+    /// default does nothing (and then [`Node::low_water`] must stay 0).
+    fn restore_low_water(&mut self, low: u64) {
+        let _ = low;
+    }
 }
 
 /// Delivers `msg` to a copy of `node` and reports whether that changed

@@ -333,6 +333,20 @@ impl Gen<'_> {
                 }
             }
         };
+        // Durable state compacts by the one-index family's low-water mark.
+        let low_water = if self.plan.families.len() > 1 {
+            quote! {
+                fn low_water(&self) -> u64 {
+                    self.f1.low()
+                }
+
+                fn restore_low_water(&mut self, low: u64) {
+                    self.f1.finish_below(low);
+                }
+            }
+        } else {
+            quote!()
+        };
         quote! {
             impl #bounds #rt::Node for Node #gen {
                 type Message = Message #gen;
@@ -371,6 +385,8 @@ impl Gen<'_> {
                 #is_spent
 
                 #forget_spent
+
+                #low_water
 
                 #on_timer
             }

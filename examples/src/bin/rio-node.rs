@@ -172,6 +172,7 @@ fn cluster(nodes: u32, base_port: u16, host: &str, dir: &std::path::Path, trace:
             // Durable by default: a restarted node must not contradict
             // what it sent before.
             state: Some(dir.join(format!("node{k}.state")).display().to_string()),
+            state_keep: None,
             trace: trace.then(|| {
                 dir.join(format!("node{k}.trace.jsonl"))
                     .display()

@@ -14,16 +14,41 @@
 //! ignore repeats), refuses to send a *different* value on a line and key
 //! (and destination) it already sent on — the restarted node cannot turn
 //! Byzantine — and never delivers an output twice.
+//!
+//! **Compaction.** The log would grow with the protocol's history. A node
+//! reports its low-water mark over one-index instances
+//! ([`rio_runtime::Node::low_water`]: every instance below it is finished
+//! there, and it will never send on or output from them again). Once the
+//! mark is `2 * keep` past the log's own mark, the log is rewritten without
+//! the records of instances below `low - keep`, and starts with that mark
+//! ([`Durable::compact`]). A restarted node restores the mark
+//! ([`rio_runtime::Node::restore_low_water`]), so it treats those instances
+//! as finished, and the log refuses sends and outputs below it
+//! ([`Verdict::Stale`]): the guarantees above hold, and the log, its
+//! memory and the replay after a restart stay bounded: the records of at
+//! most `2 * keep` finished one-index instances, of the live ones above the
+//! mark (at most the instance window), and of instances without exactly
+//! one index, which are never compacted. The `keep` finished instances below
+//! the mark are still re-sent after a restart, for peers that missed them;
+//! older ones are not (no state transfer). The rewrite goes to a temporary
+//! file that is synced and renamed over the log, so a crash leaves either
+//! the old log or the new one.
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Largest record accepted on load; a longer length prefix is corruption.
 const MAX_RECORD: usize = 1 << 20;
 
+/// How many finished instances below the node's low-water mark the log
+/// keeps by default (re-sent after a restart for peers that missed them).
+pub const DEFAULT_KEEP: u64 = 1024;
+
+// New variants go at the end: postcard encodes the variant index, so older
+// logs still load.
 #[derive(Serialize, Deserialize)]
 enum Record {
     Sent {
@@ -36,6 +61,11 @@ enum Record {
         line: String,
         key: Vec<u64>,
     },
+    /// Every one-index instance below `below` is finished: its records were
+    /// compacted away.
+    Mark {
+        below: u64,
+    },
 }
 
 /// What the log says about a send.
@@ -47,6 +77,10 @@ pub enum Verdict {
     Same,
     /// A different value than before: must not leave the node.
     Conflict,
+    /// For an instance below the compaction mark, finished long ago: its
+    /// record is gone, so the send is dropped rather than risk a
+    /// contradiction.
+    Stale,
 }
 
 type SentKey = (String, Vec<u64>, Option<u32>);
@@ -57,13 +91,31 @@ pub type Replay = Vec<(Option<u32>, Vec<u8>)>;
 
 /// The open log and what it holds.
 pub struct Durable {
+    path: PathBuf,
     file: File,
     /// Records appended since the last sync: written with one `write` and
     /// one `fdatasync` per batch.
     pending: Vec<u8>,
-    sent: BTreeMap<SentKey, Vec<u8>>,
+    /// Every send, with its position in the log (replayed in that order).
+    sent: BTreeMap<SentKey, (u64, Vec<u8>)>,
     delivered: BTreeSet<(String, Vec<u64>)>,
+    /// One-index instances below it are compacted away.
+    mark: u64,
+    seq: u64,
     unsynced: bool,
+}
+
+/// Whether a record's key is for a one-index instance below `mark`.
+fn below(key: &[u64], mark: u64) -> bool {
+    matches!(key, [k] if *k < mark)
+}
+
+fn encode(r: &Record, out: &mut Vec<u8>) -> std::io::Result<()> {
+    let body = postcard::to_stdvec(r).map_err(std::io::Error::other)?;
+    let len = u32::try_from(body.len()).map_err(std::io::Error::other)?;
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&body);
+    Ok(())
 }
 
 impl Durable {
@@ -76,7 +128,8 @@ impl Durable {
         }
         let mut sent = BTreeMap::new();
         let mut delivered = BTreeSet::new();
-        let mut replay = Vec::new();
+        let mut mark = 0u64;
+        let mut seq = 0u64;
         let mut at = 0usize;
         while let Some(len_bytes) = bytes.get(at..at + 4) {
             let mut len = [0u8; 4];
@@ -90,12 +143,17 @@ impl Durable {
             };
             match postcard::from_bytes::<Record>(body) {
                 Ok(Record::Sent { line, key, to, msg }) => {
-                    replay.push((to, msg.clone()));
-                    sent.insert((line, key, to), msg);
+                    if !below(&key, mark) {
+                        sent.insert((line, key, to), (seq, msg));
+                        seq += 1;
+                    }
                 }
                 Ok(Record::Delivered { line, key }) => {
-                    delivered.insert((line, key));
+                    if !below(&key, mark) {
+                        delivered.insert((line, key));
+                    }
                 }
+                Ok(Record::Mark { below: m }) => mark = mark.max(m),
                 Err(_) => break,
             }
             at += 4 + len;
@@ -107,23 +165,40 @@ impl Durable {
         let file = o.open(path)?;
         // Cut a torn or corrupt tail so new records follow valid ones.
         file.set_len(at as u64)?;
-        Ok((
-            Durable {
-                file,
-                pending: Vec::new(),
-                sent,
-                delivered,
-                unsynced: false,
-            },
-            replay,
-        ))
+        let d = Durable {
+            path: path.to_path_buf(),
+            file,
+            pending: Vec::new(),
+            sent,
+            delivered,
+            mark,
+            seq,
+            unsynced: false,
+        };
+        let replay = d.replay();
+        Ok((d, replay))
+    }
+
+    /// Every recorded send, in the order it was recorded.
+    fn replay(&self) -> Replay {
+        let mut all: Vec<(u64, Option<u32>, &Vec<u8>)> = self
+            .sent
+            .iter()
+            .map(|((_, _, to), (seq, msg))| (*seq, *to, msg))
+            .collect();
+        all.sort_unstable_by_key(|(seq, _, _)| *seq);
+        all.into_iter().map(|(_, to, m)| (to, m.clone())).collect()
+    }
+
+    /// The compaction mark: one-index instances below it are gone from the
+    /// log; a restarted node must treat them as finished
+    /// ([`rio_runtime::Node::restore_low_water`]).
+    pub fn mark(&self) -> u64 {
+        self.mark
     }
 
     fn append(&mut self, r: &Record) -> std::io::Result<()> {
-        let body = postcard::to_stdvec(r).map_err(std::io::Error::other)?;
-        let len = u32::try_from(body.len()).map_err(std::io::Error::other)?;
-        self.pending.extend_from_slice(&len.to_be_bytes());
-        self.pending.extend_from_slice(&body);
+        encode(r, &mut self.pending)?;
         self.unsynced = true;
         Ok(())
     }
@@ -136,9 +211,12 @@ impl Durable {
         to: Option<u32>,
         msg: &[u8],
     ) -> std::io::Result<Verdict> {
+        if below(key, self.mark) {
+            return Ok(Verdict::Stale);
+        }
         let k = (line.to_string(), key.to_vec(), to);
         match self.sent.get(&k) {
-            Some(old) if old.as_slice() == msg => Ok(Verdict::Same),
+            Some((_, old)) if old.as_slice() == msg => Ok(Verdict::Same),
             Some(_) => Ok(Verdict::Conflict),
             None => {
                 self.append(&Record::Sent {
@@ -147,14 +225,19 @@ impl Durable {
                     to,
                     msg: msg.to_vec(),
                 })?;
-                self.sent.insert(k, msg.to_vec());
+                self.sent.insert(k, (self.seq, msg.to_vec()));
+                self.seq += 1;
                 Ok(Verdict::New)
             }
         }
     }
 
-    /// Whether an output is new (then recorded) or was delivered before.
+    /// Whether an output is new (then recorded) or was delivered before
+    /// (or is for an instance below the compaction mark).
     pub fn deliver(&mut self, line: &str, key: &[u64]) -> std::io::Result<bool> {
+        if below(key, self.mark) {
+            return Ok(false);
+        }
         let k = (line.to_string(), key.to_vec());
         if self.delivered.contains(&k) {
             return Ok(false);
@@ -176,6 +259,72 @@ impl Durable {
             self.unsynced = false;
         }
         Ok(())
+    }
+
+    /// Compacts the log if the node's low-water mark `low` is at least
+    /// `2 * keep` past the log's mark: drops the records of one-index
+    /// instances below `low - keep` and rewrites the log (to a temporary
+    /// file, synced, renamed over the log, directory synced). Amortized,
+    /// each record is rewritten a bounded number of times. Returns whether
+    /// it compacted. Call it after [`Durable::sync`].
+    pub fn compact(&mut self, low: u64, keep: u64) -> std::io::Result<bool> {
+        let keep = keep.max(1);
+        let target = low.saturating_sub(keep);
+        if target < self.mark.saturating_add(keep) {
+            return Ok(false);
+        }
+        self.sync()?;
+        self.sent.retain(|(_, key, _), _| !below(key, target));
+        self.delivered.retain(|(_, key)| !below(key, target));
+        let mut out = Vec::new();
+        encode(&Record::Mark { below: target }, &mut out)?;
+        let mut sends: Vec<(&SentKey, &(u64, Vec<u8>))> = self.sent.iter().collect();
+        sends.sort_unstable_by_key(|(_, (seq, _))| *seq);
+        for ((line, key, to), (_, msg)) in sends {
+            encode(
+                &Record::Sent {
+                    line: line.clone(),
+                    key: key.clone(),
+                    to: *to,
+                    msg: msg.clone(),
+                },
+                &mut out,
+            )?;
+        }
+        for (line, key) in &self.delivered {
+            encode(
+                &Record::Delivered {
+                    line: line.clone(),
+                    key: key.clone(),
+                },
+                &mut out,
+            )?;
+        }
+        let mut tmp_name = self.path.clone().into_os_string();
+        tmp_name.push(".compact");
+        let tmp = PathBuf::from(tmp_name);
+        {
+            let mut o = OpenOptions::new();
+            o.create(true).write(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+            let mut f = o.open(&tmp)?;
+            f.write_all(&out)?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, &self.path)?;
+        #[cfg(unix)]
+        if let Some(dir) = self.path.parent() {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            File::open(dir)?.sync_all()?;
+        }
+        self.file = OpenOptions::new().append(true).open(&self.path)?;
+        self.mark = target;
+        Ok(true)
     }
 
     /// Records held (for memory checks).
@@ -234,6 +383,66 @@ mod tests {
         drop(d);
         let (d, _) = Durable::open(&path).expect("reopen");
         assert_eq!(d.len(), 4);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn compaction_bounds_the_log_and_keeps_its_guarantees() {
+        let dir = std::env::temp_dir().join(format!("rio-compact-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("node.state");
+        let _ = std::fs::remove_file(&path);
+        let keep = 8;
+        let mut sizes = Vec::new();
+        {
+            let (mut d, _) = Durable::open(&path).expect("open");
+            d.send("global", &[], None, b"G").expect("send");
+            d.send("pair", &[0, 0], None, b"P").expect("send");
+            for k in 0..1000u64 {
+                let v = k.to_be_bytes();
+                assert_eq!(d.send("echo", &[k], None, &v).expect("send"), Verdict::New);
+                assert!(d.deliver("dlvr", &[k]).expect("deliver"));
+                d.sync().expect("sync");
+                // The node finished every instance up to k.
+                d.compact(k + 1, keep).expect("compact");
+                sizes.push(std::fs::metadata(&path).expect("size").len());
+            }
+            // Never more than 2 * keep instances below the node's mark, plus
+            // the two records without one index.
+            assert!(
+                d.len() <= 2 * (2 * keep as usize) + 2,
+                "{} records",
+                d.len()
+            );
+            // Compacted whenever the node's mark reached the log's + 2 * keep:
+            // last at 1000, to 1000 - keep.
+            assert_eq!(d.mark(), 992);
+        }
+        let max = sizes.iter().max().copied().unwrap_or(0);
+        assert!(max < 2_000, "log bounded: {max} bytes");
+        let (mut d, replay) = Durable::open(&path).expect("reopen");
+        let mark = d.mark();
+        assert!(mark > 900, "the mark survives a restart: {mark}");
+        // Replay: in the order sent, the records without one index first.
+        assert_eq!(replay.first(), Some(&(None, b"G".to_vec())));
+        assert_eq!(replay.get(1), Some(&(None, b"P".to_vec())));
+        assert_eq!(replay.len(), 2 + (1000 - mark) as usize);
+        // Below the mark: refused, never delivered; above it: as before.
+        assert_eq!(
+            d.send("echo", &[0], None, b"x").expect("send"),
+            Verdict::Stale
+        );
+        assert!(!d.deliver("dlvr", &[mark - 1]).expect("deliver"));
+        assert_eq!(
+            d.send("echo", &[mark], None, b"x").expect("send"),
+            Verdict::Conflict
+        );
+        assert!(!d.deliver("dlvr", &[mark]).expect("deliver"));
+        assert_eq!(
+            d.send("pair", &[0, 0], None, b"Q").expect("send"),
+            Verdict::Conflict
+        );
+        assert!(!path.with_extension("state.compact").exists());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

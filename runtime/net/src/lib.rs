@@ -30,7 +30,7 @@ mod durable;
 pub mod outbox;
 pub mod signing;
 
-pub use durable::{Durable, Verdict};
+pub use durable::{Durable, Verdict, DEFAULT_KEEP};
 use rio_runtime::{Dest, Effects, Node, NodeId, Slotted, TimerId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
@@ -39,7 +39,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio_util::codec::{Framed, LengthDelimitedCodec};
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 /// The largest frame accepted (Noise's message limit).
 pub const MAX_FRAME: usize = 65_535;
@@ -130,6 +130,12 @@ pub struct NetConfig {
     /// sent before.
     #[serde(default)]
     pub state: Option<String>,
+    /// How many finished instances below the node's low-water mark the
+    /// durable state keeps (re-sent after a restart for peers that missed
+    /// them); older records are compacted away (see [`Durable`]). Default
+    /// [`durable::DEFAULT_KEEP`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_keep: Option<u64>,
     pub peers: Vec<PeerConfig>,
 }
 
@@ -274,7 +280,10 @@ where
 {
     cfg.validate()?;
     let durable = match &cfg.state {
-        Some(path) => Some(Durable::open(std::path::Path::new(path))?),
+        Some(path) => {
+            let (d, replay) = Durable::open(std::path::Path::new(path))?;
+            Some((d, replay, cfg.state_keep.unwrap_or(DEFAULT_KEEP)))
+        }
         None => None,
     };
     let me = NodeId(cfg.id);
@@ -370,7 +379,7 @@ async fn run_node<N: Node>(
     me: NodeId,
     n: usize,
     crypto: std::sync::Arc<dyn rio_runtime::Crypto>,
-    durable: Option<(Durable, durable::Replay)>,
+    durable: Option<(Durable, durable::Replay, u64)>,
     // Without a trace file nothing is recorded: a long-running node's
     // memory stays bounded.
     tracing_on: bool,
@@ -388,9 +397,13 @@ where
         crypto: Some(crypto),
         ..Effects::default()
     };
-    let (mut durable, replay) = match durable {
-        Some((d, r)) => (Some(d), r),
-        None => (None, Vec::new()),
+    let (mut durable, replay, keep) = match durable {
+        Some((d, r, keep)) => {
+            // Instances compacted away are finished: never reopened.
+            node.restore_low_water(d.mark());
+            (Some(d), r, keep)
+        }
+        None => (None, Vec::new(), DEFAULT_KEEP),
     };
     let mut replay = Some(replay);
     let mut timers: tokio_util::time::DelayQueue<TimerId> = tokio_util::time::DelayQueue::new();
@@ -543,6 +556,19 @@ where
                 error!(node = me.0, error = %e, "cannot sync the durable state: stopping");
                 return trace;
             }
+            match d.compact(node.low_water(), keep) {
+                Ok(true) => debug!(
+                    node = me.0,
+                    mark = d.mark(),
+                    records = d.len(),
+                    "durable state compacted"
+                ),
+                Ok(false) => {}
+                Err(e) => {
+                    error!(node = me.0, error = %e, "cannot compact the durable state: stopping");
+                    return trace;
+                }
+            }
         }
         for (to, bytes) in held_sends {
             match outbound.get(&to).map(|q| q.push(bytes)) {
@@ -668,12 +694,6 @@ async fn next_frame(f: &mut Framed<TcpStream, LengthDelimitedCodec>) -> Result<V
     }
 }
 
-/// Handshake as responder, identify the peer by its key, then read.
-/// Passes a step's sends and outputs through the durable log: a send on a
-/// line and key already sent with a different value is dropped (the node
-/// would contradict itself after a restart), an output delivered before is
-/// dropped; the rest is recorded (and synced, once per batch, before
-/// anything leaves the node).
 /// The trace event of a delivered message (a network node knows when it was
 /// sent, on the cluster's clock, but not by which of the sender's steps).
 fn deliver_event<M: Slotted + Serialize + std::fmt::Debug>(
@@ -694,6 +714,11 @@ fn deliver_event<M: Slotted + Serialize + std::fmt::Debug>(
     }
 }
 
+/// Passes a step's sends and outputs through the durable log: a send on a
+/// line and key already sent with a different value is dropped (the node
+/// would contradict itself after a restart), an output delivered before is
+/// dropped; the rest is recorded (and synced, once per batch, before
+/// anything leaves the node).
 fn make_durable<M: Slotted + Serialize, O: Slotted>(
     d: &mut Durable,
     me: NodeId,
@@ -723,6 +748,9 @@ fn make_durable<M: Slotted + Serialize, O: Slotted>(
                 }
                 false
             }
+            // For an instance finished long ago (below the compaction
+            // mark): a rule outside it fired again after a restart.
+            Ok(Verdict::Stale) => false,
             Err(e) => {
                 err = Some(e);
                 false
@@ -749,6 +777,7 @@ fn make_durable<M: Slotted + Serialize, O: Slotted>(
 /// and the detail.
 type Dropped = (&'static str, String);
 
+/// Handshake as responder, identify the peer by its key, then read.
 async fn serve_inbound<M>(
     stream: TcpStream,
     private: Vec<u8>,
@@ -1016,6 +1045,7 @@ mod tests {
             private_key: p0,
             trace: None,
             state: None,
+            state_keep: None,
             peers: vec![PeerConfig {
                 id: 1,
                 addr: "127.0.0.1:1".into(),
