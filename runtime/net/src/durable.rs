@@ -89,10 +89,59 @@ type SentKey = (String, Vec<u64>, Option<u32>);
 /// the encoded message.
 pub type Replay = Vec<(Option<u32>, Vec<u8>)>;
 
-/// The open log and what it holds.
-pub struct Durable {
+/// The log file: appends made durable with `fdatasync`, and whole-log
+/// replacement for compaction. [`Durable`] holds one until the network
+/// runtime takes it ([`Durable::take_file`]) for its writer thread, which
+/// syncs while the node goes on working.
+pub struct LogFile {
     path: PathBuf,
     file: File,
+}
+
+impl LogFile {
+    /// Appends `bytes` (whole records) and syncs them (`fdatasync`).
+    pub fn append_sync(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        self.file.write_all(bytes)?;
+        self.file.sync_data()
+    }
+
+    /// Replaces the whole log by `image` (a compacted log): written to a
+    /// temporary file, synced, renamed over the log, directory synced; a
+    /// crash leaves the old log or the new one.
+    pub fn replace(&mut self, image: &[u8]) -> std::io::Result<()> {
+        let mut tmp_name = self.path.clone().into_os_string();
+        tmp_name.push(".compact");
+        let tmp = PathBuf::from(tmp_name);
+        {
+            let mut o = OpenOptions::new();
+            o.create(true).write(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+            let mut f = o.open(&tmp)?;
+            f.write_all(image)?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, &self.path)?;
+        #[cfg(unix)]
+        if let Some(dir) = self.path.parent() {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            File::open(dir)?.sync_all()?;
+        }
+        self.file = OpenOptions::new().append(true).open(&self.path)?;
+        Ok(())
+    }
+}
+
+/// The open log and what it holds.
+pub struct Durable {
+    file: Option<LogFile>,
     /// Records appended since the last sync: written with one `write` and
     /// one `fdatasync` per batch.
     pending: Vec<u8>,
@@ -166,8 +215,10 @@ impl Durable {
         // Cut a torn or corrupt tail so new records follow valid ones.
         file.set_len(at as u64)?;
         let d = Durable {
-            path: path.to_path_buf(),
-            file,
+            file: Some(LogFile {
+                path: path.to_path_buf(),
+                file,
+            }),
             pending: Vec::new(),
             sent,
             delivered,
@@ -251,29 +302,63 @@ impl Durable {
     }
 
     /// Makes every record so far durable (one `fdatasync` per batch).
+    /// Fails once the file was taken ([`Durable::take_file`]).
     pub fn sync(&mut self) -> std::io::Result<()> {
         if self.unsynced {
-            self.file.write_all(&self.pending)?;
-            self.pending.clear();
-            self.file.sync_data()?;
-            self.unsynced = false;
+            let bytes = self.take_pending();
+            self.file_mut()?.append_sync(&bytes)?;
         }
         Ok(())
     }
 
+    /// The records appended since the last call, encoded, for whoever
+    /// holds the file to write and sync before anything they record
+    /// leaves the node.
+    pub fn take_pending(&mut self) -> Vec<u8> {
+        self.unsynced = false;
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Takes the log file, to write from another thread: from then on
+    /// [`Durable::take_pending`] and [`Durable::compaction`] hand over the
+    /// bytes to write, in order.
+    pub fn take_file(&mut self) -> Option<LogFile> {
+        self.file.take()
+    }
+
+    fn file_mut(&mut self) -> std::io::Result<&mut LogFile> {
+        self.file
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("the durable log's file was taken"))
+    }
+
     /// Compacts the log if the node's low-water mark `low` is at least
     /// `2 * keep` past the log's mark: drops the records of one-index
-    /// instances below `low - keep` and rewrites the log (to a temporary
-    /// file, synced, renamed over the log, directory synced). Amortized,
-    /// each record is rewritten a bounded number of times. Returns whether
-    /// it compacted. Call it after [`Durable::sync`].
+    /// instances below `low - keep` and rewrites the log
+    /// ([`LogFile::replace`]). Amortized, each record is rewritten a
+    /// bounded number of times. Returns whether it compacted. Call it after
+    /// [`Durable::sync`].
     pub fn compact(&mut self, low: u64, keep: u64) -> std::io::Result<bool> {
+        self.sync()?;
+        match self.compaction(low, keep)? {
+            Some(image) => {
+                self.file_mut()?.replace(&image)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// [`Durable::compact`] without the writing: drops the records below
+    /// the new mark and returns the whole compacted log to write with
+    /// [`LogFile::replace`] (which supersedes every record taken before
+    /// with [`Durable::take_pending`]), or `None` if it is not yet time.
+    pub fn compaction(&mut self, low: u64, keep: u64) -> std::io::Result<Option<Vec<u8>>> {
         let keep = keep.max(1);
         let target = low.saturating_sub(keep);
         if target < self.mark.saturating_add(keep) {
-            return Ok(false);
+            return Ok(None);
         }
-        self.sync()?;
         self.sent.retain(|(_, key, _), _| !below(key, target));
         self.delivered.retain(|(_, key)| !below(key, target));
         let mut out = Vec::new();
@@ -300,31 +385,11 @@ impl Durable {
                 &mut out,
             )?;
         }
-        let mut tmp_name = self.path.clone().into_os_string();
-        tmp_name.push(".compact");
-        let tmp = PathBuf::from(tmp_name);
-        {
-            let mut o = OpenOptions::new();
-            o.create(true).write(true).truncate(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
-            let mut f = o.open(&tmp)?;
-            f.write_all(&out)?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, &self.path)?;
-        #[cfg(unix)]
-        if let Some(dir) = self.path.parent() {
-            let dir = if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            };
-            File::open(dir)?.sync_all()?;
-        }
-        self.file = OpenOptions::new().append(true).open(&self.path)?;
+        // Records appended since the last sync are in the image.
+        self.pending.clear();
+        self.unsynced = false;
         self.mark = target;
-        Ok(true)
+        Ok(Some(out))
     }
 
     /// Records held (for memory checks).

@@ -30,7 +30,7 @@ mod durable;
 pub mod outbox;
 pub mod signing;
 
-pub use durable::{Durable, Verdict, DEFAULT_KEEP};
+pub use durable::{Durable, LogFile, Verdict, DEFAULT_KEEP};
 use rio_runtime::{Dest, Effects, Node, NodeId, Slotted, TimerId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
@@ -46,6 +46,9 @@ pub const MAX_FRAME: usize = 65_535;
 const NOISE: &str = "Noise_XX_25519_ChaChaPoly_BLAKE2s";
 /// Capacity of every queue.
 pub const QUEUE: usize = 1024;
+
+/// Frames written to a peer's connection with one flush, at most.
+const WRITE_BATCH: usize = 256;
 
 /// Messages handled before the effects of the batch are made durable and
 /// sent (group commit).
@@ -391,7 +394,7 @@ async fn run_node<N: Node>(
 ) -> Vec<TraceEvent>
 where
     N::Message: Slotted,
-    N::Output: Slotted,
+    N::Output: Slotted + Send + 'static,
 {
     let mut fx: Effects<N::Message, N::Output> = Effects {
         crypto: Some(crypto),
@@ -404,6 +407,16 @@ where
             (Some(d), r, keep)
         }
         None => (None, Vec::new(), DEFAULT_KEEP),
+    };
+    let mut writer = match durable.as_mut().and_then(Durable::take_file) {
+        Some(file) => match Writer::start(me, file, outbound.clone(), outputs.clone()) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                error!(node = me.0, error = %e, "cannot start the durable state's writer: stopping");
+                return Vec::new();
+            }
+        },
+        None => None,
     };
     let mut replay = Some(replay);
     let mut timers: tokio_util::time::DelayQueue<TimerId> = tokio_util::time::DelayQueue::new();
@@ -425,6 +438,10 @@ where
     let mut starting = true;
     loop {
         fx.clear();
+        if writer.as_ref().is_some_and(Writer::failed) {
+            error!(node = me.0, "cannot write the durable state: stopping");
+            return trace;
+        }
         if starting {
             starting = false;
             node.on_start(&mut fx);
@@ -551,42 +568,7 @@ where
             }
             node.on_message(me, msg, &mut fx);
         }
-        if let Some(d) = durable.as_mut() {
-            if let Err(e) = d.sync() {
-                error!(node = me.0, error = %e, "cannot sync the durable state: stopping");
-                return trace;
-            }
-            match d.compact(node.low_water(), keep) {
-                Ok(true) => debug!(
-                    node = me.0,
-                    mark = d.mark(),
-                    records = d.len(),
-                    "durable state compacted"
-                ),
-                Ok(false) => {}
-                Err(e) => {
-                    error!(node = me.0, error = %e, "cannot compact the durable state: stopping");
-                    return trace;
-                }
-            }
-        }
-        for (to, bytes) in held_sends {
-            match outbound.get(&to).map(|q| q.push(bytes)) {
-                Some(None) => {}
-                Some(Some(_)) => {
-                    if let Some(count) = evidence_log.hit(to.0, "outbox full") {
-                        warn!(
-                            node = me.0,
-                            peer = to.0,
-                            count,
-                            "peer down or slow: messages evicted from its outbox before they were sent"
-                        );
-                    }
-                }
-                None => warn!(node = me.0, peer = to.0, "no such peer"),
-            }
-        }
-        for o in held_outputs {
+        for o in &held_outputs {
             if tracing_on {
                 let output = format!("{o:?}");
                 let slot = Some(rio_runtime::trace::Slot::of(o.slot()));
@@ -595,18 +577,179 @@ where
                     Kind::Output {
                         node: me.0,
                         output,
-                        value: N::output_value(&o),
+                        value: N::output_value(o),
                         slot,
                     },
                 );
             }
+        }
+        if let (Some(d), Some(w)) = (durable.as_mut(), writer.as_ref()) {
+            // The writer thread syncs the batch's records, then lets its
+            // sends and outputs go; the node goes on meanwhile (and the
+            // records of what it does next join the writer's next sync).
+            let batch = WriterCmd::Batch {
+                records: d.take_pending(),
+                sends: held_sends,
+                outputs: held_outputs,
+            };
+            let mut compacted = None;
+            match d.compaction(node.low_water(), keep) {
+                Ok(image) => compacted = image,
+                Err(e) => error!(node = me.0, error = %e, "cannot compact the durable state"),
+            }
+            if w.tx.send(batch).await.is_err() {
+                error!(node = me.0, "the durable state's writer stopped: stopping");
+                return trace;
+            }
+            if let Some(image) = compacted {
+                debug!(
+                    node = me.0,
+                    mark = d.mark(),
+                    records = d.len(),
+                    "durable state compacted"
+                );
+                if w.tx.send(WriterCmd::Replace(image)).await.is_err() {
+                    error!(node = me.0, "the durable state's writer stopped: stopping");
+                    return trace;
+                }
+            }
+            continue;
+        }
+        release_sends(me, &outbound, held_sends, &mut evidence_log);
+        for o in held_outputs {
             if outputs.send(o).await.is_err() {
                 warn!(node = me.0, "application dropped the output channel");
             }
         }
     }
+    // Let the writer finish what it was handed (a graceful stop loses no
+    // output that was made durable).
+    if let Some(w) = writer.take() {
+        drop(w.tx);
+        let _ = tokio::task::spawn_blocking(move || w.thread.join()).await;
+    }
     info!(node = me.0, "stopped");
     trace
+}
+
+/// Pushes a step's messages into the peers' outboxes (aggregated warnings
+/// when a slow or down peer's outbox evicts).
+fn release_sends(
+    me: NodeId,
+    outbound: &BTreeMap<NodeId, outbox::Outbox>,
+    sends: Vec<(NodeId, tokio_util::bytes::Bytes)>,
+    log: &mut LogLimiter,
+) {
+    for (to, bytes) in sends {
+        match outbound.get(&to).map(|q| q.push(bytes)) {
+            Some(None) => {}
+            Some(Some(_)) => {
+                if let Some(count) = log.hit(to.0, "outbox full") {
+                    warn!(
+                        node = me.0,
+                        peer = to.0,
+                        count,
+                        "peer down or slow: messages evicted from its outbox before they were sent"
+                    );
+                }
+            }
+            None => warn!(node = me.0, peer = to.0, "no such peer"),
+        }
+    }
+}
+
+/// What a durable node hands its writer thread, in order.
+enum WriterCmd<O> {
+    /// Records to append and sync, then the sends and outputs they cover.
+    Batch {
+        records: Vec<u8>,
+        sends: Vec<(NodeId, tokio_util::bytes::Bytes)>,
+        outputs: Vec<O>,
+    },
+    /// The whole compacted log ([`Durable::compaction`]): it holds every
+    /// record handed over before.
+    Replace(Vec<u8>),
+}
+
+/// Commands a writer may be behind by before the node waits for it.
+const WRITER_QUEUE: usize = 64;
+
+/// A durable node's writer thread: it takes every batch handed over since
+/// its last sync, appends their records with one write and one
+/// `fdatasync` (group commit across the node's steps), and only then
+/// pushes their sends into the outboxes and their outputs to the
+/// application, in order. The node does not wait for the disk; it waits
+/// only if the writer falls `WRITER_QUEUE` batches behind.
+struct Writer<O> {
+    tx: mpsc::Sender<WriterCmd<O>>,
+    thread: std::thread::JoinHandle<()>,
+    failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl<O: Send + 'static> Writer<O> {
+    fn start(
+        me: NodeId,
+        mut file: LogFile,
+        outbound: BTreeMap<NodeId, outbox::Outbox>,
+        outputs: mpsc::Sender<O>,
+    ) -> std::io::Result<Writer<O>> {
+        let (tx, mut rx) = mpsc::channel::<WriterCmd<O>>(WRITER_QUEUE);
+        let failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = failed.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("rio-durable-{}", me.0))
+            .spawn(move || {
+                let mut log = LogLimiter::default();
+                let mut records = Vec::new();
+                let mut sends = Vec::new();
+                let mut outs = Vec::new();
+                while let Some(first) = rx.blocking_recv() {
+                    let mut next = Some(first);
+                    let mut result = Ok(());
+                    while let Some(cmd) = next.take() {
+                        match cmd {
+                            WriterCmd::Batch {
+                                records: r,
+                                sends: s,
+                                outputs: o,
+                            } => {
+                                records.extend_from_slice(&r);
+                                sends.extend(s);
+                                outs.extend(o);
+                            }
+                            WriterCmd::Replace(image) => {
+                                // The image holds the records gathered so far.
+                                records.clear();
+                                if result.is_ok() {
+                                    result = file.replace(&image);
+                                }
+                            }
+                        }
+                        next = rx.try_recv().ok();
+                    }
+                    if result.is_ok() {
+                        result = file.append_sync(&records);
+                    }
+                    records.clear();
+                    if let Err(e) = result {
+                        error!(node = me.0, error = %e, "cannot write the durable state");
+                        flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                        return;
+                    }
+                    release_sends(me, &outbound, std::mem::take(&mut sends), &mut log);
+                    for o in outs.drain(..) {
+                        if outputs.blocking_send(o).is_err() {
+                            warn!(node = me.0, "application dropped the output channel");
+                        }
+                    }
+                }
+            })?;
+        Ok(Writer { tx, thread, failed })
+    }
+
+    fn failed(&self) -> bool {
+        self.failed.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 async fn accept_loop<M>(
@@ -938,22 +1081,44 @@ async fn dial_loop(
                     }
                 }
             };
-            let Some((seq, bytes)) = frame else { break };
-            let sent = match transport.write_message(&bytes, &mut buf) {
-                Ok(len) => f
-                    .send(tokio_util::bytes::Bytes::copy_from_slice(
-                        buf.get(..len).unwrap_or_default(),
-                    ))
+            // This frame and every other one already retained (up to
+            // `WRITE_BATCH`) are encrypted into the connection's buffer and
+            // written with one flush: one system call per batch, not per
+            // message, when messages queue up.
+            let mut frame = frame;
+            let mut batched = 0;
+            let mut last = None;
+            let mut sent: Result<(), String> = Ok(());
+            while let Some((seq, bytes)) = frame.take() {
+                sent = match transport.write_message(&bytes, &mut buf) {
+                    Ok(len) => f
+                        .feed(tokio_util::bytes::Bytes::copy_from_slice(
+                            buf.get(..len).unwrap_or_default(),
+                        ))
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                if sent.is_err() {
+                    break;
+                }
+                last = Some(seq);
+                next = seq + 1;
+                batched += 1;
+                if batched < WRITE_BATCH {
+                    frame = outbox.get_from(next, None);
+                }
+            }
+            if sent.is_ok() {
+                sent = SinkExt::<tokio_util::bytes::Bytes>::flush(&mut f)
                     .await
-                    .map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            };
+                    .map_err(|e| e.to_string());
+            }
             if let Err(e) = sent {
                 warn!(peer = peer.0, error = %e, "send failed; reconnecting");
                 break;
             }
-            written = Some(seq);
-            next = seq + 1;
+            written = last;
         }
     }
 }
