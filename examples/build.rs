@@ -26,6 +26,7 @@ fn main() {
         .file("protocols/bracha_bugs.rio")
         .file("protocols/node_ids.rio")
         .file("protocols/rounds.rio")
+        .file("protocols/floor_rounds.rio")
         .file("../spec/examples/ben_or.rio")
         .file("protocols/ben_or_rounds.rio")
         .file("../spec/examples/signed_echo.rio")

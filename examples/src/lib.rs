@@ -193,6 +193,12 @@ pub mod generated {
         rio_runtime::include_protocol!("rounds");
     }
 
+    /// Floor division in a `where` clause, a loop bound and a threshold
+    /// (`protocols/floor_rounds.rio`).
+    pub mod floor_rounds {
+        rio_runtime::include_protocol!("floor_rounds");
+    }
+
     /// The structure of Tendermint (`spec/examples/tendermint.rio`), with
     /// blocks as numbers: it compiles and runs its good case.
     pub mod tendermint {

@@ -202,3 +202,55 @@ fn a_bounded_loop_runs_its_rounds_only() {
         .collect();
     assert_eq!(got, want);
 }
+
+/// Floor division (`protocols/floor_rounds.rio`): the `where` clause
+/// `n % 2 >= 1` refuses even `n`; `0..n / 2` runs 2 rounds at n = 5 (round
+/// 2 has an input but no rule); each round decides on `n / 2 + 1` = 3
+/// acceptances, so it still decides with f = 2 nodes crashed, and the
+/// threshold is not 2: with 3 nodes crashed nobody decides.
+#[test]
+fn floor_division_in_where_bounds_and_thresholds() {
+    use rio_examples::generated::floor_rounds::floor_rounds::{Input, Node, Output, Params};
+    let params = |n| Params {
+        n,
+        f: 2,
+        leader: NodeId(0),
+    };
+    let err = Node::new(NodeId(0), params(6)).expect_err("n = 6 is even");
+    assert_eq!(err.constraint, "n % 2 >= 1");
+    for (crashed, deciders) in [(0u32, 5usize), (2, 3), (3, 0)] {
+        let mut c = Cluster::new(
+            (0..5)
+                .map(|k| Node::new(NodeId(k), params(5)).expect("params"))
+                .collect(),
+        );
+        let mut honest = Cluster::<Node>::honest();
+        for r in 0..3u64 {
+            c.input(
+                NodeId(0),
+                Input::V {
+                    key: [r],
+                    value: 100 + r,
+                },
+                &mut honest,
+            );
+        }
+        // Crash the last `crashed` nodes before anything is delivered.
+        for k in 5 - crashed..5 {
+            c.crash(NodeId(k));
+        }
+        c.run(10_000, &mut honest);
+        let mut got: Vec<(u64, u64)> = c
+            .outputs
+            .iter()
+            .map(|(_, o)| match o {
+                Output::Decided { key: [r], value } => (*r, *value),
+            })
+            .collect();
+        got.sort_unstable();
+        let want: Vec<(u64, u64)> = (0..2u64)
+            .flat_map(|r| std::iter::repeat_n((r, 100 + r), deciders))
+            .collect();
+        assert_eq!(got, want, "{crashed} crashed");
+    }
+}

@@ -1,6 +1,12 @@
 //! Symbolic linear integer arithmetic over protocol parameters (`n`, `f`) and
 //! loop indices, and a small prover for the quorum checks.
 //!
+//! Floor division by a positive constant (`n / 2`, `(n - 1) / 3`) is an
+//! *atom*: a variable named after the division (`(n / 2)`) whose definition
+//! `⌊e / d⌋` the form carries in [`Lin::divs`]. The prover adds what the
+//! definition implies, `d·q ≤ e ≤ d·q + d − 1`, so `2 * (n / 2) + 2 > n`
+//! is proved; evaluation computes it exactly (Euclidean, like constants).
+//!
 //! [`prove_nonneg`] decides `hyps ⊢ e ≥ 0` soundly (it may fail to prove a
 //! true fact, never proves a false one) by refuting `hyps ∧ e ≤ -1` with
 //! Fourier–Motzkin elimination, tightened for integers after each step
@@ -15,13 +21,25 @@ use std::fmt;
 pub struct Lin {
     pub coeffs: BTreeMap<String, i64>,
     pub constant: i64,
+    /// The floor divisions among the variables (and inside their
+    /// definitions): atom name → `(e, d)` for `⌊e / d⌋`, `d > 0`. A
+    /// definition's own atoms are in this map too (their names are shorter,
+    /// so evaluating by increasing name length meets each definition's atoms
+    /// first).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub divs: BTreeMap<String, (Lin, i64)>,
 }
+
+/// Most floor divisions one expression may hold (nested or not): keeps
+/// evaluation, substitution and the prover small.
+pub const MAX_DIVS: usize = 8;
 
 impl Lin {
     pub fn constant(c: i64) -> Lin {
         Lin {
             coeffs: BTreeMap::new(),
             constant: c,
+            divs: BTreeMap::new(),
         }
     }
     pub fn var(name: &str) -> Lin {
@@ -30,7 +48,103 @@ impl Lin {
         Lin {
             coeffs,
             constant: 0,
+            divs: BTreeMap::new(),
         }
+    }
+    /// `⌊e / d⌋` for `d > 0`: a constant if `e` is one, else an atom. `None`
+    /// if `d ≤ 0` or the result would hold more than [`MAX_DIVS`] divisions.
+    pub fn floor_div(e: &Lin, d: i64) -> Option<Lin> {
+        if d <= 0 {
+            return None;
+        }
+        if e.is_constant() {
+            return Some(Lin::constant(e.constant.div_euclid(d)));
+        }
+        if d == 1 {
+            return Some(e.clone());
+        }
+        let mut def = e.clone();
+        let inner = std::mem::take(&mut def.divs);
+        let name =
+            if def.coeffs.len() == 1 && def.constant == 0 && def.coeffs.values().all(|c| *c == 1) {
+                format!("({def} / {d})")
+            } else {
+                format!("(({def}) / {d})")
+            };
+        let mut out = Lin::var(&name);
+        out.divs = inner;
+        out.divs.insert(name, (def, d));
+        (out.divs.len() <= MAX_DIVS).then_some(out)
+    }
+    /// The atoms of this form, each with its definition, in an order where
+    /// every definition's own atoms come first.
+    pub fn atoms(&self) -> Vec<(&str, &Lin, i64)> {
+        let mut all: Vec<(&str, &Lin, i64)> = self
+            .divs
+            .iter()
+            .map(|(n, (e, d))| (n.as_str(), e, *d))
+            .collect();
+        all.sort_by_key(|(n, _, _)| (n.len(), *n));
+        all
+    }
+    /// The variables of this form and of its atoms' definitions, atoms
+    /// excluded: what it really depends on.
+    pub fn free_vars(&self) -> std::collections::BTreeSet<&str> {
+        self.coeffs
+            .keys()
+            .chain(self.divs.values().flat_map(|(e, _)| e.coeffs.keys()))
+            .map(String::as_str)
+            .filter(|v| !self.divs.contains_key(*v))
+            .collect()
+    }
+    /// The constraints an atom's definition implies (each `≥ 0`):
+    /// `e − d·q` and `d·q + d − 1 − e` for every `q = ⌊e / d⌋`.
+    pub fn div_facts(&self) -> Vec<Lin> {
+        let mut out = Vec::new();
+        for (name, (e, d)) in &self.divs {
+            let q = Lin::var(name);
+            let Some(dq) = q.checked_scale(*d) else {
+                continue;
+            };
+            if let Some(lo) = e.checked_sub(&dq) {
+                out.push(lo);
+            }
+            if let Some(hi) = dq
+                .checked_add(&Lin::constant(d - 1))
+                .and_then(|x| x.checked_sub(e))
+            {
+                out.push(hi);
+            }
+        }
+        out
+    }
+    fn merge_divs(&mut self, other: &Lin) {
+        for (k, v) in &other.divs {
+            self.divs.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    fn prune_divs(&mut self) {
+        if self.divs.is_empty() {
+            return;
+        }
+        // Keep the atoms still used, directly or inside a kept definition.
+        let mut keep: std::collections::BTreeSet<String> = self
+            .coeffs
+            .keys()
+            .filter(|v| self.divs.contains_key(*v))
+            .cloned()
+            .collect();
+        let mut todo: Vec<String> = keep.iter().cloned().collect();
+        while let Some(a) = todo.pop() {
+            if let Some((e, _)) = self.divs.get(&a) {
+                for v in e.coeffs.keys() {
+                    if self.divs.contains_key(v) && keep.insert(v.clone()) {
+                        todo.push(v.clone());
+                    }
+                }
+            }
+        }
+        self.divs.retain(|k, _| keep.contains(k));
     }
     /// `self + other`, saturating on overflow.
     #[deprecated(note = "use checked_add: saturation can make the prover unsound")]
@@ -42,6 +156,8 @@ impl Lin {
         }
         out.coeffs.retain(|_, c| *c != 0);
         out.constant = out.constant.saturating_add(other.constant);
+        out.merge_divs(other);
+        out.prune_divs();
         out
     }
     /// `k · self`, saturating on overflow.
@@ -54,8 +170,10 @@ impl Lin {
                 .map(|(v, c)| (v.clone(), c.saturating_mul(k)))
                 .collect(),
             constant: self.constant.saturating_mul(k),
+            divs: self.divs.clone(),
         };
         out.coeffs.retain(|_, c| *c != 0);
+        out.prune_divs();
         out
     }
     /// `self - other`, saturating on overflow.
@@ -74,6 +192,8 @@ impl Lin {
         }
         out.coeffs.retain(|_, c| *c != 0);
         out.constant = out.constant.checked_add(other.constant)?;
+        out.merge_divs(other);
+        out.prune_divs();
         Some(out)
     }
     /// `self - other`, or `None` on overflow.
@@ -85,6 +205,8 @@ impl Lin {
         }
         out.coeffs.retain(|_, c| *c != 0);
         out.constant = out.constant.checked_sub(other.constant)?;
+        out.merge_divs(other);
+        out.prune_divs();
         Some(out)
     }
     /// `k · self`, or `None` on overflow.
@@ -96,10 +218,13 @@ impl Lin {
                 coeffs.insert(v.clone(), c);
             }
         }
-        Some(Lin {
+        let mut out = Lin {
             coeffs,
             constant: self.constant.checked_mul(k)?,
-        })
+            divs: self.divs.clone(),
+        };
+        out.prune_divs();
+        Some(out)
     }
     pub fn is_constant(&self) -> bool {
         self.coeffs.is_empty()
@@ -117,8 +242,24 @@ impl Lin {
     }
     /// Evaluates with every variable bound by `env`, or `None` on overflow.
     pub fn checked_eval(&self, env: &dyn Fn(&str) -> i64) -> Option<i64> {
+        // Atoms first, each definition's own atoms before it.
+        let mut atoms: BTreeMap<&str, i64> = BTreeMap::new();
+        for (name, e, d) in self.atoms() {
+            let v = e.coeffs.iter().try_fold(e.constant, |acc, (v, c)| {
+                let x = match atoms.get(v.as_str()) {
+                    Some(x) => *x,
+                    None => env(v),
+                };
+                acc.checked_add(c.checked_mul(x)?)
+            })?;
+            atoms.insert(name, v.checked_div_euclid(d)?);
+        }
         self.coeffs.iter().try_fold(self.constant, |acc, (v, c)| {
-            acc.checked_add(c.checked_mul(env(v))?)
+            let x = match atoms.get(v.as_str()) {
+                Some(x) => *x,
+                None => env(v),
+            };
+            acc.checked_add(c.checked_mul(x)?)
         })
     }
     /// Replaces variables by linear expressions, saturating on overflow.
@@ -134,14 +275,34 @@ impl Lin {
     }
     /// Replaces variables by linear expressions (variables `map` leaves
     /// alone stay), or `None` on overflow.
+    ///
+    /// Atoms are rebuilt from their substituted definitions (renamed after
+    /// them, or folded if they become constant); `map` is not asked about
+    /// atom names.
     pub fn checked_subst(&self, map: &dyn Fn(&str) -> Option<Lin>) -> Option<Lin> {
-        let mut out = Lin::constant(self.constant);
-        for (v, c) in &self.coeffs {
-            let term = map(v).unwrap_or_else(|| Lin::var(v));
-            out = out.checked_add(&term.checked_scale(*c)?)?;
+        let mut atoms: BTreeMap<&str, Lin> = BTreeMap::new();
+        for (name, e, d) in self.atoms() {
+            let def = subst_plain(e, &|v| atoms.get(v).cloned().or_else(|| map(v)))?;
+            atoms.insert(name, Lin::floor_div(&def, d)?);
         }
-        Some(out)
+        subst_plain(
+            &Lin {
+                divs: BTreeMap::new(),
+                ..self.clone()
+            },
+            &|v| atoms.get(v).cloned().or_else(|| map(v)),
+        )
     }
+}
+
+/// Substitutes in `l`'s own terms (its atoms are handled by the caller).
+fn subst_plain(l: &Lin, map: &dyn Fn(&str) -> Option<Lin>) -> Option<Lin> {
+    let mut out = Lin::constant(l.constant);
+    for (v, c) in &l.coeffs {
+        let term = map(v).unwrap_or_else(|| Lin::var(v));
+        out = out.checked_add(&term.checked_scale(*c)?)?;
+    }
+    Some(out)
 }
 
 /// Why an expression could not be lowered to [`Lin`] (see [`lower`]).
@@ -158,9 +319,12 @@ pub struct LowerError {
 pub enum LowerErrorKind {
     /// A bare name the resolver does not know as a number.
     NotANumber(String),
-    /// A product of two non-constants, or a quotient or remainder with a
-    /// non-constant operand.
+    /// A product of two non-constants, or a quotient or remainder by a
+    /// non-constant.
     NonLinear,
+    /// A quotient or remainder of a non-constant by a negative constant,
+    /// or more than [`MAX_DIVS`] divisions in one expression.
+    BadDivision,
     /// A constant division or remainder by zero.
     DivByZero,
     /// A literal above `i64::MAX`, or a coefficient or constant overflowing
@@ -176,6 +340,10 @@ impl fmt::Display for LowerErrorKind {
         match self {
             LowerErrorKind::NotANumber(n) => write!(f, "`{n}` is not a number here"),
             LowerErrorKind::NonLinear => write!(f, "non-linear arithmetic"),
+            LowerErrorKind::BadDivision => write!(
+                f,
+                "a division of a non-constant must be by a positive constant, at most {MAX_DIVS} per expression"
+            ),
             LowerErrorKind::DivByZero => write!(f, "division by zero"),
             LowerErrorKind::Overflow => write!(f, "arithmetic overflows 64 bits"),
             LowerErrorKind::NotArithmetic => write!(f, "not arithmetic"),
@@ -192,8 +360,9 @@ impl fmt::Display for LowerError {
 impl std::error::Error for LowerError {}
 
 /// Lowers arithmetic to a linear form: numbers, names, `+`, `-`, `*` by a
-/// constant, and `/`, `%` of two constants (Euclidean: `-7 / 2 = -4`,
-/// `-7 % 2 = 1`). Every operation is checked: overflow is an error, never a
+/// constant, `/` and `%` of two constants (Euclidean: `-7 / 2 = -4`,
+/// `-7 % 2 = 1`), and `/`, `%` of a linear form by a positive constant
+/// (a floor-division atom, see the module documentation). Every operation is checked: overflow is an error, never a
 /// wrapped or saturated value.
 ///
 /// `var` resolves a bare name (no field, no indices) to its linear value, or
@@ -259,6 +428,21 @@ fn apply(op: BinOp, l: &Lin, r: &Lin) -> Result<Lin, LowerErrorKind> {
         BinOp::Sub => l.checked_sub(r).ok_or(overflow),
         BinOp::Mul if l.is_constant() => r.checked_scale(l.constant).ok_or(overflow),
         BinOp::Mul if r.is_constant() => l.checked_scale(r.constant).ok_or(overflow),
+        // Floor division by a positive constant: an atom; `e % d` is
+        // `e - d * (e / d)`.
+        BinOp::Div | BinOp::Rem if !l.is_constant() && r.is_constant() => {
+            if r.constant == 0 {
+                return Err(LowerErrorKind::DivByZero);
+            }
+            let q = Lin::floor_div(l, r.constant).ok_or(LowerErrorKind::BadDivision)?;
+            if op == BinOp::Div {
+                Ok(q)
+            } else {
+                q.checked_scale(r.constant)
+                    .and_then(|dq| l.checked_sub(&dq))
+                    .ok_or(overflow)
+            }
+        }
         BinOp::Div | BinOp::Rem if l.is_constant() && r.is_constant() => {
             if r.constant == 0 {
                 return Err(LowerErrorKind::DivByZero);
@@ -334,6 +518,7 @@ fn tighten(e: Lin) -> Lin {
     Lin {
         coeffs: e.coeffs.iter().map(|(v, c)| (v.clone(), c / g)).collect(),
         constant: e.constant.div_euclid(g),
+        divs: e.divs,
     }
 }
 
@@ -361,6 +546,21 @@ pub fn prove(hyps: &[Lin], e: &Lin) -> Proof {
         return Proof::Overflow;
     };
     let mut system: Vec<Lin> = hyps.iter().cloned().map(tighten).collect();
+    // What the floor divisions imply (each atom once).
+    let mut facts = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for l in hyps.iter().chain(std::iter::once(e)) {
+        if l.divs.keys().all(|k| seen.contains(k)) {
+            continue;
+        }
+        for f in l.div_facts() {
+            if !facts.contains(&f) {
+                facts.push(f);
+            }
+        }
+        seen.extend(l.divs.keys().cloned());
+    }
+    system.extend(facts.into_iter().map(tighten));
     system.push(tighten(goal));
     match infeasible(system) {
         (true, _) => Proof::Proved,
@@ -610,8 +810,16 @@ mod tests {
             Err(LowerErrorKind::NonLinear)
         );
         assert_eq!(
-            low(&bin(Div, name("n"), num(2))),
+            low(&bin(Div, num(2), name("n"))),
             Err(LowerErrorKind::NonLinear)
+        );
+        assert_eq!(
+            low(&bin(Div, name("n"), bin(Sub, num(0), num(2)))),
+            Err(LowerErrorKind::BadDivision)
+        );
+        assert_eq!(
+            low(&bin(Div, name("n"), num(0))),
+            Err(LowerErrorKind::DivByZero)
         );
         assert_eq!(low(&name("x")), Err(LowerErrorKind::NotANumber("x".into())));
         assert_eq!(low(&num(u64::MAX)), Err(LowerErrorKind::Overflow));
@@ -644,6 +852,55 @@ mod tests {
             (err.kind, err.span),
             (LowerErrorKind::NotArithmetic, Span::new(0, 5))
         );
+    }
+
+    #[test]
+    fn floor_division_is_an_atom_the_prover_understands() {
+        use BinOp::*;
+        let half = low(&bin(Div, name("n"), num(2))).expect("n / 2");
+        assert_eq!(half.to_string(), "(n / 2)");
+        // n / 2 + 1 is a majority: two of them intersect (2k > n), for every n.
+        let k = add(&half, &c(1));
+        let intersect = sub(&sub(&scale(&k, 2), &n()), &c(1));
+        assert!(prove_nonneg(&[n()], &intersect));
+        // n / 2 alone is not (n = 4: 2 + 2 = 4).
+        let not = sub(&sub(&scale(&half, 2), &n()), &c(1));
+        assert!(!prove_nonneg(&[n()], &not));
+        // Evaluated exactly, with Euclidean semantics.
+        for (nv, want) in [(0, 0), (1, 0), (4, 2), (7, 3)] {
+            assert_eq!(half.checked_eval(&|_| nv), Some(want));
+        }
+        // (n - 1) / 3 and n % 3 = n - 3 * (n / 3).
+        let third = low(&bin(Div, bin(Sub, name("n"), num(1)), num(3))).expect("(n - 1) / 3");
+        assert_eq!(third.to_string(), "((n - 1) / 3)");
+        assert_eq!(third.checked_eval(&|_| 0), Some(-1));
+        assert_eq!(third.checked_eval(&|_| 10), Some(3));
+        let rem = low(&bin(Rem, name("n"), num(3))).expect("n % 3");
+        for nv in 0..10 {
+            assert_eq!(rem.checked_eval(&|_| nv), Some(nv % 3));
+        }
+        // Nested: (n / 2) / 2 = n / 4 for n ≥ 0.
+        let quarter = low(&bin(Div, bin(Div, name("n"), num(2)), num(2))).expect("nested");
+        for nv in 0..20 {
+            assert_eq!(quarter.checked_eval(&|_| nv), Some(nv / 4));
+        }
+        // Substitution rebuilds atoms: n := 2f + 1 makes n / 2 = f.
+        let f_half = half
+            .checked_subst(&|v| (v == "n").then(|| add(&scale(&f(), 2), &c(1))))
+            .expect("subst");
+        assert_eq!(f_half.to_string(), "((2*f + 1) / 2)");
+        assert!(prove_nonneg(&[f()], &sub(&f_half, &f())));
+        assert!(prove_nonneg(&[f()], &sub(&f(), &f_half)));
+        let constant = half.checked_subst(&|_| Some(c(9))).expect("subst");
+        assert_eq!(constant, c(4));
+        // An atom that cancels out leaves no definition behind.
+        assert_eq!(sub(&add(&n(), &half), &half), n());
+        // Too many divisions in one expression.
+        let mut e = name("n");
+        for _ in 0..=MAX_DIVS {
+            e = bin(Div, e, num(2));
+        }
+        assert_eq!(low(&e), Err(LowerErrorKind::BadDivision));
     }
 
     #[test]

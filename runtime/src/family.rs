@@ -459,6 +459,60 @@ pub fn affine(constant: i64, terms: &[(i64, usize)]) -> Option<i128> {
     })
 }
 
+/// `constant + Σ coeff·value` where a value may be missing (an out-of-range
+/// floor division below): `None` if one is, or on overflow. What generated
+/// code computes for thresholds and `where` clauses with floor division
+/// (`n / 2 + 1`).
+pub fn lin_value(constant: i64, terms: &[(i64, Option<i128>)]) -> Option<i128> {
+    terms.iter().try_fold(i128::from(constant), |acc, (c, x)| {
+        acc.checked_add(i128::from(*c).checked_mul((*x)?)?)
+    })
+}
+
+/// `⌊x / d⌋` (Euclidean, as in the checker); `None` if `x` is, or `d ≤ 0`.
+pub fn floor_div(x: Option<i128>, d: i64) -> Option<i128> {
+    if d <= 0 {
+        return None;
+    }
+    x?.checked_div_euclid(i128::from(d))
+}
+
+/// A parameter as a [`lin_value`] term.
+#[inline]
+pub fn param(x: usize) -> Option<i128> {
+    i128::try_from(x).ok()
+}
+
+/// A `where` clause with floor division: `x ≥ 0`, computed by
+/// [`lin_value`].
+pub fn check_clause(
+    protocol: &'static str,
+    constraint: &'static str,
+    x: Option<i128>,
+) -> Result<(), crate::ParamError> {
+    if x.is_some_and(|x| x >= 0) {
+        Ok(())
+    } else {
+        Err(crate::ParamError {
+            protocol,
+            constraint,
+        })
+    }
+}
+
+/// A quorum threshold with floor division, computed once by
+/// [`lin_value`]: in `0..=usize::MAX`.
+pub fn threshold_value(
+    protocol: &'static str,
+    constraint: &'static str,
+    x: Option<i128>,
+) -> Result<usize, crate::ParamError> {
+    x.and_then(threshold).ok_or(crate::ParamError {
+        protocol,
+        constraint,
+    })
+}
+
 /// One clause of a `where` clause: `(constant, [(coeff, param)], text)`.
 pub type Clause<'a> = (i64, &'a [(i64, usize)], &'static str);
 
@@ -594,6 +648,26 @@ mod tests {
         g.finish_below(9);
         assert_eq!(g.low(), 0, "only one-index families have a mark");
         assert!(g.open([0, 0], || 0).is_some());
+    }
+
+    #[test]
+    fn floor_division_values_are_exact_and_checked() {
+        // n / 2 + 1 at n = 7.
+        let half = floor_div(lin_value(0, &[(1, param(7))]), 2);
+        assert_eq!(lin_value(1, &[(1, half)]), Some(4));
+        assert_eq!(
+            floor_div(Some(-7), 2),
+            Some(-4),
+            "Euclidean, as the checker"
+        );
+        assert_eq!(floor_div(Some(7), 0), None);
+        assert_eq!(lin_value(0, &[(1, None)]), None);
+        assert_eq!(lin_value(i64::MAX, &[(i64::MAX, Some(i128::MAX))]), None);
+        assert!(threshold_value("P", "k", Some(-1)).is_err());
+        assert_eq!(threshold_value("P", "k", Some(3)).ok(), Some(3));
+        assert!(check_clause("P", "c", Some(-1)).is_err());
+        assert!(check_clause("P", "c", None).is_err());
+        assert!(check_clause("P", "c", Some(0)).is_ok());
     }
 
     #[test]

@@ -99,6 +99,20 @@ impl Gen<'_> {
         let keys = cx.rule.key_vars();
         let mut terms: Vec<(i64, TokenStream)> = Vec::new();
         for (v, c) in &l.coeffs {
+            // A floor division (`n / 2`): its definition, exactly, then
+            // `div_euclid` by a positive constant (cannot overflow).
+            if let Some((def, d)) = l.divs.get(v) {
+                let inner = self.num(
+                    &Lin {
+                        divs: l.divs.clone(),
+                        ..def.clone()
+                    },
+                    cx,
+                );
+                let d = proc_macro2::Literal::i128_suffixed(i128::from(*d));
+                terms.push((*c, quote!((#inner).div_euclid(#d))));
+                continue;
+            }
             let var = match self.p.params.iter().find(|(_, n)| n == v) {
                 Some((ParamKind::Nodes | ParamKind::Faults, _)) => {
                     let f = ident(v);

@@ -501,9 +501,14 @@ impl Gen<'_> {
                 let f = ident(name);
                 let doc = format!(" `{lin}`.");
                 fields.push(quote!(#[doc = #doc] #f: usize));
-                let (c, terms) = super::types::affine_terms(lin, &quote!(params));
                 let text = format!("quorum threshold `{lin}` in range");
-                inits.push(quote!(#f: #rt::threshold_of(#pname, #text, #c, &[#(#terms),*])?));
+                if lin.divs.is_empty() {
+                    let (c, terms) = super::types::affine_terms(lin, &quote!(params));
+                    inits.push(quote!(#f: #rt::threshold_of(#pname, #text, #c, &[#(#terms),*])?));
+                } else {
+                    let x = super::types::checked_value(lin, &quote!(params), &quote!(#rt));
+                    inits.push(quote!(#f: #rt::family::threshold_value(#pname, #text, #x)?));
+                }
             }
             (
                 quote! {

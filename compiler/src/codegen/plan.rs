@@ -160,12 +160,15 @@ fn reads_of(e: &Ex) -> Vec<(usize, &[Idx])> {
 }
 
 fn check_lin(l: &Lin, span: Span, diags: &mut Vec<Diagnostic>) {
-    if l.coeffs.len() > MAX_TERMS
-        || l.coeffs
-            .values()
-            .any(|c| c.unsigned_abs() > MAX_COEFF as u64)
-        || l.constant.unsigned_abs() > (1u64 << 62)
-    {
+    let too_big = |l: &Lin| {
+        l.coeffs.len() > MAX_TERMS
+            || l.coeffs
+                .values()
+                .any(|c| c.unsigned_abs() > MAX_COEFF as u64)
+            || l.constant.unsigned_abs() > (1u64 << 62)
+    };
+    // A floor division's value is at most its definition's in magnitude.
+    if too_big(l) || l.divs.values().any(|(e, _)| too_big(e)) {
         diags.push(unsupported(
             span,
             format!(

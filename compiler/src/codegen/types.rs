@@ -29,6 +29,41 @@ pub(super) fn affine_terms(
     (Literal::i64_unsuffixed(l.constant), terms)
 }
 
+/// A linear form over parameters with floor divisions as a checked
+/// `Option<i128>` expression (`rio::family::lin_value`): the atoms'
+/// definitions are computed first, each as a `floor_div` term. For
+/// thresholds and `where` clauses, whose coefficients are not bounded.
+pub(super) fn checked_value(
+    l: &rio_lang::arith::Lin,
+    params: &TokenStream,
+    rt: &TokenStream,
+) -> TokenStream {
+    let mut atoms: std::collections::BTreeMap<&str, TokenStream> =
+        std::collections::BTreeMap::new();
+    let term = |atoms: &std::collections::BTreeMap<&str, TokenStream>, v: &str, k: i64| {
+        let k = Literal::i64_unsuffixed(k);
+        match atoms.get(v) {
+            Some(a) => quote!((#k, #a)),
+            None => {
+                let f = ident(v);
+                quote!((#k, #rt::family::param(#params.#f)))
+            }
+        }
+    };
+    for (name, e, d) in l.atoms() {
+        let terms: Vec<TokenStream> = e.coeffs.iter().map(|(v, k)| term(&atoms, v, *k)).collect();
+        let c = Literal::i64_unsuffixed(e.constant);
+        let d = Literal::i64_unsuffixed(d);
+        atoms.insert(
+            name,
+            quote!(#rt::family::floor_div(#rt::family::lin_value(#c, &[#(#terms),*]), #d)),
+        );
+    }
+    let terms: Vec<TokenStream> = l.coeffs.iter().map(|(v, k)| term(&atoms, v, *k)).collect();
+    let c = Literal::i64_unsuffixed(l.constant);
+    quote!(#rt::family::lin_value(#c, &[#(#terms),*]))
+}
+
 /// The types the message enum carries.
 fn msg_types_of<'a>(g: &'a Gen<'_>) -> Vec<&'a str> {
     g.message_lines()
@@ -113,10 +148,22 @@ impl Gen<'_> {
             .iter()
             // `f >= 0` holds for any `usize`: no check.
             .filter(|(l, _)| !(l.constant >= 0 && l.coeffs.values().all(|c| *c >= 0)))
+            .filter(|(l, _)| l.divs.is_empty())
             .map(|(l, text)| {
                 let (c, terms) = affine_terms(l, &quote!(self));
                 let text = text.trim();
                 quote!((#c, &[#(#terms),*], #text))
+            })
+            .collect();
+        // Clauses with floor division (`n / 2`), computed with checks.
+        let div_checks: Vec<TokenStream> = p
+            .constraints
+            .iter()
+            .filter(|(l, _)| !l.divs.is_empty())
+            .map(|(l, text)| {
+                let x = checked_value(l, &quote!(self), &quote!(#rt));
+                let text = text.trim();
+                quote!(#rt::family::check_clause(#pname, #text, #x)?;)
             })
             .collect();
         let nf = self.n_field();
@@ -139,6 +186,7 @@ impl Gen<'_> {
                 /// Checks the resilience constraint and the node parameters.
                 pub fn validate(&self) -> Result<(), #rt::ParamError> {
                     #rt::check_where(#pname, &[#(#checks),*])?;
+                    #(#div_checks)*
                     #(#node_checks)*
                     Ok(())
                 }

@@ -185,7 +185,31 @@ impl<'a> Scope<'a> {
             }
         };
         match lower(e, &mut var) {
-            Ok(l) => Some(l),
+            Ok(l) => {
+                // Floor division of parameters only: a loop variable inside
+                // a division would hide it from the index analysis.
+                let is_param = |v: &str| {
+                    matches!(
+                        self.params.get(v),
+                        Some((ParamKind::Nodes | ParamKind::Faults, _))
+                    )
+                };
+                if l.free_vars().iter().any(|v| {
+                    !is_param(v) && l.divs.values().any(|(d, _)| d.coeffs.contains_key(*v))
+                }) {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::NonLinear,
+                            e.span,
+                            "a division of a loop variable",
+                        )
+                        .label("divides an index")
+                        .help("floor division applies to parameters and numbers only, e.g. `n / 2 + 1`; index a family by the loop variable itself"),
+                    );
+                    return None;
+                }
+                Some(l)
+            }
             Err(err) => {
                 diags.push(self.lower_error(err));
                 None
@@ -208,8 +232,15 @@ impl<'a> Scope<'a> {
                 err.span,
                 "thresholds and constraints must be linear",
             )
-            .label("a product, quotient or remainder of parameters")
-            .help("multiply parameters only by constants, e.g. `2 * f + 1`"),
+            .label("a product of parameters, or a division by one")
+            .help("multiply parameters only by constants, e.g. `2 * f + 1`, and divide only by constants, e.g. `n / 2 + 1`"),
+            LowerErrorKind::BadDivision => Diagnostic::new(
+                Code::NonLinear,
+                err.span,
+                "unsupported division",
+            )
+            .label(format!("divides by a negative number, or holds more than {} divisions", crate::arith::MAX_DIVS))
+            .help("divide parameters by a positive constant (floor division), e.g. `(n - 1) / 3`"),
             LowerErrorKind::DivByZero => Diagnostic::new(
                 Code::ArithOverflow,
                 err.span,
