@@ -67,6 +67,10 @@ pub enum Ex {
     Quorum {
         k: Lin,
         votes: Box<Ex>,
+        /// `quorum(?, ..)`: which value reaches `k` first may depend on
+        /// arrival order (a choice point); without `?` the checker proved
+        /// the quorum unique.
+        chooses: bool,
     },
     /// `collect(?, k, votes)`: the first `k` votes as a `Votes<T>`.
     Collect {
@@ -735,8 +739,9 @@ impl Builder<'_> {
                     Some(b @ (Builtin::Quorum | Builtin::Collect | Builtin::Cert)) => {
                         let k = s.lin(&self.lin(lines.first()?)?);
                         let votes = boxed(self, lines.get(1)?)?;
+                        let chooses = args.iter().any(|a| matches!(a.kind, ExprKind::Unspecified));
                         Some(match b {
-                            Builtin::Quorum => Ex::Quorum { k, votes },
+                            Builtin::Quorum => Ex::Quorum { k, votes, chooses },
                             Builtin::Collect => Ex::Collect { k, votes },
                             _ => Ex::Cert { k, votes },
                         })

@@ -662,6 +662,41 @@ fn the_reduction_keeps_every_final_outcome() {
             }
         );
     }
+    // With loss, a commuting delivery is explored with its loss.
+    compare!("2PC, 3 participants, a no vote, loss", |reduction| {
+        let p = tpc::Params {
+            n: 3,
+            coord: NodeId(0),
+        };
+        let mut m = Model::new(3, move |id| tpc::Node::new(id, p.clone()).expect("params"))
+            .loss(true)
+            .reduction(reduction);
+        for i in 0..3 {
+            m = m.input(NodeId(i as u32), tpc::Input::Vote(i != 1));
+        }
+        m.input(NodeId(0), tpc::Input::Go(()))
+    });
+    // Paxos with a crash: prepare, propose and accepted commute.
+    use rio_examples::generated::paxos::paxos_ballot as ballot;
+    {
+        compare!("paxos ballot, 3 acceptors, 1 crash", |reduction| {
+            let p = ballot::Params {
+                n: 3,
+                f: 1,
+                leader: NodeId(2),
+            };
+            let mut m = Model::new(3, move |id| {
+                ballot::Node::new(id, p.clone()).expect("params")
+            })
+            .crashes(1)
+            .reduction(reduction);
+            for i in 0..3u32 {
+                let last = (i < 2).then_some((5, 70 + u64::from(i)));
+                m = m.input(NodeId(i), ballot::Input::Last(last));
+            }
+            m.input(NodeId(2), ballot::Input::Own(99))
+        });
+    }
 }
 
 /// Reiter's signed echo broadcast (`spec/examples/signed_echo.rio`) in the

@@ -400,6 +400,25 @@ pub trait Node: Clone + Eq + Hash + Debug {
     /// states differing only in unread votes are one state; drivers need
     /// not call it. The default drops nothing.
     fn forget_spent(&mut self) {}
+    /// Whether delivering `msg` to this node **commutes with every other
+    /// event at this node**, in any execution where every node follows the
+    /// protocol (crashes allowed, no Byzantine node): no choice point of the
+    /// node — a `quorum(?, ..)`, `collect`, `select`, `gather`, `cert` or
+    /// `coin` — reads the message's line, directly or through the node's
+    /// local lines. Delivered before or after any other message or timer,
+    /// it leaves the node in the same state with the same sends and
+    /// outputs (a one-shot line has one value; a unique quorum's value
+    /// does not depend on arrival order). The model checker's reduction
+    /// explores only such a delivery when one is in flight to a node that
+    /// cannot crash (`rio-check`). Generated nodes answer from their line
+    /// graph; `false` is always sound, and the default.
+    fn commutes(msg: &Self::Message) -> bool
+    where
+        Self: Sized,
+    {
+        let _ = msg;
+        false
+    }
     /// The node's low-water mark over its one-index instances (slots,
     /// broadcasts, rounds): every instance below it is finished here, so
     /// nothing this node does will ever again send on or output from it.

@@ -297,7 +297,7 @@ impl Gen<'_> {
                 let vals: Vec<TokenStream> = args.iter().map(|a| self.val(a, cx)).collect();
                 quote!(super::#f(#(#vals),*))
             }
-            Ex::Quorum { k, votes } | Ex::Collect { k, votes } => {
+            Ex::Quorum { k, votes, .. } | Ex::Collect { k, votes } => {
                 let Ex::Ref { line, idx } = votes.as_ref() else {
                     self.report(bug(
                         cx.rule.span,

@@ -7,7 +7,7 @@ use super::names::{const_name, field_name, ident, variant_name};
 use super::node::lit;
 use super::plan::{unsupported, KeyMap, Store, Task};
 use super::Gen;
-use crate::ir::Cross;
+use crate::ir::{Cross, Ex};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use rio_lang::graph::{LineDomain, LineKind, NodeTerm};
@@ -333,6 +333,30 @@ impl Gen<'_> {
                 }
             }
         };
+        // Deliveries that no choice point reads commute (the checker's
+        // reduction).
+        let commuting: Vec<TokenStream> = self
+            .message_lines()
+            .into_iter()
+            .filter(|(r, _)| self.choice_free(r.target))
+            .map(|(_, l)| {
+                let v = ident(&variant_name(&l.name));
+                quote!(Message::#v { .. } => true,)
+            })
+            .collect();
+        let commutes = if commuting.is_empty() {
+            quote!()
+        } else {
+            quote! {
+                fn commutes(msg: &Message #gen) -> bool {
+                    #[allow(unreachable_patterns)]
+                    match msg {
+                        #(#commuting)*
+                        _ => false,
+                    }
+                }
+            }
+        };
         // Durable state compacts by the one-index family's low-water mark.
         let low_water = if self.plan.families.len() > 1 {
             quote! {
@@ -386,11 +410,68 @@ impl Gen<'_> {
 
                 #forget_spent
 
+                #commutes
+
                 #low_water
 
                 #on_timer
             }
         }
+    }
+
+    /// Whether no choice point at the receiving node reads `line`,
+    /// directly or through local lines (see `rio_runtime::Node::commutes`):
+    /// every task reading it belongs to a rule without `quorum(?, ..)`,
+    /// `collect`, `select`, `gather`, `cert` or `coin`, and so does every
+    /// task reading a local line such a rule writes. Messages and outputs
+    /// those rules produce end the chain (a message is judged at its own
+    /// receiver). Iterative; each line is visited once.
+    fn choice_free(&self, line: usize) -> bool {
+        let mut todo = vec![line];
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(l) = todo.pop() {
+            if !seen.insert(l) {
+                continue;
+            }
+            for r in self.plan.readers.get(l).into_iter().flatten() {
+                let task = self
+                    .plan
+                    .families
+                    .get(r.arity)
+                    .and_then(|f| f.tasks.get(r.task));
+                let rule = match task {
+                    Some(Task::Rule(k)) => *k,
+                    Some(Task::Timer(id)) => match self.plan.timers.get(*id) {
+                        Some(t) => t.rule,
+                        None => return false,
+                    },
+                    None => return false,
+                };
+                let Some(rule) = self.p.rules.get(rule) else {
+                    return false;
+                };
+                let mut chooses = false;
+                crate::ir::walk(&rule.value, &mut |e| {
+                    chooses |= matches!(
+                        e,
+                        Ex::Quorum { chooses: true, .. }
+                            | Ex::Collect { .. }
+                            | Ex::Select { .. }
+                            | Ex::SelectFamily { .. }
+                            | Ex::Gather { .. }
+                            | Ex::Cert { .. }
+                            | Ex::Coin(_)
+                    );
+                });
+                if chooses {
+                    return false;
+                }
+                if rule.cross == Cross::Local {
+                    todo.push(rule.target);
+                }
+            }
+        }
+        true
     }
 
     /// A condition over `fired` (the task bits of the instance holding

@@ -382,7 +382,7 @@ impl Plan {
                     "a gather over something other than a bundle of votes",
                 )),
             },
-            Ex::Quorum { k, votes } | Ex::Collect { k, votes } | Ex::Cert { k, votes } => {
+            Ex::Quorum { k, votes, .. } | Ex::Collect { k, votes } | Ex::Cert { k, votes } => {
                 check_lin(k, r.span, diags);
                 match votes.as_ref() {
                     Ex::Ref { line, .. }

@@ -273,7 +273,7 @@ impl Interp {
                 let vals: Option<Vec<V>> = args.iter().map(|a| self.eval(a, env, key)).collect();
                 Some(call(name, &vals?))
             }
-            Ex::Quorum { k, votes } => {
+            Ex::Quorum { k, votes, .. } => {
                 let Ex::Ref { line, idx } = votes.as_ref() else {
                     return None;
                 };
