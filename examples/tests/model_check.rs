@@ -616,6 +616,17 @@ fn the_reduction_keeps_every_final_outcome() {
         .domain(vec![correct::Message::Send(1), correct::Message::Send(2)])
         .reduction(reduction)
     });
+    // A correct sender's SEND commutes even with a Byzantine voter.
+    compare!("bracha, Byzantine voter (READY 2)", |reduction| {
+        let p = p.clone();
+        Model::new(4, move |id| {
+            correct::Node::<u64>::new(id, p.clone()).expect("params")
+        })
+        .byzantine(NodeId(3))
+        .domain(vec![correct::Message::Ready(2)])
+        .input(NodeId(0), correct::Input::Bc(1))
+        .reduction(reduction)
+    });
     // The regression that retired the "lowest node only" persistent set:
     // with the amplification threshold at f and a Byzantine READY 2, the
     // outcome where every correct node delivers the sender's 1 (ECHOs

@@ -400,14 +400,15 @@ pub trait Node: Clone + Eq + Hash + Debug {
     /// states differing only in unread votes are one state; drivers need
     /// not call it. The default drops nothing.
     fn forget_spent(&mut self) {}
-    /// Whether delivering `msg` to this node **commutes with every other
-    /// event at this node**, in any execution where every node follows the
-    /// protocol (crashes allowed, no Byzantine node): no choice point of the
+    /// Whether delivering `msg` (sent by a correct node) to this node
+    /// **commutes with every other event at this node**, with at most `f`
+    /// Byzantine nodes: no choice point of the
     /// node — a `quorum(?, ..)`, `collect`, `select`, `gather`, `cert` or
     /// `coin` — reads the message's line, directly or through the node's
-    /// local lines. Delivered before or after any other message or timer,
-    /// it leaves the node in the same state with the same sends and
-    /// outputs (a one-shot line has one value; a unique quorum's value
+    /// local lines, and no line it reaches locally has two producers.
+    /// Delivered before or after any other message or timer, it leaves the
+    /// node in the same state with the same sends and outputs (a one-shot
+    /// line has one value from its correct sender; a unique quorum's value
     /// does not depend on arrival order). The model checker's reduction
     /// explores only such a delivery when one is in flight to a node that
     /// cannot crash (`rio-check`). Generated nodes answer from their line

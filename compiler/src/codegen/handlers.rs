@@ -467,6 +467,18 @@ impl Gen<'_> {
                     return false;
                 }
                 if rule.cross == Cross::Local {
+                    // A local line with several producers is set by
+                    // whichever fires first: a race, so a choice.
+                    if self
+                        .p
+                        .rules
+                        .iter()
+                        .filter(|r| r.target == rule.target)
+                        .count()
+                        > 1
+                    {
+                        return false;
+                    }
                     todo.push(rule.target);
                 }
             }

@@ -63,27 +63,32 @@
 //!   in such votes (one counted a late vote before its readers fired, the
 //!   other dropped it afterwards) are one state.
 //!
-//! - **Commuting deliveries go first, alone.** In a model without
-//!   Byzantine nodes, a message in flight to a node that cannot crash in
-//!   this branch, whose line no choice point of that node reads (directly
-//!   or through its local lines: [`Node::commutes`], from the line graph),
-//!   is delivered as the only move from that state (with its loss as the
-//!   other, where loss is allowed). Why that is sound: such a delivery is
-//!   independent of every other event. At another node it touches other
-//!   state (and messages and outputs only accumulate, as multisets and
-//!   sets). At its own node, a later message or timer cannot tell which
-//!   came first: every line the delivery reaches is computed without a
-//!   choice, so it gets the same value in either order. A one-shot line
-//!   has one value, since every sender is correct; a unique quorum's
-//!   value does not depend on arrival order. Every event stays enabled
-//!   after it, and the receiver cannot crash in between. So `{deliver m}`
-//!   is a *persistent set*, and since every execution is finite, a search
-//!   that explores only persistent sets reaches every final state. Safety
-//!   violations are kept too, because the properties are monotone. It
-//!   assumes no key reaches the instance window (the window could then
-//!   move with the delivery). 2PC's PREPARE and OUTCOME messages
-//!   qualify, and so do Paxos's prepare, propose and accepted; Bracha's
-//!   ECHO and READY feed a `select(?, ..)` and do not.
+//! - **Commuting deliveries go first, alone.** A message in flight (so from
+//!   a correct node) to a node that cannot crash in this branch, whose line
+//!   no choice point of that node reads (directly or through its local
+//!   lines: [`Node::commutes`], from the line graph), is delivered as the
+//!   only move from that state (with its loss as the other, where loss is
+//!   allowed). Why that is sound: such a delivery is independent of every
+//!   other event. At another node it touches other state (and messages,
+//!   outputs and a Byzantine node's knowledge only accumulate, as
+//!   multisets and sets). At its own node, a later message or timer cannot
+//!   tell which came first: every line the delivery reaches is computed
+//!   without a choice, so it gets the same value in either order. Its own
+//!   line cannot be contradicted: its sender is correct and sends one value
+//!   per line and key, a vote occupies the sender's own slot, and a node
+//!   accepts a single-sender line only from that sender (authenticated
+//!   channels). A unique quorum's value does not depend on arrival order,
+//!   Byzantine votes included, given at most `f` Byzantine nodes (the
+//!   protocol's own assumption). A local line with two producers counts as
+//!   a choice. Every event stays enabled after it, and the receiver cannot
+//!   crash in between. So `{deliver m}` is a *persistent set*, and since
+//!   every execution is finite, a search that explores only persistent sets
+//!   reaches every final state. Safety violations are kept too, because the
+//!   properties are monotone. It assumes no key reaches the instance window
+//!   (the window could then move with the delivery). 2PC's PREPARE and
+//!   OUTCOME messages qualify, and so do Paxos's prepare, propose and
+//!   accepted and a correct Bracha sender's SEND; Bracha's ECHO and READY
+//!   feed a `select(?, ..)` and do not.
 //!
 //! `Model::reduction(false)` turns all three off; the unreduced counts
 //! equal stateright's on the same nodes (`examples/tests/stateright_cross.rs`).
@@ -977,8 +982,9 @@ where
         }
     }
 
-    /// The actions explored from `s`: with the reduction on and no
-    /// Byzantine node, a single in-flight delivery that commutes
+    /// The actions explored from `s`: with the reduction on, a single
+    /// in-flight delivery (from a correct node: Byzantine messages are in
+    /// the pool, not in flight) that commutes
     /// ([`Node::commutes`]) to a node that cannot crash, if there is one
     /// (the commuting-delivery reduction, see the crate docs); otherwise
     /// every enabled one. (An earlier
@@ -990,7 +996,7 @@ where
     fn actions(&self, s: &State<N>) -> Vec<Action> {
         // A delivery that commutes with everything else: alone (with its
         // loss, if loss is a choice) it is a persistent set.
-        if self.reduction && !self.byzantine.iter().any(|b| *b) {
+        if self.reduction {
             let alone = s.net.iter().position(|m| {
                 !s.crash_prone.get(m.to as usize).copied().unwrap_or(true) && N::commutes(&m.msg)
             });
