@@ -129,4 +129,18 @@ fn a_forward_loop_that_never_waits_is_refused() {
         "= sync(x[h][r][i], timer(x[h][r][i], 10)) at i",
     );
     assert!(rio_compiler::generate(&ok, &runtime()).is_ok());
+    // The same step written as a read of the previous instance.
+    let back = "protocol Back(nodes n, node s) {\n    in  v: u64 at s\n    out o[r]: u64 at s\n    x[0] = v at s\n    for r in 0.. {\n        o[r] = x[r] at s\n        y[r] = x[r - 1] at s\n    }\n    for r in 0.. {\n        x[r + 1] = y[r + 1] at s\n    }\n}\n";
+    assert!(rio_compiler::check(back).diagnostics.is_empty());
+    let diags = rio_compiler::generate(back, &runtime()).expect_err("codegen refuses it");
+    assert!(
+        diags.iter().all(|d| d.code.as_str() == "E0803"),
+        "{diags:?}"
+    );
+    assert!(
+        diags
+            .iter()
+            .any(|d| back.get(d.label.span.start..d.label.span.end) == Some("y[r] = x[r - 1] at s")),
+        "{diags:?}"
+    );
 }

@@ -199,6 +199,16 @@ pub mod generated {
         rio_runtime::include_protocol!("floor_rounds");
     }
 
+    /// A read of an earlier instance, `decided[s - 1]`
+    /// (`protocols/linked_slots.rio`).
+    pub mod linked_slots {
+        /// Links a slot's decision to the previous one's.
+        pub fn link_to(prev: u64, v: u64) -> u64 {
+            prev.saturating_mul(1000).saturating_add(v)
+        }
+        rio_runtime::include_protocol!("linked_slots");
+    }
+
     /// The structure of Tendermint (`spec/examples/tendermint.rio`), with
     /// blocks as numbers: it compiles and runs its good case.
     pub mod tendermint {

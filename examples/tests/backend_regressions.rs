@@ -254,3 +254,54 @@ fn floor_division_in_where_bounds_and_thresholds() {
         assert_eq!(got, want, "{crashed} crashed");
     }
 }
+
+/// A read of an earlier instance (`protocols/linked_slots.rio`:
+/// `linked[s] = link_to(decided[s - 1], decided[s])`) in the simulator
+/// with random delays, so slots decide in any order at a node: every node
+/// links every slot from 1 to its predecessor, exactly once, whichever of
+/// the two decided first; slot 0 links to nothing. Also with 100 slots,
+/// more than the 64 finished instances a family keeps readable, fed in
+/// order.
+#[test]
+fn a_read_of_an_earlier_instance_links_every_slot() {
+    use rio_examples::generated::linked_slots::linked_slots::{Input, Node, Output, Params};
+    use rio_sim::{Config, Sim};
+    let slots = 100u64;
+    for seed in 0..20 {
+        let cfg = Config::new(seed);
+        let mut sim = Sim::new(3, cfg, |id| {
+            Node::new(id, Params { n: 3, f: 1 }).expect("params")
+        });
+        for s in 0..slots {
+            for k in 0..3u32 {
+                sim.input_at(
+                    s,
+                    NodeId(k),
+                    Input::Value {
+                        key: [s],
+                        value: 10 + s,
+                    },
+                );
+            }
+        }
+        let report = sim.run();
+        assert!(
+            report.violation.is_none(),
+            "seed {seed}: {:?}",
+            report.violation
+        );
+        let mut linked: Vec<(u32, u64, u64)> = sim
+            .outputs()
+            .iter()
+            .filter_map(|(_, id, o)| match o {
+                Output::Linked { key: [s], value } => Some((id.0, *s, *value)),
+                Output::Decided { .. } => None,
+            })
+            .collect();
+        linked.sort_unstable();
+        let want: Vec<(u32, u64, u64)> = (0..3u32)
+            .flat_map(|k| (1..slots).map(move |s| (k, s, (10 + s - 1) * 1000 + 10 + s)))
+            .collect();
+        assert_eq!(linked, want, "seed {seed}");
+    }
+}

@@ -243,9 +243,11 @@ impl Gen<'_> {
         }
         let key = self.ref_key(line, idx, cx);
         let f = format_ident!("f{}", a);
-        if a < cx.rule.key_vars().len() {
-            // A coarser instance (a round reading its height's line) may
-            // have finished here while this one runs: it stays readable.
+        let other = key.to_string() != "key";
+        if a < cx.rule.key_vars().len() || other {
+            // A coarser instance (a round reading its height's line), or
+            // another instance of the family (`x[r - 1]`), may have
+            // finished here while this one runs: it stays readable.
             quote!(self.#f.get_or_retired(&#key)?)
         } else {
             quote!(self.#f.get(&#key)?)

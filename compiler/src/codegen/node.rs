@@ -346,8 +346,10 @@ impl Gen<'_> {
     }
 
     /// Statements waking the tasks that read `line` where they read it,
-    /// after a write at `key`.
+    /// after a write at `key`. A reader of `x[r + c]` is at `r = k - c`
+    /// for a write at `k`.
     pub(super) fn wakes(&self, line: usize) -> Vec<TokenStream> {
+        let rt = self.rt;
         let Some(l) = self.p.lines.get(line) else {
             return Vec::new();
         };
@@ -386,18 +388,65 @@ impl Gen<'_> {
                     };
                     stmts.push(quote!(self.#wake.push(#k, #set);));
                 }
-                KeyMap::Partial(fixed) => {
-                    let pairs = fixed.iter().map(|(p, q)| {
-                        let (p, q) = (lit(*p), lit(*q));
-                        quote!((#p, key[#q]))
-                    });
-                    stmts.push(quote! {
-                        let mut keys = Vec::new();
-                        self.#fam.keys_matching(&[#(#pairs),*], &mut keys);
-                        for k in keys {
-                            self.#wake.push(k, #set);
+                KeyMap::Shifted(m) => {
+                    // The reader's instance: `None` below 0 or above the
+                    // key range (no such instance).
+                    let parts = m.iter().map(|(q, c)| {
+                        let q = lit(*q);
+                        if *c == 0 {
+                            quote!(Some(key[#q]))
+                        } else {
+                            let x = shift(quote!(key[#q]), *c);
+                            quote!(#rt::family::index(#x))
                         }
                     });
+                    let open = format_ident!("open{}", b);
+                    let names: Vec<syn::Ident> =
+                        (0..m.len()).map(|k| format_ident!("k{}", k)).collect();
+                    stmts.push(quote! {
+                        if let [#(Some(#names)),*] = [#(#parts),*] {
+                            let k = [#(#names),*];
+                            if self.#open(k).is_some() {
+                                self.#wake.push(k, #set);
+                            }
+                        }
+                    });
+                }
+                KeyMap::Partial(fixed) => {
+                    let pairs = fixed.iter().map(|(p, q, c)| {
+                        let (p, q) = (lit(*p), lit(*q));
+                        if *c == 0 {
+                            quote!(Some((#p, key[#q])))
+                        } else {
+                            let x = shift(quote!(key[#q]), *c);
+                            quote!(#rt::family::index(#x).map(|v| (#p, v)))
+                        }
+                    });
+                    let plain = fixed.iter().all(|(_, _, c)| *c == 0);
+                    if plain {
+                        let pairs = fixed.iter().map(|(p, q, _)| {
+                            let (p, q) = (lit(*p), lit(*q));
+                            quote!((#p, key[#q]))
+                        });
+                        stmts.push(quote! {
+                            let mut keys = Vec::new();
+                            self.#fam.keys_matching(&[#(#pairs),*], &mut keys);
+                            for k in keys {
+                                self.#wake.push(k, #set);
+                            }
+                        });
+                    } else {
+                        stmts.push(quote! {
+                            let fixed: Option<Vec<(usize, u64)>> = [#(#pairs),*].into_iter().collect();
+                            if let Some(fixed) = fixed {
+                                let mut keys = Vec::new();
+                                self.#fam.keys_matching(&fixed, &mut keys);
+                                for k in keys {
+                                    self.#wake.push(k, #set);
+                                }
+                            }
+                        });
+                    }
                 }
             }
         }
@@ -558,8 +607,13 @@ impl Gen<'_> {
             let read_finer = self.p.rules.iter().any(|r| {
                 let mut found = false;
                 crate::ir::walk(&r.value, &mut |e| match e {
-                    crate::ir::Ex::Ref { line, .. } => {
-                        found |= arity_of(line) == a && r.key_vars().len() > a;
+                    crate::ir::Ex::Ref { line, idx } => {
+                        // A finer family, or another instance (`x[r - 1]`).
+                        found |= arity_of(line) == a
+                            && (r.key_vars().len() > a
+                                || idx.iter().any(|i| {
+                                    matches!(i, rio_lang::graph::Idx::Num(l) if l.constant != 0)
+                                }));
                     }
                     crate::ir::Ex::SelectFamily { of } => {
                         if let crate::ir::Ex::Ref { line, .. } = of.as_ref() {
@@ -727,5 +781,15 @@ impl Gen<'_> {
                 #handlers
             }
         }
+    }
+}
+
+/// `i128::from(x) - c` as tokens, written `+ |c|` when `c` is negative.
+fn shift(x: TokenStream, c: i64) -> TokenStream {
+    let m = proc_macro2::Literal::i128_suffixed(i128::from(c.unsigned_abs()));
+    if c < 0 {
+        quote!(i128::from(#x) + #m)
+    } else {
+        quote!(i128::from(#x) - #m)
     }
 }

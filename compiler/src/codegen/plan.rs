@@ -32,9 +32,16 @@ pub enum Task {
 pub enum KeyMap {
     /// Reader key index `p` is written key index `map[p]`: one instance.
     Exact(Vec<usize>),
-    /// Some reader indices are fixed `(reader, written)`; the others range
-    /// over the live instances (none fixed: all of them).
-    Partial(Vec<(usize, usize)>),
+    /// Reader key index `p` is written key index `map[p].0` minus
+    /// `map[p].1`, at least one offset non-zero: one instance of the same
+    /// family, another than the writer's (a read of `x[r - 1]` is woken at
+    /// `r = k + 1` by a write of `x[k]`). It is opened if new: reading an
+    /// earlier instance's line is how a step starts.
+    Shifted(Vec<(usize, i64)>),
+    /// Some reader indices are fixed `(reader, written, offset)`: reader
+    /// index = written index − offset; the others range over the live
+    /// instances (none fixed: all of them).
+    Partial(Vec<(usize, usize, i64)>),
 }
 
 /// A task that reads a line.
@@ -278,17 +285,18 @@ impl Plan {
     ) {
         let Some(l) = p.lines.get(line) else { return };
         let keys = r.key_vars();
-        let mut fixed = Vec::new();
+        // (reader position, written position, offset of the index).
+        let mut fixed: Vec<(usize, usize, i64)> = Vec::new();
         let mut q = 0;
         for (d, kind) in l.dims.iter().enumerate() {
             if *kind != DimKind::Number {
                 continue;
             }
             if let Some(Idx::Num(lin)) = idx.get(d) {
-                if lin.constant == 0 && lin.coeffs.len() == 1 {
+                if lin.coeffs.len() == 1 && lin.divs.is_empty() {
                     if let Some((v, 1)) = lin.coeffs.iter().next() {
                         if let Some(pos) = keys.iter().position(|k| k == v) {
-                            fixed.push((pos, q));
+                            fixed.push((pos, q, lin.constant));
                         }
                     }
                 }
@@ -296,9 +304,12 @@ impl Plan {
             q += 1;
         }
         fixed.sort_unstable();
-        fixed.dedup_by_key(|(p, _)| *p);
-        let map = if fixed.len() == arity {
-            KeyMap::Exact(fixed.iter().map(|(_, q)| *q).collect())
+        fixed.dedup_by_key(|(p, _, _)| *p);
+        let shifted = fixed.iter().any(|(_, _, c)| *c != 0);
+        let map = if fixed.len() == arity && !shifted {
+            KeyMap::Exact(fixed.iter().map(|(_, q, _)| *q).collect())
+        } else if fixed.len() == arity && l.arity() == arity {
+            KeyMap::Shifted(fixed.iter().map(|(_, q, c)| (*q, *c)).collect())
         } else {
             KeyMap::Partial(fixed)
         };
@@ -356,11 +367,23 @@ impl Plan {
             Ex::Ref { line, idx } => {
                 for i in idx {
                     match i {
+                        // `x[r - 1]`, `x[r + 2]`: another instance of a
+                        // loop variable's family (kept readable once
+                        // finished: `Family::retaining`).
+                        Idx::Num(l)
+                            if l.coeffs.len() == 1
+                                && l.divs.is_empty()
+                                && l.coeffs.iter().all(|(v, c)| {
+                                    *c == 1 && r.key_vars().contains(&v.as_str())
+                                }) =>
+                        {
+                            check_lin(l, r.span, diags)
+                        }
                         Idx::Num(l) if l.constant != 0 || l.coeffs.len() != 1 => {
                             diags.push(unsupported(
                                 r.span,
                                 format!(
-                                    "reading another instance (`{}[.. {l} ..]`): instances are freed once done",
+                                    "reading the instance `{}[.. {l} ..]`: an index must be a loop variable plus or minus a constant",
                                     p.lines.get(*line).map_or("", |l| l.name.as_str())
                                 ),
                             ));
@@ -483,10 +506,18 @@ fn runaways(p: &Protocol, diags: &mut Vec<Diagnostic>) {
         }
     }
     for (t, rs, r) in &rules {
-        let step = r
-            .pattern
-            .iter()
-            .any(|x| matches!(x, IdxPat::Var { offset, .. } if *offset != 0));
+        let mut shifted_read = false;
+        walk(&r.value, &mut |e| {
+            if let Ex::Ref { idx, .. } = e {
+                shifted_read |= idx
+                    .iter()
+                    .any(|i| matches!(i, Idx::Num(l) if l.constant != 0));
+            }
+        });
+        let step = shifted_read
+            || r.pattern
+                .iter()
+                .any(|x| matches!(x, IdxPat::Var { offset, .. } if *offset != 0));
         let runs_away = step
             && s.get(*t).copied().unwrap_or(false)
             && rs.iter().all(|x| s.get(*x).copied().unwrap_or(false));
