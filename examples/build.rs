@@ -28,6 +28,7 @@ fn main() {
         .file("protocols/rounds.rio")
         .file("protocols/floor_rounds.rio")
         .file("protocols/linked_slots.rio")
+        .file("protocols/token_ring.rio")
         .file("../spec/examples/ben_or.rio")
         .file("protocols/ben_or_rounds.rio")
         .file("../spec/examples/signed_echo.rio")

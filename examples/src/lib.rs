@@ -209,6 +209,16 @@ pub mod generated {
         rio_runtime::include_protocol!("linked_slots");
     }
 
+    /// A family whose leader domain moves: a base case at `leader(0)` and a
+    /// step at `leader(v + 1)` (`protocols/token_ring.rio`).
+    pub mod token_ring {
+        /// The token, one hop further.
+        pub fn pass(t: u64) -> u64 {
+            t.saturating_add(1)
+        }
+        rio_runtime::include_protocol!("token_ring");
+    }
+
     /// The structure of Tendermint (`spec/examples/tendermint.rio`), with
     /// blocks as numbers: it compiles and runs its good case.
     pub mod tendermint {

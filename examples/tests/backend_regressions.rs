@@ -305,3 +305,33 @@ fn a_read_of_an_earlier_instance_links_every_slot() {
         assert_eq!(linked, want, "seed {seed}");
     }
 }
+
+/// A family whose leader domain moves (`protocols/token_ring.rio`): view
+/// 0's token is created at `leader(0)` from its input, and view `v + 1`'s
+/// at `leader(v + 1)` from what `leader(v)` passed on. Over 2n views at
+/// n = 3, each view is held once, by its own leader, with the token one hop
+/// further; another node's input makes no token.
+#[test]
+fn a_token_moves_from_leader_to_leader() {
+    use rio_examples::generated::token_ring::token_ring::{Input, Node, Output, Params};
+    let mut c = Cluster::new(
+        (0..3)
+            .map(|k| Node::new(NodeId(k), Params { n: 3, f: 1 }).expect("params"))
+            .collect(),
+    );
+    let mut honest = Cluster::<Node>::honest();
+    for k in 0..3u32 {
+        c.input(NodeId(k), Input::Start(100 * u64::from(k) + 7), &mut honest);
+    }
+    c.run(10_000, &mut honest);
+    let mut got: Vec<(u64, u32, u64)> = c
+        .outputs
+        .iter()
+        .map(|(id, o)| match o {
+            Output::Held { key: [v], value } => (*v, id.0, *value),
+        })
+        .collect();
+    got.sort_unstable();
+    let want: Vec<(u64, u32, u64)> = (0..6u64).map(|v| (v, (v % 3) as u32, 7 + v)).collect();
+    assert_eq!(got, want);
+}

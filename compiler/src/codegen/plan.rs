@@ -8,7 +8,7 @@ use crate::ir::{Cross, Ex, Protocol, Rule};
 use rio_lang::arith::Lin;
 use rio_lang::ast::Span;
 use rio_lang::diagnostic::{Code, Diagnostic};
-use rio_lang::graph::{DimKind, Idx, IdxPat, LineDomain, LineKind, NodeTerm};
+use rio_lang::graph::{DimKind, Idx, LineDomain, LineKind, NodeTerm};
 
 /// How a line is stored at one node.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -325,17 +325,6 @@ impl Plan {
     }
 
     fn check_rule(&self, p: &Protocol, r: &Rule, diags: &mut Vec<Diagnostic>) {
-        if let (NodeTerm::Leader(_), true) = (
-            &r.exec,
-            r.pattern
-                .iter()
-                .any(|p| matches!(p, IdxPat::Const(_) | IdxPat::Var { offset: 1.., .. })),
-        ) {
-            diags.push(unsupported(
-                r.span,
-                "a leader-run statement with shifted indices".into(),
-            ));
-        }
         for t in [
             &r.exec,
             match &r.cross {

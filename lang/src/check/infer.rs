@@ -164,6 +164,29 @@ pub(super) fn to_line_domain(at: &At, pattern: &[IdxPat]) -> Option<LineDomain> 
     }
 }
 
+/// The constant indices of a producer's target (`x[0][v]`: `[(0, 0)]`).
+fn constant_indices(pattern: &[IdxPat]) -> Vec<(usize, i64)> {
+    pattern
+        .iter()
+        .enumerate()
+        .filter_map(|(k, p)| match p {
+            IdxPat::Const(c) => i64::try_from(*c).ok().map(|c| (k, c)),
+            IdxPat::Var { .. } => None,
+        })
+        .collect()
+}
+
+/// A leader expression over the line's indices (`#k`) at the given
+/// constant indices.
+fn at_indices(l: &Lin, at: &[(usize, i64)]) -> Option<Lin> {
+    l.checked_subst(&|v| {
+        let k: usize = v.strip_prefix('#')?.parse().ok()?;
+        at.iter()
+            .find(|(i, _)| *i == k)
+            .map(|(_, c)| Lin::constant(*c))
+    })
+}
+
 /// Where a producer's value lives, in the producer's own terms: the
 /// line's index `#k` written as the producer's target index (`leader(v + 1)`
 /// for `x[v + 1] = .. at leader(v + 1)`), never as an internal `#k`.
@@ -291,15 +314,48 @@ pub(super) fn eval_def<'a>(cx: &mut Ctx<'a>, site: &DefSite<'a>) {
         return;
     };
     let reporting = cx.reporting;
+    let consts = constant_indices(&site.pattern);
     let Some(line) = cx.lines.get_mut(&d.target.name) else {
         return;
     };
     if line.ty.is_empty() {
         line.ty = v.ty.clone();
         line.dims = kinds;
+        if matches!(domain, LineDomain::Leader(_)) && !consts.is_empty() {
+            cx.specialized.insert(d.target.name.clone(), consts);
+        }
         line.domain = domain;
         cx.dirty.push(d.target.name.clone());
         return;
+    }
+    // A leader domain that moves with the index: a base case at a constant
+    // index (`leader(0)` for `x[0]`) and a step at a loop variable
+    // (`leader(v + 1)` for `x[v + 1]`) agree if the step's domain, at the
+    // base case's index, is the base case's. The line takes the general
+    // one; producers at constant indices are compared at their index.
+    if let (LineDomain::Leader(new), LineDomain::Leader(cur)) = (&domain, &line.domain) {
+        if new != cur {
+            let name = d.target.name.clone();
+            match cx.specialized.get(&name) {
+                // The line's domain so far is a base case's; this producer
+                // is the step: take its general form if it agrees there.
+                Some(at) if consts.is_empty() => {
+                    if at_indices(new, at).as_ref() == Some(cur) {
+                        line.domain = domain.clone();
+                        cx.specialized.remove(&name);
+                        cx.dirty.push(name);
+                        return;
+                    }
+                }
+                // A base case after the step: it agrees at its index.
+                None if !consts.is_empty() => {
+                    if at_indices(cur, &consts).as_ref() == Some(new) {
+                        return;
+                    }
+                }
+                _ => {}
+            }
+        }
     }
     if !reporting || line.kind == LineKind::Input {
         return;

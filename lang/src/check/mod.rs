@@ -186,6 +186,12 @@ pub(crate) struct Ctx<'a> {
     pub readers: HashMap<String, Vec<usize>>,
     /// Lines the current item learnt something about.
     pub dirty: Vec<String>,
+    /// Lines whose `leader(..)` domain so far comes only from producers at
+    /// constant indices (`x[0] = .. at leader(0)`): the constants
+    /// `(index, value)` it holds under. A producer at a loop variable
+    /// (`x[v + 1] = .. at leader(v + 1)`) that agrees there replaces it with
+    /// its general form (`leader(#0)`).
+    pub specialized: HashMap<String, Vec<(usize, i64)>>,
 }
 
 impl Ctx<'_> {
@@ -218,6 +224,7 @@ fn check_component(
         current: None,
         readers: HashMap::new(),
         dirty: Vec::new(),
+        specialized: HashMap::new(),
     };
     declare(&mut cx, &comp.body, &mut Vec::new());
     infer::infer(&mut cx);
