@@ -339,19 +339,15 @@ pub(super) fn eval_def<'a>(cx: &mut Ctx<'a>, site: &DefSite<'a>) {
             match cx.specialized.get(&name) {
                 // The line's domain so far is a base case's; this producer
                 // is the step: take its general form if it agrees there.
-                Some(at) if consts.is_empty() => {
-                    if at_indices(new, at).as_ref() == Some(cur) {
-                        line.domain = domain.clone();
-                        cx.specialized.remove(&name);
-                        cx.dirty.push(name);
-                        return;
-                    }
+                Some(at) if consts.is_empty() && at_indices(new, at).as_ref() == Some(cur) => {
+                    line.domain = domain.clone();
+                    cx.specialized.remove(&name);
+                    cx.dirty.push(name);
+                    return;
                 }
                 // A base case after the step: it agrees at its index.
-                None if !consts.is_empty() => {
-                    if at_indices(cur, &consts).as_ref() == Some(new) {
-                        return;
-                    }
+                None if !consts.is_empty() && at_indices(cur, &consts).as_ref() == Some(new) => {
+                    return;
                 }
                 _ => {}
             }
