@@ -592,6 +592,23 @@ impl Lower<'_> {
                         Rule::number_range => {
                             range = Range::Numbers;
                             range_span = span_of(&p);
+                            // Families are indexed from 0: a loop starting
+                            // elsewhere would silently mean `0..`.
+                            if let Some(start) =
+                                p.clone().into_inner().find(|q| q.as_rule() == Rule::number)
+                            {
+                                if start.as_str().trim_start_matches('0') != "" {
+                                    self.diags.push(
+                                        Diagnostic::new(
+                                            Code::Syntax,
+                                            span_of(&start),
+                                            format!("a number loop starts at 0, not {}", start.as_str()),
+                                        )
+                                        .label("must be 0")
+                                        .help("write `for r in 0..` and offset the index instead: `x[r + 1] = ..` (the base case `x[0]` is a separate definition)"),
+                                    );
+                                }
+                            }
                             bound = p
                                 .into_inner()
                                 .find(|q| q.as_rule() == Rule::expr)

@@ -180,16 +180,22 @@ impl<const A: usize, I> Family<A, I> {
         }
         self.done.insert(key);
         if A == 1 {
-            let mut probe = [0u64; A];
-            loop {
-                if let Some(first) = probe.first_mut() {
-                    *first = self.low;
-                }
-                if !self.done.remove(&probe) {
-                    break;
-                }
-                self.low = self.low.saturating_add(1);
+            self.compact_low();
+        }
+    }
+
+    /// Moves the low-water mark over the finished keys just above it (one
+    /// index).
+    fn compact_low(&mut self) {
+        let mut probe = [0u64; A];
+        loop {
+            if let Some(first) = probe.first_mut() {
+                *first = self.low;
             }
+            if !self.done.remove(&probe) {
+                break;
+            }
+            self.low = self.low.saturating_add(1);
         }
     }
 
@@ -223,16 +229,7 @@ impl<const A: usize, I> Family<A, I> {
             *h = (*h).max(below - 1);
         }
         // Keys finished just above the new mark compact into it.
-        let mut probe = [0u64; A];
-        loop {
-            if let Some(first) = probe.first_mut() {
-                *first = self.low;
-            }
-            if !self.done.remove(&probe) {
-                break;
-            }
-            self.low = self.low.saturating_add(1);
-        }
+        self.compact_low();
     }
 
     /// Appends to `buf` the live keys whose index `pos` equals `value` for
