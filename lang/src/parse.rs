@@ -597,7 +597,7 @@ impl Lower<'_> {
                             if let Some(start) =
                                 p.clone().into_inner().find(|q| q.as_rule() == Rule::number)
                             {
-                                if start.as_str().trim_start_matches('0') != "" {
+                                if !start.as_str().trim_start_matches('0').is_empty() {
                                     self.diags.push(
                                         Diagnostic::new(
                                             Code::Syntax,
