@@ -335,3 +335,44 @@ fn a_token_moves_from_leader_to_leader() {
     let want: Vec<(u64, u32, u64)> = (0..6u64).map(|v| (v, (v % 3) as u32, 7 + v)).collect();
     assert_eq!(got, want);
 }
+
+/// Memory stays bounded when an instance never finishes
+/// (`protocols/linked_slots.rio`: slot 0's `linked` can never fire). Before
+/// the family floor, slot 0 stayed live and every later finished key stayed
+/// above a stuck low-water mark: over 300 keys after 300 slots. With a
+/// window of 16, a node keeps at most the window's worth plus the 64
+/// finished instances it keeps readable for `decided[s - 1]`, and still
+/// links every slot to its predecessor.
+#[test]
+fn an_instance_that_never_finishes_does_not_pin_memory() {
+    use rio_examples::generated::linked_slots::linked_slots::{Input, Node, Output, Params};
+    let mut c = Cluster::new(
+        (0..3)
+            .map(|k| {
+                Node::new(NodeId(k), Params { n: 3, f: 1 })
+                    .expect("params")
+                    .with_window(16)
+            })
+            .collect(),
+    );
+    let mut honest = Cluster::<Node>::honest();
+    for s in 0..300u64 {
+        for k in 0..3u32 {
+            c.input(NodeId(k), Input::Value { key: [s], value: s }, &mut honest);
+        }
+        c.run(100_000, &mut honest);
+    }
+    for node in &c.nodes {
+        assert!(
+            node.retained() <= 16 + 64 + 4,
+            "retained {}",
+            node.retained()
+        );
+    }
+    let linked = c
+        .outputs
+        .iter()
+        .filter(|(_, o)| matches!(o, Output::Linked { .. }))
+        .count();
+    assert_eq!(linked, 3 * 299);
+}

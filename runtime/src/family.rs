@@ -56,6 +56,16 @@ impl<L, const W: usize> Instance<L, W> {
 /// finished keys are compacted into a low-water mark: every key below
 /// `low` is finished, so memory stays flat when a protocol runs forever.
 ///
+/// **Floor.** Progress also bounds what is remembered below it: once an
+/// instance whose first index is `h` finished, every key whose first index
+/// is more than `window` below `h` counts as finished ([`Family::floor`]).
+/// Its done keys are dropped, and so are instances below it that are still
+/// live (an instance with a rule that can never fire: a nil round, a read of
+/// `x[-1]`): they would otherwise be kept forever. So memory stays bounded
+/// for every arity, even when some instances never finish, at the cost of
+/// never finishing an instance more than `window` behind this node's
+/// progress (messages for it are ignored, as for any finished instance).
+///
 /// **Window.** A peer may only open instances near the protocol's progress:
 /// each index of a key from a message must be at most `window` above the
 /// highest value that index had in a finished instance
@@ -67,6 +77,9 @@ pub struct Family<const A: usize, I> {
     live: BTreeMap<[u64; A], I>,
     done: BTreeSet<[u64; A]>,
     low: u64,
+    /// Keys whose first index is below it are finished (see the type's
+    /// documentation).
+    floor: u64,
     /// The highest value of each index among finished instances.
     high: [u64; A],
     window: u64,
@@ -98,6 +111,7 @@ impl<const A: usize, I> Family<A, I> {
             live: BTreeMap::new(),
             done: BTreeSet::new(),
             low: 0,
+            floor: 0,
             high: [0; A],
             window: DEFAULT_WINDOW,
             retired: BTreeMap::new(),
@@ -145,7 +159,35 @@ impl<const A: usize, I> Family<A, I> {
 
     /// Whether the instance at `key` was finished (and dropped).
     pub fn is_finished(&self, key: &[u64; A]) -> bool {
-        (A == 1 && key.first().is_some_and(|k| *k < self.low)) || self.done.contains(key)
+        key.first().is_some_and(|k| *k < self.floor)
+            || (A == 1 && key.first().is_some_and(|k| *k < self.low))
+            || self.done.contains(key)
+    }
+
+    /// Keys whose first index is below the floor count as finished: the
+    /// highest finished first index minus the window.
+    pub fn floor(&self) -> u64 {
+        self.floor
+    }
+
+    /// Raises the floor to `high[0] - window` and forgets what is below it.
+    fn raise_floor(&mut self) {
+        let Some(h) = self.high.first() else { return };
+        let floor = h.saturating_sub(self.window);
+        if floor <= self.floor {
+            return;
+        }
+        self.floor = floor;
+        let mut edge = [0u64; A];
+        if let Some(first) = edge.first_mut() {
+            *first = floor;
+        }
+        self.done = self.done.split_off(&edge);
+        self.live = self.live.split_off(&edge);
+        if A == 1 && self.low < floor {
+            self.low = floor;
+            self.compact_low();
+        }
     }
 
     /// The live instance at `key`, created by `make` if there is none yet;
@@ -176,12 +218,14 @@ impl<const A: usize, I> Family<A, I> {
             *h = (*h).max(*k);
         }
         if self.is_finished(&key) {
+            self.raise_floor();
             return;
         }
         self.done.insert(key);
         if A == 1 {
             self.compact_low();
         }
+        self.raise_floor();
     }
 
     /// Moves the low-water mark over the finished keys just above it (one
@@ -205,7 +249,7 @@ impl<const A: usize, I> Family<A, I> {
     /// ([`crate::Node::low_water`]).
     pub fn low(&self) -> u64 {
         if A == 1 {
-            self.low
+            self.low.max(self.floor)
         } else {
             0
         }
@@ -665,6 +709,44 @@ mod tests {
         assert!(check_clause("P", "c", Some(-1)).is_err());
         assert!(check_clause("P", "c", None).is_err());
         assert!(check_clause("P", "c", Some(0)).is_ok());
+    }
+
+    #[test]
+    fn the_floor_bounds_memory_when_instances_never_finish() {
+        // One index: instance 0 never finishes (a rule that cannot fire),
+        // so the low-water mark alone would keep every later key.
+        let mut f: Family<1, ()> = Family::new();
+        f.set_window(16);
+        f.open([0], || ());
+        for k in 1..1000u64 {
+            f.open([k], || ());
+            f.finish([k]);
+        }
+        assert!(f.retained() <= 17, "retained {}", f.retained());
+        assert!(f.get(&[0]).is_none(), "the stuck instance was dropped");
+        assert!(f.open([0], || ()).is_none(), "and counts as finished");
+        assert!(
+            f.open([990], || ()).is_none(),
+            "finished keys above the floor stay finished"
+        );
+        assert_eq!(f.low(), 1000);
+        // Two indices: heights with several rounds each, one round of every
+        // height stuck (a nil round).
+        let mut g: Family<2, ()> = Family::new();
+        g.set_window(8);
+        for h in 0..500u64 {
+            g.open([h, 9], || ());
+            for r in 0..3u64 {
+                g.open([h, r], || ());
+                g.finish([h, r]);
+            }
+        }
+        assert!(g.retained() <= 9 * 4, "retained {}", g.retained());
+        assert!(
+            g.open([100, 1], || ()).is_none(),
+            "below the floor: finished"
+        );
+        assert!(g.open([499, 7], || ()).is_some(), "near progress: opens");
     }
 
     #[test]
