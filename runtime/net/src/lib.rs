@@ -623,10 +623,21 @@ where
         }
     }
     // Let the writer finish what it was handed (a graceful stop loses no
-    // output that was made durable).
+    // output that was made durable). Bounded: a writer blocked on an
+    // application that no longer reads its outputs is left to end when the
+    // output channel closes.
     if let Some(w) = writer.take() {
         drop(w.tx);
-        let _ = tokio::task::spawn_blocking(move || w.thread.join()).await;
+        let join = tokio::task::spawn_blocking(move || w.thread.join());
+        if tokio::time::timeout(Duration::from_secs(5), join)
+            .await
+            .is_err()
+        {
+            warn!(
+                node = me.0,
+                "the durable state's writer did not finish within 5 s of the stop"
+            );
+        }
     }
     info!(node = me.0, "stopped");
     trace
