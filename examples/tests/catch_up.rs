@@ -65,6 +65,23 @@ impl Running {
     }
 }
 
+/// An empty directory for this test process's durable state.
+fn fresh_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("rio-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("state dir");
+    dir
+}
+
+/// Starts every node of `cfgs`, watched into `tx`.
+async fn start_all(cfgs: &[NetConfig], tx: &mpsc::UnboundedSender<(u32, u64)>) -> Vec<Running> {
+    let mut running = Vec::new();
+    for cfg in cfgs {
+        running.push(watch(cfg.id, node(cfg.clone()).await, tx.clone()));
+    }
+    running
+}
+
 /// Receives deliveries into `got` until `done` holds.
 async fn until(
     rx: &mut mpsc::UnboundedReceiver<(u32, u64)>,
@@ -151,15 +168,10 @@ fn a_node_that_was_down_catches_up() {
 fn a_restarted_node_catches_up_and_delivers_once() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
-        let dir = std::env::temp_dir().join(format!("rio-catch-up-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("state dir");
+        let dir = fresh_dir("catch-up");
         let cfgs = loopback_cluster(N, Some(dir.as_path()));
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let mut running = Vec::new();
-        for cfg in &cfgs {
-            running.push(watch(cfg.id, node(cfg.clone()).await, tx.clone()));
-        }
+        let mut running = start_all(&cfgs, &tx).await;
         let inputs = running.first().expect("sender").inputs.clone();
         let mut got = vec![BTreeSet::new(); N];
         let mut twice = Vec::new();
@@ -200,18 +212,13 @@ fn a_restarted_node_catches_up_and_delivers_once() {
 fn compacted_durable_state_stays_bounded_across_a_restart() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
-        let dir = std::env::temp_dir().join(format!("rio-compact-net-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("state dir");
+        let dir = fresh_dir("compact-net");
         let mut cfgs = loopback_cluster(N, Some(dir.as_path()));
         for c in &mut cfgs {
             c.state_keep = Some(16);
         }
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let mut running = Vec::new();
-        for cfg in &cfgs {
-            running.push(watch(cfg.id, node(cfg.clone()).await, tx.clone()));
-        }
+        let mut running = start_all(&cfgs, &tx).await;
         let inputs = running.first().expect("sender").inputs.clone();
         let mut got = vec![BTreeSet::new(); N];
         let mut twice = Vec::new();

@@ -242,25 +242,28 @@ impl Lin {
     }
     /// Evaluates with every variable bound by `env`, or `None` on overflow.
     pub fn checked_eval(&self, env: &dyn Fn(&str) -> i64) -> Option<i64> {
-        // Atoms first, each definition's own atoms before it.
+        self.try_eval(&|v| Some(env(v)))
+    }
+    /// Evaluates with the variables `env` binds (floor divisions computed
+    /// from their definitions), or `None` on overflow or an unbound
+    /// variable.
+    pub fn try_eval(&self, env: &dyn Fn(&str) -> Option<i64>) -> Option<i64> {
         let mut atoms: BTreeMap<&str, i64> = BTreeMap::new();
-        for (name, e, d) in self.atoms() {
-            let v = e.coeffs.iter().try_fold(e.constant, |acc, (v, c)| {
+        let sum = |atoms: &BTreeMap<&str, i64>, e: &Lin| {
+            e.coeffs.iter().try_fold(e.constant, |acc, (v, c)| {
                 let x = match atoms.get(v.as_str()) {
                     Some(x) => *x,
-                    None => env(v),
+                    None => env(v)?,
                 };
                 acc.checked_add(c.checked_mul(x)?)
-            })?;
-            atoms.insert(name, v.checked_div_euclid(d)?);
+            })
+        };
+        // Atoms first, each definition's own atoms before it.
+        for (name, e, d) in self.atoms() {
+            let v = sum(&atoms, e)?.checked_div_euclid(d)?;
+            atoms.insert(name, v);
         }
-        self.coeffs.iter().try_fold(self.constant, |acc, (v, c)| {
-            let x = match atoms.get(v.as_str()) {
-                Some(x) => *x,
-                None => env(v),
-            };
-            acc.checked_add(c.checked_mul(x)?)
-        })
+        sum(&atoms, self)
     }
     /// Replaces variables by linear expressions, saturating on overflow.
     #[deprecated(note = "use checked_subst: saturation can make the prover unsound")]

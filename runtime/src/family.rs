@@ -248,8 +248,9 @@ impl<const A: usize, I> Family<A, I> {
     /// not compacted). What durable state compacts by
     /// ([`crate::Node::low_water`]).
     pub fn low(&self) -> u64 {
+        // For one index the floor never passes the mark (`raise_floor`).
         if A == 1 {
-            self.low.max(self.floor)
+            self.low
         } else {
             0
         }

@@ -207,24 +207,10 @@ impl Interp {
     }
 
     fn lin(&self, l: &Lin, env: &BTreeMap<&str, u64>) -> Option<i64> {
-        // Floor divisions first (each definition's own before it).
-        let mut atoms: BTreeMap<&str, i64> = BTreeMap::new();
-        let value = |atoms: &BTreeMap<&str, i64>, e: &Lin| -> Option<i64> {
-            let mut acc = e.constant;
-            for (v, c) in &e.coeffs {
-                let x = match (atoms.get(v.as_str()), self.nums.get(v)) {
-                    (Some(x), _) | (None, Some(x)) => *x,
-                    (None, None) => i64::try_from(*env.get(v.as_str())?).ok()?,
-                };
-                acc = acc.checked_add(c.checked_mul(x)?)?;
-            }
-            Some(acc)
-        };
-        for (name, e, d) in l.atoms() {
-            let x = value(&atoms, e)?.checked_div_euclid(d)?;
-            atoms.insert(name, x);
-        }
-        value(&atoms, l)
+        l.try_eval(&|v| match self.nums.get(v) {
+            Some(x) => Some(*x),
+            None => i64::try_from(*env.get(v)?).ok(),
+        })
     }
 
     fn node(&self, t: &NodeTerm, env: &BTreeMap<&str, u64>) -> Option<u32> {
