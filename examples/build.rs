@@ -29,6 +29,7 @@ fn main() {
         .file("protocols/floor_rounds.rio")
         .file("protocols/linked_slots.rio")
         .file("protocols/token_ring.rio")
+        .file("protocols/all_broadcast.rio")
         .file("../spec/examples/ben_or.rio")
         .file("protocols/ben_or_rounds.rio")
         .file("../spec/examples/signed_echo.rio")

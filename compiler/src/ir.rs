@@ -181,6 +181,10 @@ struct Subst {
     prefix: String,
     nodes: HashMap<String, NodeTerm>,
     nums: HashMap<String, Lin>,
+    /// The loops around the instance, in the root protocol's names: every
+    /// line of the instance gets their dimensions first, every rule runs
+    /// inside them and every reference indexes them by their variables.
+    outer: Vec<(String, Range)>,
     /// Set when a substitution overflowed: the builder reports it as an
     /// error, so the placeholder value never reaches generated code.
     overflow: std::cell::Cell<bool>,
@@ -209,6 +213,20 @@ impl Subst {
     fn var(&self, v: &str) -> String {
         format!("{}{v}", self.prefix.replace('.', "_"))
     }
+    /// The target indices of the loops around the instance.
+    fn outer_pattern(&self) -> impl Iterator<Item = IdxPat> + '_ {
+        self.outer.iter().map(|(v, _)| IdxPat::Var {
+            name: v.clone(),
+            offset: 0,
+        })
+    }
+    /// The indices of the loops around the instance, in a reference.
+    fn outer_idx(&self) -> impl Iterator<Item = Idx> + '_ {
+        self.outer.iter().map(|(v, r)| match r {
+            Range::Nodes => Idx::Node(NodeTerm::Var(v.clone())),
+            Range::Numbers => Idx::Num(Lin::var(v)),
+        })
+    }
 }
 
 struct Builder<'a> {
@@ -220,6 +238,9 @@ struct Builder<'a> {
     diags: Vec<Diagnostic>,
     /// The bounds of the enclosing bounded loops.
     bounds: Vec<(String, Lin)>,
+    /// Prefixes (`rb.`) of component instances refused with a diagnostic:
+    /// their lines do not exist, and a read of one is not a second error.
+    refused: Vec<String>,
 }
 
 /// Builds the IR of protocol `name`. Constructs code generation does not
@@ -242,6 +263,7 @@ pub fn build(program: &Program, src: &str, name: &str) -> Result<Protocol, Vec<D
         timers: 0,
         diags: Vec::new(),
         bounds: Vec::new(),
+        refused: Vec::new(),
     };
     b.component(comp, &Subst::default());
     if !b.diags.is_empty() {
@@ -304,7 +326,7 @@ impl Builder<'_> {
     /// never skipped.
     fn bug(&mut self, span: Span, what: &str) {
         self.diags.push(
-            Diagnostic::new(Code::CompilerBug, span, format!("internal compiler error: {what}"))
+            Diagnostic::new(Code::CompilerBug, span, what.to_string())
                 .label("the compiler lost track of this")
                 .help("this is a bug in rio-compiler, not in your protocol; please report it with this file"),
         );
@@ -325,6 +347,18 @@ impl Builder<'_> {
         }
     }
 
+    /// Whether `e` reads an output of a refused component instance.
+    fn reads_refused(&self, e: &ast::Expr, s: &Subst) -> bool {
+        let mut hit = false;
+        walk_ast(e, &mut |x| {
+            if let ExprKind::Ref { name, .. } = &x.kind {
+                let full = format!("{}{}.", s.prefix, name.name);
+                hit |= self.refused.contains(&full);
+            }
+        });
+        hit
+    }
+
     fn unsupported(&mut self, span: Span, what: &str) {
         self.diags.push(
             Diagnostic::new(Code::Unsupported, span, format!("code generation does not support {what} yet"))
@@ -334,6 +368,25 @@ impl Builder<'_> {
     }
 
     fn component(&mut self, comp: &Component, s: &Subst) {
+        let m = s.outer.len();
+        let outer_dims: Vec<DimKind> = s
+            .outer
+            .iter()
+            .map(|(_, r)| match r {
+                Range::Nodes => DimKind::Node,
+                Range::Numbers => DimKind::Number,
+            })
+            .collect();
+        // `leader(e)` of the caller, with its loop variables as the line's
+        // own leading indices (`#k`).
+        let as_indices = |l: &Lin| {
+            l.checked_subst(&|v| {
+                s.outer
+                    .iter()
+                    .position(|(o, _)| o == v)
+                    .map(|k| Lin::var(&format!("#{k}")))
+            })
+        };
         for line in comp.lines.values() {
             if line.kind == LineKind::InstanceOutput {
                 continue;
@@ -346,29 +399,54 @@ impl Builder<'_> {
             let domain = match &line.domain {
                 LineDomain::Param(p) => match s.nodes.get(p) {
                     Some(NodeTerm::Param(q)) => LineDomain::Param(q.clone()),
-                    Some(NodeTerm::Leader(l)) if l.is_constant() => LineDomain::Leader(l.clone()),
-                    Some(_) => {
-                        self.unsupported(
-                            line.span,
-                            "an instance whose node parameter is a loop variable",
-                        );
-                        LineDomain::Param(p.clone())
-                    }
+                    Some(NodeTerm::Leader(l)) => match as_indices(l) {
+                        Some(l) => LineDomain::Leader(l),
+                        None => {
+                            s.overflow.set(true);
+                            LineDomain::Param(p.clone())
+                        }
+                    },
+                    Some(NodeTerm::Var(v)) => match s.outer.iter().position(|(o, _)| o == v) {
+                        Some(k) => LineDomain::Dim(k),
+                        None => {
+                            self.bug(
+                                line.span,
+                                "a node parameter bound to an unknown loop variable",
+                            );
+                            LineDomain::Param(p.clone())
+                        }
+                    },
                     None => LineDomain::Param(p.clone()),
                 },
-                LineDomain::Leader(l) => LineDomain::Leader(s.lin(l)),
-                d => d.clone(),
+                LineDomain::Dim(k) => LineDomain::Dim(k + m),
+                LineDomain::Leader(l) => {
+                    // The line's own indices move right past the loops.
+                    let shifted = l.checked_subst(&|v| {
+                        v.strip_prefix('#')
+                            .and_then(|k| k.parse::<usize>().ok())
+                            .map(|k| Lin::var(&format!("#{}", k + m)))
+                    });
+                    match shifted {
+                        Some(l) => LineDomain::Leader(s.lin(&l)),
+                        None => {
+                            s.overflow.set(true);
+                            LineDomain::Leader(l.clone())
+                        }
+                    }
+                }
             };
+            let mut dims = outer_dims.clone();
+            dims.extend(line.dims.iter().copied());
             self.lines.push(Line {
                 name: format!("{}{}", s.prefix, line.name),
                 ty: line.ty.clone(),
-                dims: line.dims.clone(),
+                dims,
                 domain,
                 kind,
                 span: line.span,
             });
         }
-        self.body(comp, &comp.decl.body, s, &mut Vec::new());
+        self.body(comp, &comp.decl.body, s, &mut s.outer.clone());
     }
 
     fn body(
@@ -413,7 +491,10 @@ impl Builder<'_> {
         let before = self.diags.len();
         let rules = self.rules.len();
         self.def_inner(comp, d, s, loops);
-        if self.rules.len() == rules && self.diags.len() == before {
+        if self.rules.len() == rules
+            && self.diags.len() == before
+            && !self.reads_refused(&d.value, s)
+        {
             self.bug(d.span, "a checked statement produced no rule");
         }
     }
@@ -435,8 +516,8 @@ impl Builder<'_> {
                     offset,
                 },
                 c => c,
-            })
-            .collect();
+            });
+        let pattern = s.outer_pattern().chain(pattern).collect();
         let (cross, payload) = match &d.value.kind {
             ExprKind::Call { name, args }
                 if Builtin::from_name(&name.name) == Some(Builtin::Broadcast) =>
@@ -486,6 +567,13 @@ impl Builder<'_> {
         match (node_loops.as_slice(), &exec) {
             ([], NodeTerm::Param(_) | NodeTerm::Leader(_)) => {}
             ([(v, _)], NodeTerm::Var(e)) if v == e => {}
+            ([_, _, ..], _) => {
+                self.unsupported(
+                    d.span,
+                    "a statement inside two `for .. in nodes` loops (write the outer loop as `for j in 0..n` and name its node `leader(j)`)",
+                );
+                return;
+            }
             _ => {
                 self.unsupported(
                     d.span,
@@ -544,18 +632,23 @@ impl Builder<'_> {
         s: &Subst,
         loops: &[(String, Range)],
     ) {
-        if !loops.is_empty() || !s.prefix.is_empty() {
+        if loops.iter().any(|(_, r)| *r == Range::Nodes) {
+            self.refused
+                .push(format!("{}{}.", s.prefix, inst.name.name));
             self.unsupported(
                 inst.span,
-                "a component instance inside a loop or another component",
+                "a component instance inside a `for .. in nodes` loop (write the loop as `for j in 0..n` and name its node `leader(j)`)",
             );
             return;
         }
         let Some(callee) = self.program.component(&inst.component.name) else {
             return;
         };
+        // Inside loops, the instance is one per loop instance: its lines
+        // get the loops' dimensions first (`outer`).
         let mut sub = Subst {
-            prefix: format!("{}.", inst.name.name),
+            prefix: format!("{}{}.", s.prefix, inst.name.name),
+            outer: loops.to_vec(),
             ..Subst::default()
         };
         for (p, a) in callee.decl.params.iter().zip(&inst.args) {
@@ -601,12 +694,12 @@ impl Builder<'_> {
             };
             self.rules.push(Rule {
                 target,
-                pattern: Vec::new(),
-                loops: Vec::new(),
+                pattern: sub.outer_pattern().collect(),
+                loops: loops.to_vec(),
                 value,
                 exec,
                 cross: Cross::Local,
-                bounds: Vec::new(),
+                bounds: self.bounds.clone(),
                 source: format!(
                     "{}.{} = {}",
                     inst.name.name,
@@ -660,7 +753,7 @@ impl Builder<'_> {
     ) -> Option<Ex> {
         let before = self.diags.len();
         let out = self.expr_inner(comp, e, s, expect);
-        if out.is_none() && self.diags.len() == before {
+        if out.is_none() && self.diags.len() == before && !self.reads_refused(e, s) {
             self.bug(e.span, "a checked expression could not be lowered");
         }
         out
@@ -708,7 +801,7 @@ impl Builder<'_> {
                     }
                 }
                 let line = self.line_id(&full)?;
-                let idx = comp
+                let own = comp
                     .refs
                     .get(&e.span)
                     .cloned()
@@ -718,8 +811,8 @@ impl Builder<'_> {
                         Idx::Node(t) => Idx::Node(s.node(&t)),
                         Idx::Num(l) => Idx::Num(s.lin(&l)),
                         Idx::Star => Idx::Star,
-                    })
-                    .collect();
+                    });
+                let idx = s.outer_idx().chain(own).collect();
                 Some(Ex::Ref { line, idx })
             }
             ExprKind::Rust(code) => {
@@ -864,6 +957,26 @@ pub fn walk<'a>(e: &'a Ex, f: &mut dyn FnMut(&'a Ex)) {
                 stack.push(votes);
             }
             Ex::Ref { .. } | Ex::Const { .. } | Ex::NodeId(_) | Ex::Num(_) => {}
+        }
+    }
+}
+
+/// Calls `f` on every sub-expression of a source expression (pre-order),
+/// iteratively.
+fn walk_ast<'a>(e: &'a ast::Expr, f: &mut dyn FnMut(&'a ast::Expr)) {
+    let mut stack = vec![e];
+    while let Some(x) = stack.pop() {
+        f(x);
+        match &x.kind {
+            ExprKind::Call { args, .. } => stack.extend(args.iter().rev()),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                stack.push(rhs);
+                stack.push(lhs);
+            }
+            ExprKind::Number(_)
+            | ExprKind::Unspecified
+            | ExprKind::Rust(_)
+            | ExprKind::Ref { .. } => {}
         }
     }
 }

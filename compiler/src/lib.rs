@@ -77,7 +77,7 @@ pub fn generate(src: &str, runtime: &syn::Path) -> Result<Compiled, Vec<Diagnost
                     Diagnostic::new(
                         rio_lang::Code::CompilerBug,
                         c.decl.name.span,
-                        "internal compiler error: the generated module does not parse",
+                        "the generated module does not parse",
                     )
                     .label("generating this protocol")
                     .help("this is a bug in rio-compiler, not in your protocol; please report it with this file"),

@@ -77,6 +77,46 @@ fn unsupported_construct_is_a_diagnostic() {
     insta::assert_snapshot!(rio_lang::diagnostic::render("p.rio", src, &diags));
 }
 
+/// A component instance inside `for j in nodes` would put its statements
+/// inside two node loops: refused once, at the instance, with the rewrite
+/// (`for j in 0..n` and `leader(j)`), and no follow-on error for the line
+/// that reads the refused instance's output.
+#[test]
+fn an_instance_inside_a_node_loop_is_one_diagnostic_with_the_rewrite() {
+    let src = include_str!("../../lang/tests/data/ok/instance_in_node_loop.rio");
+    assert!(
+        rio_compiler::check(src).diagnostics.is_empty(),
+        "the checker accepts it"
+    );
+    let diags = rio_compiler::generate(src, &runtime()).expect_err("codegen refuses it");
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    let d = diags.first().expect("one diagnostic");
+    assert_eq!(d.code.as_str(), "E0801");
+    assert!(src
+        .get(d.label.span.start..d.label.span.end)
+        .is_some_and(|t| t.starts_with("rb = Cb(n, f, j)")));
+    insta::assert_snapshot!(rio_lang::diagnostic::render("p.rio", src, &diags));
+}
+
+/// An instance inside a loop, of a component that itself instantiates
+/// another: the inner instance's lines get the outer loop's dimension too
+/// (`rb.cb.send[j]`, keyed by the sender).
+#[test]
+fn an_instance_inside_a_looped_instance_is_generated() {
+    let src = include_str!("../../lang/tests/data/ok/nested_instances_in_loop.rio");
+    let code = rio_compiler::generate(src, &runtime())
+        .expect("generated")
+        .formatted();
+    assert!(
+        code.contains("RbCbSend { key: [u64; 1usize], value: T }"),
+        "{code}"
+    );
+    assert!(
+        code.contains("RbReady { key: [u64; 1usize], value: T }"),
+        "{code}"
+    );
+}
+
 #[test]
 fn certificates_over_votes_signed_elsewhere_are_a_diagnostic() {
     // The votes are signed by one statement and sent by another: the

@@ -219,6 +219,12 @@ pub mod generated {
         rio_runtime::include_protocol!("token_ring");
     }
 
+    /// One Bracha instance per sender, inside a loop over senders
+    /// (`protocols/all_broadcast.rio`).
+    pub mod all_broadcast {
+        rio_runtime::include_protocol!("all_broadcast");
+    }
+
     /// The structure of Tendermint (`spec/examples/tendermint.rio`), with
     /// blocks as numbers: it compiles and runs its good case.
     pub mod tendermint {

@@ -13,6 +13,55 @@ use quote::{format_ident, quote};
 use rio_lang::graph::{LineDomain, LineKind, NodeTerm};
 
 impl Gen<'_> {
+    /// Whether this node is `leader(e)` of an input's key (`e` over the
+    /// line's indices `#k`, all of them numbers: an input is never bundled
+    /// over senders).
+    fn input_at_leader(&self, l: &crate::ir::Line, lin: &rio_lang::arith::Lin) -> TokenStream {
+        let rt = self.rt;
+        let keys: Vec<String> = (0..l.dims.len()).map(|k| format!("in_key{k}")).collect();
+        let renamed = lin.checked_subst(&|v| {
+            v.strip_prefix('#')
+                .and_then(|k| k.parse::<usize>().ok())
+                .and_then(|k| keys.get(k))
+                .map(|k| rio_lang::arith::Lin::var(k))
+        });
+        let all_numbers = l
+            .dims
+            .iter()
+            .all(|d| *d == rio_lang::graph::DimKind::Number);
+        let (Some(renamed), true) = (renamed, all_numbers) else {
+            self.report(unsupported(
+                l.span,
+                format!("input `{}` at `leader({lin})`", l.name),
+            ));
+            return quote!(false);
+        };
+        // The key's variables, as a rule of their own would name them.
+        let rule = crate::ir::Rule {
+            target: 0,
+            pattern: Vec::new(),
+            loops: keys
+                .iter()
+                .map(|k| (k.clone(), rio_lang::ast::Range::Numbers))
+                .collect(),
+            value: Ex::Num(renamed.clone()),
+            exec: NodeTerm::Leader(renamed.clone()),
+            cross: Cross::Local,
+            bounds: Vec::new(),
+            source: String::new(),
+            line_no: 0,
+            span: l.span,
+        };
+        let cx = Cx {
+            rule: &rule,
+            place: Place::Method,
+        };
+        let x = self.num(&renamed, &cx);
+        let bind = cx.bind_key(&x);
+        let n = self.n_field();
+        quote!({ #bind #rt::family::leader(#x, self.params.#n) == Some(self.me) })
+    }
+
     pub(super) fn handlers(&self) -> TokenStream {
         let rt = self.rt;
         let gen = self.generics();
@@ -33,13 +82,7 @@ impl Gen<'_> {
                     quote!(self.me == self.params.#f)
                 }
                 LineDomain::Dim(_) => quote!(true),
-                LineDomain::Leader(_) => {
-                    self.report(unsupported(
-                        l.span,
-                        format!("input `{}` at a `leader(..)` domain", l.name),
-                    ));
-                    quote!(false)
-                }
+                LineDomain::Leader(lin) => self.input_at_leader(l, lin),
             };
             in_arms.push(quote!(#pat => if #here { self.#w(#key value, self.me, out); }));
         }

@@ -134,6 +134,15 @@ impl Gen<'_> {
             } else {
                 format!(" The lines of one instance of the families with {a} number indices.")
             };
+            // A family whose lines all have concrete types still carries
+            // the protocol's type parameters (one instance of a generic
+            // component inside a loop may leave none at arity 0).
+            let used = super::expr::idents(&quote!(#(#fields)*));
+            if self.p.generics.iter().any(|g| !used.contains(g.as_str())) {
+                let gs: Vec<syn::Ident> = self.p.generics.iter().map(|g| ident(g)).collect();
+                fields.push(quote!(#[doc = " The protocol's type parameters."] _types: ::core::marker::PhantomData<fn() -> (#(#gs,)*)>));
+                inits.push(quote!(_types: ::core::marker::PhantomData));
+            }
             let uses_n = inits.iter().any(|i| super::expr::idents(i).contains("n"));
             let n_arg = if uses_n { quote!(n) } else { quote!(_n) };
             out.push(quote! {

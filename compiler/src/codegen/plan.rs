@@ -106,13 +106,11 @@ pub fn unsupported(span: Span, what: String) -> Diagnostic {
 }
 
 pub fn bug(span: Span, what: &str) -> Diagnostic {
-    Diagnostic::new(
-        Code::CompilerBug,
-        span,
-        format!("internal compiler error: {what}"),
-    )
-    .label("the compiler lost track of this")
-    .help("this is a bug in rio-compiler, not in your protocol; please report it with this file")
+    Diagnostic::new(Code::CompilerBug, span, what.to_string())
+        .label("the compiler lost track of this")
+        .help(
+            "this is a bug in rio-compiler, not in your protocol; please report it with this file",
+        )
 }
 
 pub use crate::ir::walk;

@@ -378,13 +378,26 @@ pub(super) fn eval_def<'a>(cx: &mut Ctx<'a>, site: &DefSite<'a>) {
             .help("every producer of a line must produce the same type"),
         );
     } else if ldims != kinds {
+        // Same count: either the same kinds in another order, or a node
+        // dimension where a number one is declared (or the reverse).
+        let permuted = ldims.len() == kinds.len() && {
+            let count = |d: &[DimKind]| d.iter().filter(|k| **k == DimKind::Node).count();
+            count(&ldims) == count(&kinds)
+        };
         cx.report(
             Diagnostic::new(
                 Code::IndexCount,
                 d.value.span,
-                if ldims.len() == kinds.len() {
+                if permuted {
                     format!(
-                        "`{}` has dimensions {}, but this produces {}: the same number in another order",
+                        "`{}` has dimensions {}, but this produces {}: the same dimensions in another order",
+                        d.target.name,
+                        describe_dims(&ldims),
+                        describe_dims(&kinds)
+                    )
+                } else if ldims.len() == kinds.len() {
+                    format!(
+                        "`{}` has dimensions {}, but this produces {}: a node dimension where a number one is declared, or the reverse",
                         d.target.name,
                         describe_dims(&ldims),
                         describe_dims(&kinds)
@@ -402,8 +415,10 @@ pub(super) fn eval_def<'a>(cx: &mut Ctx<'a>, site: &DefSite<'a>) {
             )
             .label("dimensions differ")
             .also(lspan, "declared here")
-            .help(if ldims.len() == kinds.len() {
+            .help(if permuted {
                 "write the target's indices in the declared order (node dimensions are `[i]` of `for i in nodes`, number dimensions `[r]` of `for r in 0..`)"
+            } else if ldims.len() == kinds.len() {
+                "a `for j in nodes` loop makes a node dimension and `for j in 0..n` a number one: pick the loop that matches the declaration (a port's index is a node dimension only if it is named after `at`)"
             } else {
                 "index the target so its dimensions match the declaration"
             }),
