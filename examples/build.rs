@@ -30,6 +30,8 @@ fn main() {
         .file("protocols/linked_slots.rio")
         .file("protocols/token_ring.rio")
         .file("protocols/all_broadcast.rio")
+        .file("protocols/fan_out.rio")
+        .file("../spec/examples/acs.rio")
         .file("../spec/examples/ben_or.rio")
         .file("protocols/ben_or_rounds.rio")
         .file("../spec/examples/signed_echo.rio")

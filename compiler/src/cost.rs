@@ -4,7 +4,9 @@
 //!
 //! Counts are per instance of the enclosing number families (heights,
 //! rounds, slots): a `broadcast` inside `for i in nodes` sends `n` messages
-//! from each of `n` nodes, so `n^2`. Depth takes the fastest option of a
+//! from each of `n` nodes, so `n^2`. Messages of different families (one
+//! broadcast per proposer `j`, the rounds `(j, r)` of an agreement) are
+//! listed and totalled per family, never added across. Depth takes the fastest option of a
 //! choice (`select`), the slowest argument of everything else, and adds one
 //! step per `broadcast`/`link`. It is the good-case depth: no timer fires
 //! (`timer`/`delay` never complete), so an output reachable only through a
@@ -106,6 +108,9 @@ pub struct MessageCost {
     pub total: Poly,
     /// Messages one sending node sends.
     pub per_sender: Poly,
+    /// The number families the counts are per instance of (the loops
+    /// around the statement, qualified inside component instances).
+    pub per: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -134,28 +139,67 @@ impl CostReport {
 
 impl fmt::Display for CostReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let per = if self.families.is_empty() {
+        // One header when every message has the same families; else each
+        // line says its own (n broadcasts per `j`, rounds per `(j, r)`).
+        let uniform = self.messages.windows(2).all(|w| match w {
+            [a, b] => a.per == b.per,
+            _ => true,
+        });
+        let per = if !uniform {
+            "per instance of the families in brackets".to_string()
+        } else if self.families.is_empty() {
             "per instance".to_string()
         } else {
             format!("per instance of ({})", self.families.join(", "))
         };
         writeln!(f, "protocol {} — messages {per}", self.protocol)?;
         for m in &self.messages {
+            let total = if uniform || m.per.is_empty() {
+                m.total.to_string()
+            } else {
+                format!("{:<12} [{}]", m.total.to_string(), m.per.join(", "))
+            };
             writeln!(
                 f,
                 "  {:<24} {:<9} from {:<18} {}",
-                m.tag, m.kind, m.from, m.total
+                m.tag, m.kind, m.from, total
             )?;
         }
-        writeln!(
-            f,
-            "  {:<24} {:<9}      {:<18} {}",
-            "total",
-            "",
-            "",
-            self.total()
-        )?;
-        writeln!(f, "  sent by one node, at most: {}", self.most_per_node())?;
+        if uniform {
+            writeln!(
+                f,
+                "  {:<24} {:<9}      {:<18} {}",
+                "total",
+                "",
+                "",
+                self.total()
+            )?;
+            writeln!(f, "  sent by one node, at most: {}", self.most_per_node())?;
+        } else {
+            // Counts of different families do not add up: one total each.
+            let mut groups: Vec<&Vec<String>> = Vec::new();
+            for m in &self.messages {
+                if !groups.contains(&&m.per) {
+                    groups.push(&m.per);
+                }
+            }
+            for g in groups {
+                let of = |p: fn(&MessageCost) -> &Poly| {
+                    self.messages
+                        .iter()
+                        .filter(|m| m.per == *g)
+                        .fold(Poly::default(), |acc, m| acc.add(p(m)))
+                };
+                let total = format!("{:<12} [{}]", of(|m| &m.total).to_string(), g.join(", "));
+                writeln!(f, "  {:<24} {:<9}      {:<18} {}", "total", "", "", total)?;
+                writeln!(
+                    f,
+                    "  sent by one node, at most: {} [{}]",
+                    of(|m| &m.per_sender),
+                    g.join(", ")
+                )?;
+            }
+        }
         writeln!(f, "causal depth (communication steps from the inputs):")?;
         for (out, d) in &self.depth {
             match d {
@@ -175,7 +219,6 @@ pub fn report(program: &Program) -> Vec<CostReport> {
         .filter(|c| c.decl.kind == rio_lang::ast::ComponentKind::Protocol)
         .map(|c| {
             let mut messages = Vec::new();
-            let mut families = Vec::new();
             collect_messages(
                 program,
                 &c.decl,
@@ -184,11 +227,15 @@ pub fn report(program: &Program) -> Vec<CostReport> {
                 &c.decl.body,
                 &mut Vec::new(),
                 &mut messages,
-                &mut families,
+                &mut Vec::new(),
             );
+            let messages = merge_producers(messages);
+            let mut families: Vec<String> = messages
+                .iter()
+                .flat_map(|m| m.per.iter().cloned())
+                .collect();
             families.sort();
             families.dedup();
-            let messages = merge_producers(messages);
             let inputs: BTreeMap<String, u32> = c
                 .lines
                 .values()
@@ -221,13 +268,14 @@ fn collect_messages<'a>(
     body: &'a [Stmt],
     loops: &mut Vec<&'a ForLoop>,
     out: &mut Vec<MessageCost>,
-    families: &mut Vec<String>,
+    numbers: &mut Vec<String>,
 ) {
     for stmt in body {
         match stmt {
             Stmt::For(l) => {
-                if l.range == Range::Numbers {
-                    families.push(format!("{prefix}{}", l.var.name));
+                let number = l.range == Range::Numbers;
+                if number {
+                    numbers.push(format!("{prefix}{}", l.var.name));
                 }
                 loops.push(l);
                 collect_messages(
@@ -238,9 +286,12 @@ fn collect_messages<'a>(
                     &l.body,
                     loops,
                     out,
-                    families,
+                    numbers,
                 );
                 loops.pop();
+                if number {
+                    numbers.pop();
+                }
             }
             Stmt::Def(d) => {
                 let ExprKind::Call { name, args } = &d.value.kind else {
@@ -274,6 +325,7 @@ fn collect_messages<'a>(
                     from,
                     total: Poly::monomial(fanout + node_loops, 1),
                     per_sender: Poly::monomial(fanout + node_loops.saturating_sub(1), 1),
+                    per: numbers.clone(),
                 });
             }
             Stmt::Instance(i) => {
@@ -282,6 +334,9 @@ fn collect_messages<'a>(
                         outer_node_loops + loops.iter().filter(|l| l.range == Range::Nodes).count();
                     let mut inner = Vec::new();
                     let p = format!("{prefix}{}.", i.name.name);
+                    // The instance's statements run inside the loops around
+                    // it too.
+                    let mut inner_numbers = numbers.clone();
                     collect_messages(
                         program,
                         &callee.decl,
@@ -290,7 +345,7 @@ fn collect_messages<'a>(
                         &callee.decl.body,
                         &mut Vec::new(),
                         &mut inner,
-                        families,
+                        &mut inner_numbers,
                     );
                     for m in inner {
                         out.push(MessageCost {

@@ -682,20 +682,67 @@ impl Builder<'_> {
             let Some(target) = self.line_id(&format!("{}{}", sub.prefix, b.port.name)) else {
                 continue;
             };
-            let Some(value) = self.expr(comp, &b.value, s, None) else {
+            let Some(mut value) = self.expr(comp, &b.value, s, None) else {
                 continue;
             };
-            let exec = match comp.types.get(&b.value.span).map(|v| &v.at) {
-                Some(At::Node(t)) => s.node(t),
+            let mut rule_loops = loops.to_vec();
+            let mut pattern: Vec<IdxPat> = sub.outer_pattern().collect();
+            let exec = match comp.types.get(&b.value.span).map(|v| (&v.at, &v.dims)) {
+                Some((At::Node(t), dims)) if dims.is_empty() => s.node(t),
+                // A bundle (`input = est[j]`, one value per node): one copy
+                // per element, by loops over its open dimensions, each run
+                // where its element lives.
+                Some((At::Spread(k), dims)) => {
+                    let port_dims = self
+                        .lines
+                        .get(target)
+                        .map(|l| l.dims[l.dims.len().saturating_sub(dims.len())..].to_vec());
+                    let Ex::Ref { idx, .. } = &mut value else {
+                        self.unsupported(b.value.span, "binding a computed bundle to a component input (bind a line, e.g. `input = est[j]`)");
+                        continue;
+                    };
+                    if idx.contains(&Idx::Star) || port_dims.as_deref() != Some(dims.as_slice()) {
+                        self.unsupported(b.value.span, "binding a bundle whose open dimensions are not its last ones, in the input's order");
+                        continue;
+                    }
+                    let vars: Vec<String> = (0..dims.len())
+                        .map(|d| format!("{}{}_{d}", sub.prefix.replace('.', "_"), b.port.name))
+                        .collect();
+                    for (v, kind) in vars.iter().zip(dims.iter()) {
+                        let (range, i) = match kind {
+                            DimKind::Node => (Range::Nodes, Idx::Node(NodeTerm::Var(v.clone()))),
+                            DimKind::Number => (Range::Numbers, Idx::Num(Lin::var(v))),
+                        };
+                        idx.push(i);
+                        rule_loops.push((v.clone(), range));
+                        pattern.push(IdxPat::Var {
+                            name: v.clone(),
+                            offset: 0,
+                        });
+                    }
+                    match vars.get(*k) {
+                        Some(v) if dims.get(*k) == Some(&DimKind::Node) => NodeTerm::Var(v.clone()),
+                        _ => {
+                            self.bug(
+                                b.value.span,
+                                "a bundle spread along a dimension it does not have",
+                            );
+                            continue;
+                        }
+                    }
+                }
                 _ => {
-                    self.unsupported(b.value.span, "binding a bundle to a component input");
+                    self.unsupported(
+                        b.value.span,
+                        "binding a bundle held at one node to a component input",
+                    );
                     continue;
                 }
             };
             self.rules.push(Rule {
                 target,
-                pattern: sub.outer_pattern().collect(),
-                loops: loops.to_vec(),
+                pattern,
+                loops: rule_loops,
                 value,
                 exec,
                 cross: Cross::Local,

@@ -225,6 +225,89 @@ pub mod generated {
         rio_runtime::include_protocol!("all_broadcast");
     }
 
+    /// A bounded family fed only by a coarser line, and a collection over
+    /// its number dimension (`protocols/fan_out.rio`).
+    pub mod fan_out {
+        use rio_runtime::Votes;
+        /// `y + j`.
+        pub fn shift(y: u64, j: u64) -> u64 {
+            y.saturating_add(j)
+        }
+        /// The sum of the collected values, times 1000 plus how many.
+        pub fn sum(xs: Votes<u64>) -> u64 {
+            let s: u64 = xs.values().fold(0, |a, b| a.saturating_add(*b));
+            s.saturating_mul(1000).saturating_add(xs.len() as u64)
+        }
+        rio_runtime::include_protocol!("fan_out");
+    }
+
+    /// HoneyBadgerBFT's asynchronous common subset (`spec/examples/acs.rio`):
+    /// n reliable broadcasts and n Byzantine Ben-Or agreements.
+    pub mod acs {
+        use rio_runtime::Votes;
+
+        /// Whether more than `(n + f) / 2` of `count` votes: `2 * count > n + f`.
+        fn over(count: usize, n: u64, f: u64) -> bool {
+            (count as u64).saturating_mul(2) > n.saturating_add(f)
+        }
+
+        /// Propose `v` if more than `(n + f) / 2` of the reports are `v`.
+        pub fn over_half(reports: Votes<bool>, n: u64, f: u64) -> Option<bool> {
+            [false, true]
+                .into_iter()
+                .find(|v| over(reports.count(|x| x == v), n, f))
+        }
+
+        /// Decide `v` on more than `(n + f) / 2` proposals for it.
+        pub fn decide_on(proposals: Votes<Option<bool>>, n: u64, f: u64) -> Option<bool> {
+            [false, true]
+                .into_iter()
+                .find(|v| over(proposals.count(|x| *x == Some(*v)), n, f))
+        }
+
+        /// The next estimate: `v` on `f + 1` proposals for it, else the coin.
+        pub fn adopt(proposals: Votes<Option<bool>>, f: u64, coin: bool) -> bool {
+            [false, true]
+                .into_iter()
+                .find(|v| proposals.count(|x| *x == Some(*v)) as u64 > f)
+                .unwrap_or(coin)
+        }
+
+        /// Vote 1: the proposer's broadcast was delivered.
+        pub fn delivered(_v: u64) -> bool {
+            true
+        }
+        /// Vote 0: `n - f` agreements decided 1 already.
+        pub fn enough(_ones: Votes<()>) -> bool {
+            false
+        }
+        /// `Some` if the agreement decided 1.
+        pub fn is_one(d: bool) -> Option<()> {
+            d.then_some(())
+        }
+        /// `Some` if the agreement decided 0.
+        pub fn is_zero(d: bool) -> Option<()> {
+            (!d).then_some(())
+        }
+        /// A proposer left out of the subset.
+        pub fn left_out(_zero: ()) -> Option<u64> {
+            None
+        }
+        /// A proposer in the subset, with its value.
+        pub fn taken(v: u64, _one: ()) -> Option<u64> {
+            Some(v)
+        }
+        /// The common subset: `(proposer, value)` for every proposer in it.
+        pub fn subset(values: Votes<Option<u64>>) -> Vec<(u64, u64)> {
+            values
+                .iter()
+                .filter_map(|(j, v)| v.map(|v| (u64::from(j.0), v)))
+                .collect()
+        }
+
+        rio_runtime::include_protocol!("acs");
+    }
+
     /// The structure of Tendermint (`spec/examples/tendermint.rio`), with
     /// blocks as numbers: it compiles and runs its good case.
     pub mod tendermint {

@@ -113,3 +113,105 @@ pub fn ben_or(seed: u64, loss: f64) -> Report {
     sim.stop_when(all_decided);
     sim.run()
 }
+
+/// The faults of an ACS run: which node misbehaves and how.
+pub fn acs_fault(seed: u64) -> (NodeId, Fault) {
+    use rio_sim::Byzantine;
+    let node = NodeId((seed % 6) as u32);
+    let fault = match seed % 7 {
+        0 => Fault::Byzantine(Byzantine::Equivocate),
+        1 => Fault::Byzantine(Byzantine::Split),
+        2 => Fault::Byzantine(Byzantine::Random { every: 5 }),
+        3 => Fault::Byzantine(Byzantine::Replay { every: 3 }),
+        4 => Fault::Byzantine(Byzantine::Silent),
+        5 => Fault::Crash { at: seed % 50 },
+        _ => Fault::Crash { at: 0 },
+    };
+    (node, fault)
+}
+
+/// HoneyBadgerBFT's asynchronous common subset (`spec/examples/acs.rio`)
+/// among 6 nodes, f = 1 (Byzantine Ben-Or needs n > 5f): node `j` proposes
+/// `100 + j`; one node misbehaves as [`acs_fault`] picks from the seed.
+/// Properties: every correct node outputs the same subset (agreement),
+/// with at least `n - f` proposers and every value the one its proposer
+/// input if that proposer is correct (validity), checked after every step;
+/// every correct node outputs (termination), checked at the end. The run
+/// stops once every correct node has output (the agreements' rounds go on).
+pub fn acs(seed: u64) -> Report {
+    use crate::generated::acs::acs::{Input, Node, Output, Params};
+    let n = 6usize;
+    let (bad, fault) = acs_fault(seed);
+    let cfg = Config::new(seed)
+        .latency(1, 30)
+        .max_time(120_000)
+        .fault(bad, fault.clone());
+    let mut sim = Sim::new(n, cfg, move |id| {
+        Node::new(id, Params { n, f: 1 }).expect("valid parameters")
+    });
+    for j in 0..n as u64 {
+        sim.input_at(
+            j,
+            NodeId(j as u32),
+            Input::Value {
+                key: [j],
+                value: 100 + j,
+            },
+        );
+    }
+    let correct_sender =
+        move |j: u64| j != u64::from(bad.0) || matches!(fault, Fault::Crash { .. });
+    let outputs = |v: &rio_sim::View<'_, Node>| -> Vec<(NodeId, Vec<(u64, u64)>)> {
+        v.correct_outputs()
+            .map(|(id, o)| match o {
+                Output::Common(set) => (id, set.clone()),
+            })
+            .collect()
+    };
+    sim.safety("agreement", move |v| {
+        let out = outputs(v);
+        match out
+            .iter()
+            .find(|(_, s)| Some(s) != out.first().map(|f| &f.1))
+        {
+            Some((id, s)) => Err(format!(
+                "node {} output {s:?}, another {:?}",
+                id.0,
+                out.first().map(|f| &f.1)
+            )),
+            None => Ok(()),
+        }
+    });
+    sim.safety("validity", move |v| {
+        for (id, set) in outputs(v) {
+            if set.len() < n - 1 {
+                return Err(format!(
+                    "node {} output {} proposers: {set:?}",
+                    id.0,
+                    set.len()
+                ));
+            }
+            if let Some((j, x)) = set
+                .iter()
+                .find(|(j, x)| correct_sender(*j) && *x != 100 + j)
+            {
+                return Err(format!("node {} output {x} for correct proposer {j}", id.0));
+            }
+        }
+        Ok(())
+    });
+    let all_output = move |v: &rio_sim::View<'_, Node>| {
+        let who: std::collections::BTreeSet<NodeId> =
+            v.correct_outputs().map(|(id, _)| id).collect();
+        v.correct_nodes().all(|id| who.contains(&id))
+    };
+    sim.eventually("termination", move |v| {
+        if all_output(v) {
+            Ok(())
+        } else {
+            Err("a correct node never output".into())
+        }
+    });
+    sim.stop_when(all_output);
+    sim.run()
+}

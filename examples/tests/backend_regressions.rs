@@ -376,3 +376,42 @@ fn an_instance_that_never_finishes_does_not_pin_memory() {
         .count();
     assert_eq!(linked, 3 * 299);
 }
+
+/// A bounded family fed only by a coarser line (`protocols/fan_out.rio`:
+/// `for j in 0..n { x[j][i] = shift(y[i], j) }`). Before, nothing opened
+/// instance `j`, so no `x` was ever produced (a silent gap in the back
+/// end); now the write of `y` opens every instance below `n`, and the
+/// collection over the number dimension reads all `n` of them.
+#[test]
+fn a_bounded_family_fed_by_a_coarser_line_runs_every_instance() {
+    use rio_examples::generated::fan_out::fan_out::{Input, Node, Output, Params};
+    let n = 4usize;
+    let mut c = Cluster::new(
+        (0..n as u32)
+            .map(|k| Node::new(NodeId(k), Params { n, f: 1 }).expect("params"))
+            .collect(),
+    );
+    let mut honest = Cluster::<Node>::honest();
+    for k in 0..n as u32 {
+        c.input(NodeId(k), Input::Y(10 * u64::from(k)), &mut honest);
+    }
+    c.run(10_000, &mut honest);
+    let mut xs: Vec<(u32, u64, u64)> = Vec::new();
+    let mut totals: Vec<(u32, u64)> = Vec::new();
+    for (id, o) in &c.outputs {
+        match o {
+            Output::X { key: [j], value } => xs.push((id.0, *j, *value)),
+            Output::Total(t) => totals.push((id.0, *t)),
+        }
+    }
+    xs.sort_unstable();
+    totals.sort_unstable();
+    let want: Vec<(u32, u64, u64)> = (0..n as u32)
+        .flat_map(|k| (0..n as u64).map(move |j| (k, j, 10 * u64::from(k) + j)))
+        .collect();
+    assert_eq!(xs, want);
+    let want: Vec<(u32, u64)> = (0..n as u32)
+        .map(|k| (k, (40 * u64::from(k) + 6) * 1000 + 4))
+        .collect();
+    assert_eq!(totals, want);
+}

@@ -605,6 +605,33 @@ pub fn threshold(x: i128) -> Option<usize> {
     usize::try_from(x).ok()
 }
 
+/// `collect(?, k, x[*][i])` over a number dimension: the available values
+/// of indices below `n` (each index once), as a collection with the index
+/// in place of the sender, the lowest `k` indices; `None` while fewer
+/// than `k` are available.
+pub fn collect_indices<'a, T: Clone + 'a>(
+    values: impl Iterator<Item = (u64, Option<&'a T>)>,
+    n: usize,
+    k: usize,
+) -> Option<crate::Votes<T>> {
+    let n = u64::try_from(n).ok()?;
+    let mut got: Vec<(u64, &T)> = values
+        .filter(|(j, _)| *j < n)
+        .filter_map(|(j, v)| v.map(|v| (j, v)))
+        .collect();
+    got.sort_unstable_by_key(|(j, _)| *j);
+    got.dedup_by_key(|(j, _)| *j);
+    if got.len() < k {
+        return None;
+    }
+    let pairs = got
+        .into_iter()
+        .take(k)
+        .map(|(j, v)| Some((NodeId(u32::try_from(j).ok()?), v.clone())))
+        .collect::<Option<Vec<_>>>()?;
+    crate::Votes::from_pairs(pairs)
+}
+
 /// The node `leader(x)` names: `x mod n`. `None` only if `n` is zero (which
 /// the parameter check refuses).
 #[inline]
@@ -617,6 +644,33 @@ pub fn leader(x: i128, n: usize) -> Option<NodeId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_collection_over_indices_takes_the_lowest_k_below_n() {
+        let vals = [
+            (5u64, Some(50u64)),
+            (1, Some(10)),
+            (3, None),
+            (0, Some(0)),
+            (9, Some(90)),
+        ];
+        let it = || vals.iter().map(|(j, v)| (*j, v.as_ref()));
+        // Index 9 is not below n = 6, index 3 has no value yet.
+        assert_eq!(collect_indices(it(), 6, 4), None);
+        let got = collect_indices(it(), 6, 2).expect("two available");
+        assert_eq!(got.into_vec(), vec![(NodeId(0), 0), (NodeId(1), 10)]);
+        let got = collect_indices(it(), 6, 3).expect("three available");
+        assert_eq!(
+            got.senders().collect::<Vec<_>>(),
+            vec![NodeId(0), NodeId(1), NodeId(5)]
+        );
+        // An index twice (a live and a finished instance) counts once.
+        let dup = [(2u64, Some(1u64)), (2, Some(1))];
+        assert_eq!(
+            collect_indices(dup.iter().map(|(j, v)| (*j, v.as_ref())), 4, 2),
+            None
+        );
+    }
 
     #[test]
     fn retired_instances_stay_readable_up_to_the_bound() {

@@ -254,6 +254,80 @@ impl Gen<'_> {
         }
     }
 
+    /// Whether `votes` is a family read over a number dimension
+    /// (`x[*][i]` with `x[j][i]` one value per instance `j`).
+    pub fn collects_family(&self, votes: &Ex) -> bool {
+        let Ex::Ref { line, idx } = votes else {
+            return false;
+        };
+        let Some(l) = self.p.lines.get(*line) else {
+            return false;
+        };
+        self.plan.stores.get(*line) == Some(&Store::Scalar)
+            && l.dims
+                .iter()
+                .zip(idx)
+                .any(|(d, i)| *d == DimKind::Number && *i == Idx::Star)
+    }
+
+    /// `collect(?, k, x[*][i])` over a number dimension: the values of the
+    /// instances whose starred index is below `n`, from the live and the
+    /// readable finished instances, as `Votes` with the index in place of
+    /// the sender; the lowest `k` indices once `k` are available.
+    fn collect_family(&self, k: &Lin, votes: &Ex, cx: &Cx<'_>) -> TokenStream {
+        let rt = self.rt;
+        let Ex::Ref { line, idx } = votes else {
+            return quote!(None?);
+        };
+        let Some(l) = self.p.lines.get(*line) else {
+            return quote!(None?);
+        };
+        let fam = format_ident!("f{}", l.arity());
+        let f = self.line_field(*line);
+        let mut conds = Vec::new();
+        let mut star = None;
+        let mut pos = 0usize;
+        for (d, kind) in l.dims.iter().enumerate() {
+            if *kind != DimKind::Number {
+                continue;
+            }
+            match idx.get(d) {
+                Some(Idx::Num(lin)) => {
+                    let x = self.num(lin, cx);
+                    conds.push(quote!(i128::from(k[#pos]) == #x));
+                }
+                Some(Idx::Star) if star.is_none() => star = Some(pos),
+                _ => {
+                    self.report(bug(cx.rule.span, "a family collection with two stars"));
+                    return quote!(None?);
+                }
+            }
+            pos += 1;
+        }
+        let Some(star) = star else {
+            self.report(bug(cx.rule.span, "a family collection without a star"));
+            return quote!(None?);
+        };
+        let k = match self.threshold_field(k) {
+            Some(field) => quote!(self.k.#field),
+            None => {
+                let x = self.num(k, cx);
+                quote!(#rt::family::threshold(#x)?)
+            }
+        };
+        let n = self.n_field();
+        let filter = if conds.is_empty() {
+            quote!()
+        } else {
+            quote!(.filter(|(k, _)| #(#conds)&&*))
+        };
+        quote!(#rt::family::collect_indices(
+            self.#fam.iter_readable() #filter .map(|(k, i)| (k[#star], i.lines.#f.as_ref())),
+            self.params.#n,
+            #k,
+        )?)
+    }
+
     fn line_field(&self, line: usize) -> syn::Ident {
         ident(&field_name(
             self.p.lines.get(line).map_or("", |l| l.name.as_str()),
@@ -298,6 +372,9 @@ impl Gen<'_> {
                 let f = ident(name);
                 let vals: Vec<TokenStream> = args.iter().map(|a| self.val(a, cx)).collect();
                 quote!(super::#f(#(#vals),*))
+            }
+            Ex::Collect { k, votes } if self.collects_family(votes) => {
+                self.collect_family(k, votes, cx)
             }
             Ex::Quorum { k, votes, .. } | Ex::Collect { k, votes } => {
                 let Ex::Ref { line, idx } = votes.as_ref() else {

@@ -9,6 +9,7 @@ use super::Gen;
 use crate::ir::Rule;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
+use rio_lang::arith::Lin;
 use rio_lang::graph::{LineKind, NodeTerm};
 use std::collections::BTreeMap;
 
@@ -422,6 +423,23 @@ impl Gen<'_> {
                     });
                 }
                 KeyMap::Partial(fixed) => {
+                    // Readers in bounded loops whose other indices are all
+                    // bounded by parameters exist for every index below the
+                    // bounds: their instances are opened, not only woken
+                    // where they live (`for j in 0..n { x[j][i] = g(y[i]) }`
+                    // has no write of its own to open instance `j`).
+                    let (openers, rest): (Vec<usize>, Vec<usize>) = tasks
+                        .iter()
+                        .partition(|t| self.opened_by_bounds(b, **t, &fixed).is_some());
+                    for t in openers {
+                        if let Some(stmt) = self.opened_by_bounds(b, t, &fixed) {
+                            stmts.push(stmt);
+                        }
+                    }
+                    if rest.is_empty() {
+                        continue;
+                    }
+                    let set = self.task_set(b, &rest);
                     let pairs = fixed.iter().map(|(p, q, c)| {
                         let (p, q) = (lit(*p), lit(*q));
                         if *c == 0 {
@@ -460,6 +478,89 @@ impl Gen<'_> {
             }
         }
         stmts
+    }
+
+    /// For a reader task of family `b` whose key positions not fixed by the
+    /// written key are all loop variables with bounds over the parameters:
+    /// the statement opening (and waking) every instance below the bounds
+    /// that agrees with the written key. `None` for other readers.
+    fn opened_by_bounds(
+        &self,
+        b: usize,
+        task: usize,
+        fixed: &[(usize, usize, i64)],
+    ) -> Option<TokenStream> {
+        let rt = self.rt;
+        let r = self.task_rule(b, task)?;
+        if !matches!(
+            self.plan.families.get(b).and_then(|f| f.tasks.get(task)),
+            Some(Task::Rule(_))
+        ) {
+            return None;
+        }
+        let keys = r.key_vars();
+        let free: Vec<usize> = (0..keys.len())
+            .filter(|p| !fixed.iter().any(|(q, _, _)| q == p))
+            .collect();
+        if free.is_empty() || fixed.iter().any(|(_, _, c)| *c != 0) {
+            return None;
+        }
+        let params_only = |l: &Lin| {
+            l.atoms().iter().all(|(_, e, _)| {
+                e.coeffs
+                    .keys()
+                    .all(|v| self.p.params.iter().any(|(_, n)| n == v))
+            }) && l
+                .coeffs
+                .keys()
+                .all(|v| l.divs.contains_key(v) || self.p.params.iter().any(|(_, n)| n == v))
+        };
+        let mut bounds = Vec::new();
+        for p in &free {
+            let var = keys.get(*p)?;
+            let (_, bound) = r.bounds.iter().find(|(v, _)| v == var)?;
+            if !params_only(bound) {
+                return None;
+            }
+            bounds.push((*p, bound.clone()));
+        }
+        let cx = Cx {
+            rule: r,
+            place: Place::Method,
+        };
+        let set = self.task_set(b, &[task]);
+        let open = format_ident!("open{}", b);
+        let wake = format_ident!("wake{}", b);
+        let parts: Vec<TokenStream> = (0..keys.len())
+            .map(|p| match fixed.iter().find(|(q, _, _)| *q == p) {
+                Some((_, w, _)) => {
+                    let w = lit(*w);
+                    quote!(key[#w])
+                }
+                None => {
+                    let v = format_ident!("o{}", p);
+                    quote!(#v)
+                }
+            })
+            .collect();
+        let mut body = quote! {
+            let k = [#(#parts),*];
+            if self.#open(k).is_some() {
+                self.#wake.push(k, #set);
+            }
+        };
+        for (p, bound) in bounds.iter().rev() {
+            let v = format_ident!("o{}", p);
+            let hi = self.num(bound, &cx);
+            body = quote! {
+                if let Some(hi) = #rt::family::index(#hi) {
+                    for #v in 0..hi {
+                        #body
+                    }
+                }
+            };
+        }
+        Some(body)
     }
 
     /// `write_<line>` for one-value lines; `vote_<line>` for bundles of
@@ -629,11 +730,28 @@ impl Gen<'_> {
                             found |= arity_of(line) == a && r.key_vars().len() < a;
                         }
                     }
+
                     _ => {}
                 });
                 found
             });
-            if read_finer {
+            // A collection over a number dimension (`x[*][i]`, indices
+            // `0..n`) reads every instance below `n`, finished ones too.
+            let collected = self.p.rules.iter().any(|r| {
+                let mut found = false;
+                crate::ir::walk(&r.value, &mut |e| {
+                    if let crate::ir::Ex::Collect { votes, .. } = e {
+                        if let crate::ir::Ex::Ref { line, .. } = votes.as_ref() {
+                            found |= self.collects_family(votes) && arity_of(line) == a;
+                        }
+                    }
+                });
+                found
+            });
+            if collected {
+                let nf = self.n_field();
+                fam_inits.push(quote!(#f: #rt::Family::new().retaining(::core::cmp::max(#rt::DEFAULT_RETAINED, params.#nf))));
+            } else if read_finer {
                 fam_inits.push(quote!(#f: #rt::Family::new().retaining(#rt::DEFAULT_RETAINED)));
             } else {
                 fam_inits.push(quote!(#f: #rt::Family::new()));

@@ -397,6 +397,18 @@ impl Plan {
                 match votes.as_ref() {
                     Ex::Ref { line, .. }
                         if matches!(self.stores.get(*line), Some(Store::Tracker { .. })) => {}
+                    // A collection over a number dimension (`x[*][i]`).
+                    Ex::Ref { line, idx }
+                        if matches!(e, Ex::Collect { .. })
+                            && self.stores.get(*line) == Some(&Store::Scalar)
+                            && p.lines.get(*line).is_some_and(|l| {
+                                l.dims
+                                    .iter()
+                                    .zip(idx)
+                                    .filter(|(d, i)| **d == DimKind::Number && **i == Idx::Star)
+                                    .count()
+                                    == 1
+                            }) => {}
                     _ => diags.push(bug(
                         r.span,
                         "a quorum over something other than a bundle of votes",

@@ -1,8 +1,9 @@
-//! Sweeps seeds of Bracha (n = 4, equivocating sender, duplication) or of
-//! Ben-Or (`--protocol ben-or`) in the simulator on every core, checking
+//! Sweeps seeds of Bracha (n = 4, equivocating sender, duplication), of
+//! Ben-Or (`--protocol ben-or`) or of HoneyBadgerBFT's asynchronous common
+//! subset (`--protocol acs`) in the simulator on every core, checking
 //! their properties; prints a summary (and a progress bar on a terminal).
 //!
-//! `cargo run --release -p rio-examples --bin rio-sweep -- [SEEDS] [--protocol ben-or]`
+//! `cargo run --release -p rio-examples --bin rio-sweep -- [SEEDS] [--protocol ben-or|acs]`
 //! (default 10000 seeds of Bracha).
 
 use clap::Parser;
@@ -33,11 +34,24 @@ struct Args {
 enum Protocol {
     Bracha,
     BenOr,
+    /// HoneyBadgerBFT's asynchronous common subset, n = 6, one faulty node.
+    Acs,
 }
 
 fn main() {
     let args = Args::parse();
     let seeds = args.seeds;
+    if let Protocol::Acs = args.protocol {
+        let summary = sweep(0..seeds, rio_examples::scenarios::acs);
+        rio_examples::say!(
+            "ACS, n = 6, f = 1, one node equivocating, splitting, random, replaying, silent or crashed, {seeds} seeds"
+        );
+        rio_examples::say!("{}", summary.to_string().trim_end());
+        if !summary.violations.is_empty() {
+            std::process::exit(1);
+        }
+        return;
+    }
     if let Protocol::BenOr = args.protocol {
         let loss = args.loss.clamp(0.0, 1.0);
         let summary = sweep(0..seeds, |seed| {

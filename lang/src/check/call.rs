@@ -551,7 +551,7 @@ fn eval_votes<'a>(
 ) -> Option<LVal> {
     let builtin = match counter {
         quorum::Counter::Quorum => Builtin::Quorum,
-        quorum::Counter::Collect => Builtin::Collect,
+        quorum::Counter::Collect | quorum::Counter::CollectFamily => Builtin::Collect,
         quorum::Counter::Cert => Builtin::Cert,
     };
     let (marked, rest) = split_choice(args);
@@ -573,7 +573,16 @@ fn eval_votes<'a>(
     env.soft = soft;
     let v = v?;
     let threshold = threshold?;
-    let at = bundle_at(cx, builtin, &v, votes.span)?;
+    // `collect` over a number dimension (`x[*][i]`, one value per index of
+    // a family such as one per broadcast instance): indices `0..n` play
+    // the senders.
+    let family = counter == quorum::Counter::Collect
+        && v.dims == [DimKind::Number]
+        && matches!(v.at, At::Node(_));
+    let (at, counter) = match (&v.at, family) {
+        (At::Node(t), true) => (t.clone(), quorum::Counter::CollectFamily),
+        _ => (bundle_at(cx, builtin, &v, votes.span)?, counter),
+    };
     if cx.reporting {
         // Its failures are reported; the value is still known.
         let _ = quorum::check(cx, counter, &threshold, k.span, marked, e.span);

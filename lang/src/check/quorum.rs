@@ -15,7 +15,9 @@
 //!   faulty nodes are silent.
 //!
 //! `collect(?, k, votes)` gets the bounds and the liveness check; it has no
-//! uniqueness to prove (it is always a choice: which `k` come first).
+//! uniqueness to prove (it is always a choice: which `k` come first). Over a
+//! number dimension (`collect(?, k, x[*][i])`, indices `0..n` in place of
+//! senders) it gets the bounds only.
 
 use super::Ctx;
 use crate::arith::{prove, Lin, Proof};
@@ -29,6 +31,10 @@ pub(super) enum Counter {
     Quorum,
     /// `collect(?, k, ..)`: the first `k` votes, whatever they are.
     Collect,
+    /// `collect(?, k, x[*][i])` over a number dimension: the values of the
+    /// first `k` indices below `n` that are available. No uniqueness, and
+    /// no liveness rule (indices are not nodes, and none is faulty).
+    CollectFamily,
     /// `cert(k, ..)`: `k` signatures on one value; uniqueness matters as
     /// for a quorum (two certificates on different values need a correct
     /// node, which signs once, to have signed both).
@@ -39,7 +45,7 @@ impl Counter {
     fn name(self) -> &'static str {
         match self {
             Counter::Quorum => "quorum",
-            Counter::Collect => "collect",
+            Counter::Collect | Counter::CollectFamily => "collect",
             Counter::Cert => "cert",
         }
     }
@@ -126,7 +132,8 @@ pub(super) fn check(
         .and_then(|g| g.checked_sub(&n))
         .and_then(|g| g.checked_sub(&overlap))
         .and_then(|g| g.checked_sub(&one));
-    let unique = counter == Counter::Collect || decide(cx, goal)?;
+    let collects = matches!(counter, Counter::Collect | Counter::CollectFamily);
+    let unique = collects || decide(cx, goal)?;
     let share = if crash { "a node" } else { "a correct node" };
     if !unique && !marked {
         let constraint = if cx.comp.constraints.is_empty() {
@@ -145,7 +152,7 @@ pub(super) fn check(
                 .label("uniqueness not provable")
                 .help(format!("{fix}; only if the protocol really chooses among values, mark the choice: `{}(?, {k}, ..)`", counter.name())),
         );
-    } else if unique && marked && counter != Counter::Collect {
+    } else if unique && marked && !collects {
         cx.report(
             Diagnostic::new(
                 Code::QuorumNeedlessChoice,
@@ -164,7 +171,7 @@ pub(super) fn check(
         );
     }
     let live = n.checked_sub(&f).and_then(|g| g.checked_sub(k));
-    if !decide(cx, live)? {
+    if counter != Counter::CollectFamily && !decide(cx, live)? {
         cx.report(
             Diagnostic::new(
                 Code::QuorumNotLive,
