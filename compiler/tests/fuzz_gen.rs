@@ -14,6 +14,9 @@ const SOURCES: &[&str] = &[
     include_str!("../../spec/examples/signed_echo.rio"),
     include_str!("../../spec/examples/hotstuff.rio"),
     include_str!("../../spec/examples/tendermint_pol.rio"),
+    include_str!("../../spec/examples/acs.rio"),
+    include_str!("../../examples/protocols/all_broadcast.rio"),
+    include_str!("../../examples/protocols/fan_out.rio"),
 ];
 
 #[path = "support/mutate.rs"]
