@@ -181,6 +181,10 @@ struct Subst {
     prefix: String,
     nodes: HashMap<String, NodeTerm>,
     nums: HashMap<String, Lin>,
+    /// The callee's type parameters, as the caller's types (inferred from
+    /// the bound inputs, as the checker does): `T` of `Echo<T>` is `u64`
+    /// when `bc` is bound to a `u64`.
+    types: HashMap<String, String>,
     /// The loops around the instance, in the root protocol's names: every
     /// line of the instance gets their dimensions first, every rule runs
     /// inside them and every reference indexes them by their variables.
@@ -212,6 +216,13 @@ impl Subst {
     }
     fn var(&self, v: &str) -> String {
         format!("{}{v}", self.prefix.replace('.', "_"))
+    }
+    /// A type of the component, in the root protocol's types.
+    fn ty(&self, t: &str) -> String {
+        t.split(' ')
+            .map(|w| self.types.get(w).map_or(w, String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
     /// The target indices of the loops around the instance.
     fn outer_pattern(&self) -> impl Iterator<Item = IdxPat> + '_ {
@@ -439,7 +450,7 @@ impl Builder<'_> {
             dims.extend(line.dims.iter().copied());
             self.lines.push(Line {
                 name: format!("{}{}", s.prefix, line.name),
-                ty: line.ty.clone(),
+                ty: s.ty(&line.ty),
                 dims,
                 domain,
                 kind,
@@ -651,6 +662,22 @@ impl Builder<'_> {
             outer: loops.to_vec(),
             ..Subst::default()
         };
+        // Type parameters, from the types of the bound values (in this
+        // component's terms, then the root's).
+        for b in &inst.bindings {
+            let port = callee.decl.body.iter().find_map(|st| match st {
+                Stmt::Port(p) if p.name.name == b.port.name => Some(p),
+                _ => None,
+            });
+            let (Some(port), Some(v)) = (port, comp.types.get(&b.value.span)) else {
+                continue;
+            };
+            if callee.decl.generics.iter().any(|g| g.name == port.ty.text) {
+                sub.types
+                    .entry(port.ty.text.clone())
+                    .or_insert_with(|| s.ty(&v.ty));
+            }
+        }
         for (p, a) in callee.decl.params.iter().zip(&inst.args) {
             match p.kind {
                 ParamKind::Node => {
@@ -865,7 +892,7 @@ impl Builder<'_> {
             ExprKind::Rust(code) => {
                 let ty = expect.or_else(|| comp.types.get(&e.span).map(|v| v.ty.clone()))?;
                 Some(Ex::Const {
-                    ty,
+                    ty: s.ty(&ty),
                     code: code.clone(),
                 })
             }

@@ -241,6 +241,16 @@ pub mod generated {
         rio_runtime::include_protocol!("fan_out");
     }
 
+    /// Component instances in loops of other shapes
+    /// (`protocols/instance_shapes.rio`).
+    pub mod instance_shapes {
+        /// Both values, in one number.
+        pub fn both(a: u64, b: u64) -> u64 {
+            a.saturating_mul(1000).saturating_add(b)
+        }
+        rio_runtime::include_protocol!("instance_shapes");
+    }
+
     /// HoneyBadgerBFT's asynchronous common subset (`spec/examples/acs.rio`):
     /// n reliable broadcasts and n Byzantine Ben-Or agreements.
     pub mod acs {

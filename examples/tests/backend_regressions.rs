@@ -415,3 +415,95 @@ fn a_bounded_family_fed_by_a_coarser_line_runs_every_instance() {
         .collect();
     assert_eq!(totals, want);
 }
+
+/// Component instances in loops of other shapes
+/// (`protocols/instance_shapes.rio`): an unbounded loop of instances whose
+/// sender rotates; a non-generic protocol instantiating a generic component
+/// at a fixed sender, reading the previous slot's instance (before, the
+/// instance's lines kept the component's `T` and the module did not
+/// compile); and a constant bound to the input, from the start event.
+#[test]
+fn instances_in_loops_of_other_shapes_run() {
+    use rio_examples::generated::instance_shapes::{constant, fixed_sender, rotating};
+    let n = 4usize;
+    // Rotating: slot r is sent by node r mod n.
+    let mut c = Cluster::new(
+        (0..n as u32)
+            .map(|k| rotating::Node::new(NodeId(k), rotating::Params { n, f: 1 }).expect("params"))
+            .collect(),
+    );
+    let mut honest = Cluster::<rotating::Node<u64>>::honest();
+    for r in 0..6u64 {
+        for k in 0..n as u32 {
+            // Only `leader(r)` takes slot r's input.
+            c.input(
+                NodeId(k),
+                rotating::Input::V {
+                    key: [r],
+                    value: 10 * r + u64::from(k),
+                },
+                &mut honest,
+            );
+        }
+    }
+    c.run(100_000, &mut honest);
+    let mut got: Vec<(u32, u64, u64)> = c
+        .outputs
+        .iter()
+        .map(|(id, o)| match o {
+            rotating::Output::Got { key: [r], value } => (id.0, *r, *value),
+        })
+        .collect();
+    got.sort_unstable();
+    let want: Vec<(u32, u64, u64)> = (0..n as u32)
+        .flat_map(|k| (0..6u64).map(move |r| (k, r, 10 * r + r % 4)))
+        .collect();
+    assert_eq!(got, want);
+
+    // FixedSender: three slots from node 2, each linked to the previous.
+    let params = fixed_sender::Params {
+        n,
+        f: 1,
+        s: NodeId(2),
+    };
+    let mut c = Cluster::new(
+        (0..n as u32)
+            .map(|k| fixed_sender::Node::new(NodeId(k), params.clone()).expect("params"))
+            .collect(),
+    );
+    let mut honest = Cluster::<fixed_sender::Node>::honest();
+    for r in 0..3u64 {
+        c.input(
+            NodeId(2),
+            fixed_sender::Input::V {
+                key: [r],
+                value: 5 + r,
+            },
+            &mut honest,
+        );
+    }
+    c.run(100_000, &mut honest);
+    let mut got: Vec<(u32, u64, u64)> = c
+        .outputs
+        .iter()
+        .map(|(id, o)| match o {
+            fixed_sender::Output::Got { key: [r], value } => (id.0, *r, *value),
+        })
+        .collect();
+    got.sort_unstable();
+    // Slot 0 has no previous slot, so only slots 1 and 2 output.
+    let want: Vec<(u32, u64, u64)> = (0..n as u32)
+        .flat_map(|k| (1..3u64).map(move |r| (k, r, (5 + r) * 1000 + 4 + r)))
+        .collect();
+    assert_eq!(got, want);
+
+    // Constant: every node broadcasts its constant from the start event.
+    let mut c = Cluster::new(
+        (0..n as u32)
+            .map(|k| constant::Node::new(NodeId(k), constant::Params { n, f: 1 }).expect("params"))
+            .collect(),
+    );
+    let mut honest = Cluster::<constant::Node>::honest();
+    c.run(100_000, &mut honest);
+    assert_eq!(c.outputs.len(), n * n, "{:?}", c.outputs);
+}

@@ -64,6 +64,27 @@ impl Gen<'_> {
 
     pub(super) fn handlers(&self) -> TokenStream {
         let rt = self.rt;
+        // Rules of bounded families that read no line (a constant per
+        // instance, `c[r] = { 7 } at leader(r)` in `for r in 0..n`): every
+        // instance below the bounds is opened on start, as the rules
+        // outside families run there.
+        let mut start_bounded = Vec::new();
+        for (a, fam) in self.plan.families.iter().enumerate().skip(1) {
+            for t in 0..fam.tasks.len() {
+                // A rule that waits on its own timer reads what starts it.
+                let timed = self.task_rule(a, t).is_some_and(|r| {
+                    let mut found = false;
+                    crate::ir::walk(&r.value, &mut |e| found |= matches!(e, Ex::Timer { .. }));
+                    found
+                });
+                if fam.reads.contains(&t) || timed {
+                    continue;
+                }
+                if let Some(stmt) = self.opened_by_bounds(a, t, &[]) {
+                    start_bounded.push(stmt);
+                }
+            }
+        }
         let gen = self.generics();
         let fx = self.effects();
         // Inputs.
@@ -442,6 +463,7 @@ impl Gen<'_> {
 
                 fn on_start(&mut self, out: &mut #fx) {
                     self.dirty0 = START0;
+                    #(#start_bounded)*
                     self.step(out);
                 }
 

@@ -484,7 +484,7 @@ impl Gen<'_> {
     /// written key are all loop variables with bounds over the parameters:
     /// the statement opening (and waking) every instance below the bounds
     /// that agrees with the written key. `None` for other readers.
-    fn opened_by_bounds(
+    pub(super) fn opened_by_bounds(
         &self,
         b: usize,
         task: usize,
