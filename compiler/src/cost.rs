@@ -6,9 +6,12 @@
 //! rounds, slots): a `broadcast` inside `for i in nodes` sends `n` messages
 //! from each of `n` nodes, so `n^2`. Messages of different families (one
 //! broadcast per proposer `j`, the rounds `(j, r)` of an agreement) are
-//! listed and totalled per family, never added across. Depth takes the fastest option of a
-//! choice (`select`), the slowest argument of everything else, and adds one
-//! step per `broadcast`/`link`. It is the good-case depth: no timer fires
+//! listed and totalled per family, never added across.
+//!
+//! Depth takes the fastest option of a choice (`select`), the slowest
+//! argument of everything else, and adds one step per `broadcast`/`link`.
+//! It is the good-case depth of the first instance: a read of a later
+//! instance (`x[b + 1]`) is not on its path, and no timer fires
 //! (`timer`/`delay` never complete), so an output reachable only through a
 //! timeout is reported as such.
 
@@ -415,6 +418,7 @@ fn depths(
         .keys()
         .map(|k| (k.clone(), inputs.get(k).copied()))
         .collect();
+    let params: BTreeSet<String> = c.decl.params.iter().map(|p| p.name.name.clone()).collect();
     let mut defs = Vec::new();
     let mut instances = Vec::new();
     walk(&c.decl.body, &mut defs, &mut instances);
@@ -442,7 +446,7 @@ fn depths(
     for _ in 0..(defs.len() + instances.len() + 2) * 2 {
         let mut changed = false;
         for (target, value) in &defs {
-            let v = expr_depth(value, &d, &grounded);
+            let v = expr_depth(value, &d, &grounded, &params);
             let slot = d.entry(target.to_string()).or_insert(None);
             if let Some(v) = v {
                 if slot.is_none_or(|old| v < old) {
@@ -459,7 +463,7 @@ fn depths(
                 .bindings
                 .iter()
                 .filter_map(|b| {
-                    expr_depth(&b.value, &d, &grounded).map(|v| (b.port.name.clone(), v))
+                    expr_depth(&b.value, &d, &grounded, &params).map(|v| (b.port.name.clone(), v))
                 })
                 .collect();
             for (line, v) in depths(program, callee, &ins) {
@@ -506,8 +510,29 @@ fn expr_depth(
     e: &Expr,
     d: &BTreeMap<String, Option<u32>>,
     grounded: &BTreeSet<String>,
+    params: &BTreeSet<String>,
 ) -> Option<u32> {
     match &e.kind {
+        // A read of a later instance (`x[b + 1]`, a loop variable plus a
+        // positive constant) is not on the good-case path: the depth is
+        // that of the first instance, and no later instance has started
+        // then (a Paxos acceptor's "a higher ballot's prepare arrived").
+        ExprKind::Ref { indices, .. }
+            if indices.iter().any(|i| match i {
+                rio_lang::ast::Index::Expr(x) => {
+                    rio_lang::arith::lower(x, &mut |id| Some(rio_lang::arith::Lin::var(&id.name)))
+                        .is_ok_and(|l| {
+                            l.constant > 0
+                                && l.divs.is_empty()
+                                && l.coeffs.len() == 1
+                                && l.coeffs.iter().all(|(v, c)| *c == 1 && !params.contains(v))
+                        })
+                }
+                rio_lang::ast::Index::Star(_) => false,
+            }) =>
+        {
+            None
+        }
         ExprKind::Ref { name, field, .. } => {
             let key = match field {
                 Some(f) => format!("{}.{}", name.name, f.name),
@@ -525,14 +550,18 @@ fn expr_depth(
             match Builtin::from_name(&name.name) {
                 Some(Builtin::Broadcast | Builtin::Link) => args
                     .first()
-                    .and_then(|a| expr_depth(a, d, grounded))
+                    .and_then(|a| expr_depth(a, d, grounded, params))
                     .map(|v| v + 1),
-                Some(Builtin::Select) => lines.filter_map(|a| expr_depth(a, d, grounded)).min(),
+                Some(Builtin::Select) => lines
+                    .filter_map(|a| expr_depth(a, d, grounded, params))
+                    .min(),
                 Some(Builtin::Quorum | Builtin::Collect | Builtin::Cert) => {
-                    args.last().and_then(|a| expr_depth(a, d, grounded))
+                    args.last().and_then(|a| expr_depth(a, d, grounded, params))
                 }
                 // Available at its deadline, whatever arrived.
-                Some(Builtin::Gather) => args.last().and_then(|a| expr_depth(a, d, grounded)),
+                Some(Builtin::Gather) => {
+                    args.last().and_then(|a| expr_depth(a, d, grounded, params))
+                }
                 // `some(e)` is available only when `e` is `Some(..)`. When
                 // `e` depends on no input (only on Rust constants) it is a
                 // constant: never available, or pointless; it is not a way
@@ -544,7 +573,7 @@ fn expr_depth(
                 _ => {
                     let mut max = 0;
                     for a in lines {
-                        max = max.max(expr_depth(a, d, grounded)?);
+                        max = max.max(expr_depth(a, d, grounded, params)?);
                     }
                     Some(max)
                 }

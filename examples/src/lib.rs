@@ -86,6 +86,48 @@ pub mod generated {
         }
         rio_runtime::include_protocol!("paxos_ballot");
 
+        /// Single-decree Paxos with f + 1 ballots and leader change
+        /// (`spec/examples/paxos.rio`).
+        pub mod ballots {
+            pub use super::highest;
+
+            /// A promise reporting what was accepted before this ballot.
+            pub fn promise(_prepare: u64, last: Option<(u64, u64)>) -> Option<Option<(u64, u64)>> {
+                Some(last)
+            }
+            /// No promise: a higher ballot's prepare came first.
+            pub fn refuse(_later: u64) -> Option<Option<(u64, u64)>> {
+                None
+            }
+            /// Accept `value` in `ballot`.
+            pub fn accept(value: u64, ballot: u64) -> Option<(u64, u64)> {
+                Some((ballot, value))
+            }
+            /// Not accepted: a higher ballot's prepare came first.
+            pub fn skip(_later: u64) -> Option<(u64, u64)> {
+                None
+            }
+            /// What was accepted by the end of a ballot.
+            pub fn keep(before: Option<(u64, u64)>, now: Option<(u64, u64)>) -> Option<(u64, u64)> {
+                now.or(before)
+            }
+            rio_runtime::include_protocol!("paxos");
+
+            /// A seeded bug: promises that forget what was accepted (the
+            /// next ballot then proposes its own value).
+            pub mod forgetful {
+                pub use super::{accept, highest, keep, refuse, skip};
+                /// A promise that reports nothing.
+                pub fn promise(
+                    _prepare: u64,
+                    _last: Option<(u64, u64)>,
+                ) -> Option<Option<(u64, u64)>> {
+                    Some(None)
+                }
+                rio_runtime::include_protocol!("paxos");
+            }
+        }
+
         /// The seeded bug (`protocols/paxos_first_promise.rio`): the leader
         /// proposes from the first promise to arrive.
         pub mod first_promise {

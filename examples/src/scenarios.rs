@@ -215,3 +215,90 @@ pub fn acs(seed: u64) -> Report {
     sim.stop_when(all_output);
     sim.run()
 }
+
+/// Single-decree Paxos with f + 1 ballots (`spec/examples/paxos.rio`): n = 3,
+/// f = 1 for even seeds, n = 5, f = 2 for odd ones; inputs `10 + k`. Latency
+/// 1–20 ms, or up to 600 ms for one seed in three (so the ballots overlap and
+/// an acceptor meets a higher ballot's prepare mid-ballot). Up to `f` nodes
+/// crash at times from the seed (or at 0), and with `loss > 0` that share of
+/// messages is lost. Properties: agreement (every decision, of any ballot,
+/// by any node, carries one value) and validity (an input) after every
+/// step; termination at the end (every correct node decided), unless
+/// messages were lost or a ballot above the highest one with a live leader
+/// was started by a leader that then crashed (with bounded ballots nothing
+/// can pass that ballot).
+pub fn paxos(seed: u64, loss: f64) -> Report {
+    use crate::generated::paxos::ballots::paxos::{Input, Node, Output, Params};
+    use rand::{Rng as _, SeedableRng as _};
+    let mut rng = rio_runtime::forge::Rng::seed_from_u64(seed ^ 0xBA11);
+    let (n, f) = if seed.is_multiple_of(2) { (3, 1) } else { (5, 2) };
+    let slow = seed.is_multiple_of(3);
+    let mut cfg = Config::new(seed)
+        .latency(1, if slow { 600 } else { 20 })
+        .max_time(60_000);
+    let crashes = rng.gen_range(0..=f);
+    let mut crashed: std::collections::BTreeMap<u32, u64> = std::collections::BTreeMap::new();
+    for _ in 0..crashes {
+        let node = rng.gen_range(0..n as u32);
+        if crashed.contains_key(&node) {
+            continue;
+        }
+        let at = if rng.gen_bool(0.3) {
+            0
+        } else {
+            rng.gen_range(0..700)
+        };
+        crashed.insert(node, at);
+        cfg = cfg.fault(NodeId(node), Fault::Crash { at });
+    }
+    // Ballot b is led by node b (b <= f < n). With bounded ballots, a
+    // correct node must decide when the highest ballot with a leader that
+    // never crashes is not passed by a higher one: every higher ballot's
+    // leader crashed before starting it (before its 300 ms delay; ballot
+    // 0 starts at once).
+    let top = (0..=f as u32).rev().find(|b| !crashed.contains_key(b));
+    let passed = top.is_none_or(|top| {
+        crashed
+            .iter()
+            .any(|(node, at)| *node > top && *node <= f as u32 && *at >= 299)
+    });
+    if loss > 0.0 {
+        cfg = cfg.loss(loss);
+    }
+    let mut sim = Sim::new(n, cfg, move |id| {
+        Node::new(id, Params { n, f }).expect("valid parameters")
+    });
+    for k in 0..n as u64 {
+        sim.input_at(0, NodeId(k as u32), Input::Value(10 + k));
+    }
+    sim.safety("agreement", move |v| {
+        let mut values = v.outputs.iter().map(|(_, _, o)| match o {
+            Output::Decided { value: (_, x), .. } => *x,
+        });
+        let first = values.next();
+        match values.find(|x| Some(*x) != first) {
+            Some(x) => Err(format!("decided {x} and {first:?}")),
+            None => Ok(()),
+        }
+    });
+    sim.safety("validity", move |v| {
+        for (_, id, o) in v.outputs {
+            let Output::Decided { value: (_, x), .. } = o;
+            if !(10..10 + n as u64).contains(x) {
+                return Err(format!("node {} decided {x}, nobody's input", id.0));
+            }
+        }
+        Ok(())
+    });
+    let live = loss == 0.0 && !passed;
+    sim.eventually("termination", move |v| {
+        let who: std::collections::BTreeSet<NodeId> =
+            v.correct_outputs().map(|(id, _)| id).collect();
+        if !live || v.correct_nodes().all(|id| who.contains(&id)) {
+            Ok(())
+        } else {
+            Err("a correct node never decided".into())
+        }
+    });
+    sim.run()
+}

@@ -302,6 +302,69 @@ mod paxos {
         assert!(out.is_verified(), "{out}");
     }
 
+    /// Agreement over every decision of every ballot (crashed nodes'
+    /// included: under crash faults nobody lies).
+    fn one_value<O: std::fmt::Debug>(v: &View<'_, O>) -> Result<(), String> {
+        let values: std::collections::BTreeSet<String> = v
+            .outputs
+            .iter()
+            .filter_map(|(_, o)| {
+                // `Decided { key: [b], value: (b, x) }`: the value `x`.
+                let s = format!("{o:?}");
+                s.rsplit(", ")
+                    .next()
+                    .map(|x| x.trim_end_matches([')', ' ', '}']).to_string())
+            })
+            .collect();
+        if values.len() <= 1 {
+            Ok(())
+        } else {
+            Err(format!("decisions on {values:?}"))
+        }
+    }
+
+    /// Single-decree Paxos with two ballots and leader change
+    /// (`spec/examples/paxos.rio`): three acceptors with inputs 10, 11, 12
+    /// (with `RIO_PAXOS_CRASHES=1`, one of which may crash at any point);
+    /// ballot 1's start (a `delay`) is a choice, so it can overtake ballot 0
+    /// anywhere. Every interleaving decides one value.
+    #[test]
+    fn two_ballot_paxos_verifies_with_a_crash() {
+        use rio_examples::generated::paxos::ballots::paxos as two;
+        let p = two::Params { n: 3, f: 1 };
+        // With one crash: 1,922,480 states, 310 s in a debug build
+        // (`RIO_PAXOS_CRASHES=1`); `cargo test` runs without.
+        let crashes = std::env::var("RIO_PAXOS_CRASHES")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let mut m = Model::new(3, move |id| two::Node::new(id, p.clone()).expect("params"))
+            .crashes(crashes)
+            .safety("one value", one_value);
+        for i in 0..3u32 {
+            m = m.input(NodeId(i), two::Input::Value(10 + u64::from(i)));
+        }
+        let out = m.check();
+        eprintln!("paxos, 2 ballots, 3 acceptors, {crashes} crashes: {out}");
+        assert!(out.is_verified(), "{out}");
+    }
+
+    /// The same with promises that forget what was accepted: ballot 1
+    /// proposes its own value after ballot 0 decided, and the checker
+    /// finds it with a trace.
+    #[test]
+    fn a_forgetful_promise_is_found() {
+        use rio_examples::generated::paxos::ballots::forgetful::paxos as bad;
+        let p = bad::Params { n: 3, f: 1 };
+        let mut m = Model::new(3, move |id| bad::Node::new(id, p.clone()).expect("params"))
+            .safety("one value", one_value);
+        for i in 0..3u32 {
+            m = m.input(NodeId(i), bad::Input::Value(10 + u64::from(i)));
+        }
+        let out = m.check();
+        expect_violation("forgetful promise", &out);
+    }
+
     #[test]
     fn the_first_promise_bug_is_found() {
         let p = buggy::Params {

@@ -1,9 +1,10 @@
 //! Sweeps seeds of Bracha (n = 4, equivocating sender, duplication), of
-//! Ben-Or (`--protocol ben-or`) or of HoneyBadgerBFT's asynchronous common
-//! subset (`--protocol acs`) in the simulator on every core, checking
+//! Ben-Or (`--protocol ben-or`), of HoneyBadgerBFT's asynchronous common
+//! subset (`--protocol acs`) or of Paxos with leader change (`--protocol
+//! paxos`) in the simulator on every core, checking
 //! their properties; prints a summary (and a progress bar on a terminal).
 //!
-//! `cargo run --release -p rio-examples --bin rio-sweep -- [SEEDS] [--protocol ben-or|acs]`
+//! `cargo run --release -p rio-examples --bin rio-sweep -- [SEEDS] [--protocol ben-or|acs|paxos]`
 //! (default 10000 seeds of Bracha).
 
 use clap::Parser;
@@ -23,7 +24,7 @@ struct Args {
     /// Ben-Or (n = 4, a crash at a random time, random inputs).
     #[arg(long, value_enum, default_value_t = Protocol::Bracha)]
     protocol: Protocol,
-    /// Ben-Or only: lose this share of messages and partition the nodes
+    /// Ben-Or and Paxos only: lose this share of messages and partition the nodes
     /// for the first 30 ms; termination is then not required (Ben-Or needs
     /// reliable links for it), agreement and validity are.
     #[arg(long, default_value_t = 0.0)]
@@ -36,11 +37,26 @@ enum Protocol {
     BenOr,
     /// HoneyBadgerBFT's asynchronous common subset, n = 6, one faulty node.
     Acs,
+    /// Single-decree Paxos with f + 1 ballots, n = 3 or 5, crashes
+    /// (`--loss` for lossy links: safety only).
+    Paxos,
 }
 
 fn main() {
     let args = Args::parse();
     let seeds = args.seeds;
+    if let Protocol::Paxos = args.protocol {
+        let loss = args.loss.clamp(0.0, 1.0);
+        let summary = sweep(0..seeds, |seed| rio_examples::scenarios::paxos(seed, loss));
+        rio_examples::say!(
+            "Paxos, f + 1 ballots, n = 3 or 5, crashed nodes and leaders, loss {loss}, {seeds} seeds"
+        );
+        rio_examples::say!("{}", summary.to_string().trim_end());
+        if !summary.violations.is_empty() {
+            std::process::exit(1);
+        }
+        return;
+    }
     if let Protocol::Acs = args.protocol {
         let summary = sweep(0..seeds, rio_examples::scenarios::acs);
         rio_examples::say!(
