@@ -17,6 +17,8 @@ const SOURCES: &[&str] = &[
     include_str!("../../spec/examples/acs.rio"),
     include_str!("../../examples/protocols/all_broadcast.rio"),
     include_str!("../../examples/protocols/fan_out.rio"),
+    include_str!("../../examples/protocols/instance_shapes.rio"),
+    include_str!("../../spec/examples/paxos.rio"),
 ];
 
 #[path = "support/mutate.rs"]
