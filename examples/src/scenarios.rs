@@ -231,7 +231,11 @@ pub fn paxos(seed: u64, loss: f64) -> Report {
     use crate::generated::paxos::ballots::paxos::{Input, Node, Output, Params};
     use rand::{Rng as _, SeedableRng as _};
     let mut rng = rio_runtime::forge::Rng::seed_from_u64(seed ^ 0xBA11);
-    let (n, f) = if seed.is_multiple_of(2) { (3, 1) } else { (5, 2) };
+    let (n, f) = if seed.is_multiple_of(2) {
+        (3, 1)
+    } else {
+        (5, 2)
+    };
     let slow = seed.is_multiple_of(3);
     let mut cfg = Config::new(seed)
         .latency(1, if slow { 600 } else { 20 })
