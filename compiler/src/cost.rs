@@ -350,9 +350,21 @@ fn collect_messages<'a>(
                         &mut inner,
                         &mut inner_numbers,
                     );
+                    // A sender that is the component's `node` parameter is
+                    // named by the argument (`leader(j)`, not `sender`).
+                    let args: BTreeMap<&str, String> = callee
+                        .decl
+                        .params
+                        .iter()
+                        .zip(&i.args)
+                        .filter(|(p, _)| p.kind == rio_lang::ast::ParamKind::Node)
+                        .map(|(p, a)| (p.name.name.as_str(), expr_text(a)))
+                        .collect();
                     for m in inner {
+                        let from = args.get(m.from.as_str()).cloned().unwrap_or(m.from);
                         out.push(MessageCost {
                             total: m.total.shift(node_loops),
+                            from,
                             ..m
                         });
                     }
