@@ -27,6 +27,16 @@ pub enum Place {
 }
 
 /// The context of one rule's code.
+/// What [`Gen::family_read`] finds: `self.#fam.iter_readable() #filter`
+/// yields the instances, `i.lines.#field` the line, `k[stars[..]]` the
+/// starred indices.
+struct FamilyRead {
+    fam: syn::Ident,
+    field: syn::Ident,
+    filter: TokenStream,
+    stars: Vec<usize>,
+}
+
 pub struct Cx<'r> {
     pub rule: &'r Rule,
     pub place: Place,
@@ -276,16 +286,53 @@ impl Gen<'_> {
     /// the sender; the lowest `k` indices once `k` are available.
     fn collect_family(&self, k: &Lin, votes: &Ex, cx: &Cx<'_>) -> TokenStream {
         let rt = self.rt;
-        let Ex::Ref { line, idx } = votes else {
+        let Some(fr) = self.family_read(votes, cx) else {
             return quote!(None?);
         };
-        let Some(l) = self.p.lines.get(*line) else {
+        let ([star], (fam, f, filter)) = (fr.stars.as_slice(), (fr.fam, fr.field, fr.filter))
+        else {
+            self.report(bug(
+                cx.rule.span,
+                "a family collection without exactly one star",
+            ));
             return quote!(None?);
         };
-        let fam = format_ident!("f{}", l.arity());
-        let f = self.line_field(*line);
+        let k = self.threshold_value(k, cx);
+        let n = self.n_field();
+        quote!(#rt::family::collect_indices(
+            self.#fam.iter_readable() #filter .map(|(k, i)| (k[#star], i.lines.#f.as_ref())),
+            self.params.#n,
+            #k,
+        )?)
+    }
+
+    /// A threshold's value: the precomputed field, or computed here.
+    fn threshold_value(&self, k: &Lin, cx: &Cx<'_>) -> TokenStream {
+        let rt = self.rt;
+        match self.threshold_field(k) {
+            Some(field) => quote!(self.k.#field),
+            None => {
+                let x = self.num(k, cx);
+                quote!(#rt::family::threshold(#x)?)
+            }
+        }
+    }
+
+    /// A read over a family's instances (`x[h][*][i]`): the family field,
+    /// the line's field, the filter on the named number indices and the
+    /// key positions of the starred ones. `None` (reported) if `e` is not a
+    /// line.
+    fn family_read(&self, e: &Ex, cx: &Cx<'_>) -> Option<FamilyRead> {
+        let Ex::Ref { line, idx } = e else {
+            self.report(bug(
+                cx.rule.span,
+                "a family read of something other than a line",
+            ));
+            return None;
+        };
+        let l = self.p.lines.get(*line)?;
         let mut conds = Vec::new();
-        let mut star = None;
+        let mut stars = Vec::new();
         let mut pos = 0usize;
         for (d, kind) in l.dims.iter().enumerate() {
             if *kind != DimKind::Number {
@@ -296,36 +343,22 @@ impl Gen<'_> {
                     let x = self.num(lin, cx);
                     conds.push(quote!(i128::from(k[#pos]) == #x));
                 }
-                Some(Idx::Star) if star.is_none() => star = Some(pos),
-                _ => {
-                    self.report(bug(cx.rule.span, "a family collection with two stars"));
-                    return quote!(None?);
-                }
+                Some(Idx::Star) => stars.push(pos),
+                _ => {}
             }
             pos += 1;
         }
-        let Some(star) = star else {
-            self.report(bug(cx.rule.span, "a family collection without a star"));
-            return quote!(None?);
-        };
-        let k = match self.threshold_field(k) {
-            Some(field) => quote!(self.k.#field),
-            None => {
-                let x = self.num(k, cx);
-                quote!(#rt::family::threshold(#x)?)
-            }
-        };
-        let n = self.n_field();
         let filter = if conds.is_empty() {
             quote!()
         } else {
             quote!(.filter(|(k, _)| #(#conds)&&*))
         };
-        quote!(#rt::family::collect_indices(
-            self.#fam.iter_readable() #filter .map(|(k, i)| (k[#star], i.lines.#f.as_ref())),
-            self.params.#n,
-            #k,
-        )?)
+        Some(FamilyRead {
+            fam: format_ident!("f{}", l.arity()),
+            field: self.line_field(*line),
+            filter,
+            stars,
+        })
     }
 
     fn line_field(&self, line: usize) -> syn::Ident {
@@ -386,13 +419,7 @@ impl Gen<'_> {
                 };
                 let inst = self.inst(*line, idx, cx);
                 let f = self.line_field(*line);
-                let k = match self.threshold_field(k) {
-                    Some(field) => quote!(self.k.#field),
-                    None => {
-                        let x = self.num(k, cx);
-                        quote!(#rt::family::threshold(#x)?)
-                    }
-                };
+                let k = self.threshold_value(k, cx);
                 if matches!(e, Ex::Collect { .. }) {
                     quote!(#inst.lines.#f.first(#k)?)
                 } else {
@@ -470,38 +497,15 @@ impl Gen<'_> {
                 quote!(#a.into_value())
             }
             Ex::SelectFamily { of } => {
-                let Ex::Ref { line, idx } = of.as_ref() else {
-                    self.report(bug(
-                        cx.rule.span,
-                        "a family choice over something other than a line",
-                    ));
+                let Some(FamilyRead {
+                    fam, field, filter, ..
+                }) = self.family_read(of, cx)
+                else {
                     return quote!(None?);
-                };
-                let Some(l) = self.p.lines.get(*line) else {
-                    return quote!(None?);
-                };
-                let fam = format_ident!("f{}", l.arity());
-                let f = self.line_field(*line);
-                let mut conds = Vec::new();
-                let mut pos = 0usize;
-                for (d, kind) in l.dims.iter().enumerate() {
-                    if *kind != DimKind::Number {
-                        continue;
-                    }
-                    if let Some(Idx::Num(lin)) = idx.get(d) {
-                        let x = self.num(lin, cx);
-                        conds.push(quote!(i128::from(k[#pos]) == #x));
-                    }
-                    pos += 1;
-                }
-                let filter = if conds.is_empty() {
-                    quote!()
-                } else {
-                    quote!(.filter(|(k, _)| #(#conds)&&*))
                 };
                 // Finished instances too: an instance can finish in the step
                 // that wrote the value this choice reads.
-                quote!(self.#fam.iter_readable() #filter .find_map(|(_, i)| i.lines.#f.clone())?)
+                quote!(self.#fam.iter_readable() #filter .find_map(|(_, i)| i.lines.#field.clone())?)
             }
             Ex::Select { options } => {
                 let names: Vec<syn::Ident> = (0..options.len())

@@ -45,73 +45,59 @@ enum Protocol {
 fn main() {
     let args = Args::parse();
     let seeds = args.seeds;
-    if let Protocol::Paxos = args.protocol {
-        let loss = args.loss.clamp(0.0, 1.0);
-        let summary = sweep(0..seeds, |seed| rio_examples::scenarios::paxos(seed, loss));
-        rio_examples::say!(
-            "Paxos, f + 1 ballots, n = 3 or 5, crashed nodes and leaders, loss {loss}, {seeds} seeds"
-        );
-        rio_examples::say!("{}", summary.to_string().trim_end());
-        if !summary.violations.is_empty() {
-            std::process::exit(1);
-        }
-        return;
-    }
-    if let Protocol::Acs = args.protocol {
-        let summary = sweep(0..seeds, rio_examples::scenarios::acs);
-        rio_examples::say!(
-            "ACS, n = 6, f = 1, one node equivocating, splitting, random, replaying, silent or crashed, {seeds} seeds"
-        );
-        rio_examples::say!("{}", summary.to_string().trim_end());
-        if !summary.violations.is_empty() {
-            std::process::exit(1);
-        }
-        return;
-    }
-    if let Protocol::BenOr = args.protocol {
-        let loss = args.loss.clamp(0.0, 1.0);
-        let summary = sweep(0..seeds, |seed| {
-            let mut r = rio_examples::scenarios::ben_or(seed, loss);
-            if loss > 0.0
-                && r.violation
-                    .as_ref()
-                    .is_some_and(|v| v.property == "termination")
-            {
-                r.violation = None;
-            }
-            r
-        });
-        rio_examples::say!(
-            "Ben-Or, n = 4, a crash at a random time, random inputs, loss {loss}, {seeds} seeds"
-        );
-        rio_examples::say!("{}", summary.to_string().trim_end());
-        if !summary.violations.is_empty() {
-            std::process::exit(1);
-        }
-        return;
-    }
-    let summary = sweep(0..seeds, |seed| {
-        let params = Params {
-            n: 4,
-            f: 1,
-            sender: NodeId(0),
-        };
-        let cfg = Config::new(seed)
-            .no_trace()
-            .latency(1, 30)
-            .duplicate(0.05)
-            .fault(NodeId(0), Fault::Byzantine(Byzantine::Equivocate));
-        let mut sim = Sim::new(4, cfg, move |id| {
-            Node::<u64>::new(id, params.clone()).expect("valid parameters")
-        });
-        sim.input_at(0, NodeId(0), Input::Bc(42));
-        sim.safety("agreement", rio_examples::properties::agreement);
-        sim.eventually("totality", rio_examples::properties::totality);
-        sim.run()
-    });
-    rio_examples::say!("Bracha, n = 4, equivocating sender, {seeds} seeds");
+    let loss = args.loss.clamp(0.0, 1.0);
+    let (what, summary) = match args.protocol {
+        Protocol::Paxos => (
+            format!("Paxos, f + 1 ballots, n = 3 or 5, crashed nodes and leaders, loss {loss}, {seeds} seeds"),
+            sweep(0..seeds, |seed| rio_examples::scenarios::paxos(seed, loss)),
+        ),
+        Protocol::Acs => (
+            format!("ACS, n = 6, f = 1, one node equivocating, splitting, random, replaying, silent or crashed, {seeds} seeds"),
+            sweep(0..seeds, rio_examples::scenarios::acs),
+        ),
+        Protocol::BenOr => (
+            format!("Ben-Or, n = 4, a crash at a random time, random inputs, loss {loss}, {seeds} seeds"),
+            sweep(0..seeds, |seed| {
+                let mut r = rio_examples::scenarios::ben_or(seed, loss);
+                if loss > 0.0
+                    && r.violation
+                        .as_ref()
+                        .is_some_and(|v| v.property == "termination")
+                {
+                    r.violation = None;
+                }
+                r
+            }),
+        ),
+        Protocol::Bracha => (
+            format!("Bracha, n = 4, equivocating sender, {seeds} seeds"),
+            sweep(0..seeds, bracha),
+        ),
+    };
+    rio_examples::say!("{what}");
     rio_examples::say!("{}", summary.to_string().trim_end());
     if !summary.violations.is_empty() {
         std::process::exit(1);
     }
+}
+
+/// Bracha at n = 4 with an equivocating sender and duplication.
+fn bracha(seed: u64) -> rio_sim::Report {
+    let params = Params {
+        n: 4,
+        f: 1,
+        sender: NodeId(0),
+    };
+    let cfg = Config::new(seed)
+        .no_trace()
+        .latency(1, 30)
+        .duplicate(0.05)
+        .fault(NodeId(0), Fault::Byzantine(Byzantine::Equivocate));
+    let mut sim = Sim::new(4, cfg, move |id| {
+        Node::<u64>::new(id, params.clone()).expect("valid parameters")
+    });
+    sim.input_at(0, NodeId(0), Input::Bc(42));
+    sim.safety("agreement", rio_examples::properties::agreement);
+    sim.eventually("totality", rio_examples::properties::totality);
+    sim.run()
 }
