@@ -21,6 +21,7 @@ fn main() {
         .file("../spec/examples/tendermint.rio")
         .file("../spec/examples/paxos_ballot.rio")
         .file("../spec/examples/paxos.rio")
+        .file("../spec/examples/paxos_log.rio")
         .file("../spec/examples/two_phase_commit.rio")
         .file("protocols/paxos_first_promise.rio")
         .file("protocols/new_view.rio")

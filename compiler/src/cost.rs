@@ -233,12 +233,13 @@ pub fn report(program: &Program) -> Vec<CostReport> {
                 &mut Vec::new(),
             );
             let messages = merge_producers(messages);
-            let mut families: Vec<String> = messages
-                .iter()
-                .flat_map(|m| m.per.iter().cloned())
-                .collect();
-            families.sort();
-            families.dedup();
+            // In nesting order (a slot before its ballots), each once.
+            let mut families: Vec<String> = Vec::new();
+            for v in messages.iter().flat_map(|m| m.per.iter()) {
+                if !families.contains(v) {
+                    families.push(v.clone());
+                }
+            }
             let inputs: BTreeMap<String, u32> = c
                 .lines
                 .values()

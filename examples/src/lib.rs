@@ -113,6 +113,17 @@ pub mod generated {
             }
             rio_runtime::include_protocol!("paxos");
 
+            /// A replicated log: one Paxos instance per slot
+            /// (`spec/examples/paxos_log.rio`).
+            pub mod log {
+                pub use super::{accept, highest, keep, promise, refuse, skip};
+                /// The value of a decision `(ballot, value)`.
+                pub fn chosen(d: (u64, u64)) -> u64 {
+                    d.1
+                }
+                rio_runtime::include_protocol!("paxos_log");
+            }
+
             /// A seeded bug: promises that forget what was accepted (the
             /// next ballot then proposes its own value).
             pub mod forgetful {

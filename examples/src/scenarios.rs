@@ -306,3 +306,87 @@ pub fn paxos(seed: u64, loss: f64) -> Report {
     });
     sim.run()
 }
+
+/// A replicated log of Paxos instances (`spec/examples/paxos_log.rio`):
+/// n = 3, f = 1 (even seeds) or n = 5, f = 2 (odd seeds), `slots` slots
+/// whose commands every node submits at time `s`, node `k` proposing
+/// `1000 * s + k`. Up to `f` nodes crash at times from the seed, never the
+/// leader of the last ballot (node `f`: with bounded ballots a slot whose
+/// last ballot was abandoned stalls, see [`paxos`]). Properties: per slot,
+/// one value, and someone's command for that slot, after every step;
+/// every correct node has every slot at the end.
+pub fn paxos_log(seed: u64, slots: u64) -> Report {
+    use crate::generated::paxos::ballots::log::log::{Input, Node, Output, Params};
+    use rand::{Rng as _, SeedableRng as _};
+    let mut rng = rio_runtime::forge::Rng::seed_from_u64(seed ^ 0x106);
+    let (n, f) = if seed.is_multiple_of(2) {
+        (3, 1)
+    } else {
+        (5, 2)
+    };
+    let mut cfg = Config::new(seed)
+        .latency(1, if seed.is_multiple_of(3) { 400 } else { 20 })
+        .max_time(120_000);
+    let mut crashed = std::collections::BTreeSet::new();
+    for _ in 0..rng.gen_range(0..=f) {
+        let node = rng.gen_range(0..n as u32);
+        if node == f as u32 || !crashed.insert(node) {
+            continue;
+        }
+        cfg = cfg.fault(
+            NodeId(node),
+            Fault::Crash {
+                at: rng.gen_range(0..500),
+            },
+        );
+    }
+    let mut sim = Sim::new(n, cfg, move |id| {
+        Node::new(id, Params { n, f }).expect("valid parameters")
+    });
+    for s in 0..slots {
+        for k in 0..n as u64 {
+            sim.input_at(
+                s,
+                NodeId(k as u32),
+                Input::Command {
+                    key: [s],
+                    value: 1000 * s + k,
+                },
+            );
+        }
+    }
+    sim.safety("agreement", |v| {
+        let mut per_slot = std::collections::BTreeMap::<u64, u64>::new();
+        for (_, id, o) in v.outputs {
+            let Output::Entry { key: [s], value } = o;
+            if *per_slot.entry(*s).or_insert(*value) != *value {
+                return Err(format!(
+                    "node {} logged {value} at slot {s}, another {}",
+                    id.0, per_slot[s]
+                ));
+            }
+        }
+        Ok(())
+    });
+    sim.safety("validity", move |v| {
+        for (_, id, o) in v.outputs {
+            let Output::Entry { key: [s], value } = o;
+            if !(1000 * s..1000 * s + n as u64).contains(value) {
+                return Err(format!("node {} logged {value} at slot {s}", id.0));
+            }
+        }
+        Ok(())
+    });
+    let complete = move |v: &rio_sim::View<'_, Node>| {
+        v.correct_nodes()
+            .all(|id| v.correct_outputs().filter(|(k, _)| *k == id).count() as u64 == slots)
+    };
+    sim.eventually("termination", move |v| {
+        if complete(v) {
+            Ok(())
+        } else {
+            Err("a correct node is missing a slot".into())
+        }
+    });
+    sim.run()
+}

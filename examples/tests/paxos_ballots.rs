@@ -51,3 +51,15 @@ fn safety_holds_under_loss() {
         report.assert_ok();
     }
 }
+
+/// A replicated log: one Paxos instance per slot
+/// (`spec/examples/paxos_log.rio`, component instances in an unbounded loop
+/// over slots, keys `[s, b]` inside), 20 slots per run with crashed nodes
+/// and leaders and slow links: every slot gets one value, someone's
+/// command, at every correct node.
+#[test]
+fn a_log_of_paxos_instances_fills_every_slot() {
+    for seed in 0..200 {
+        rio_examples::scenarios::paxos_log(seed, 20).assert_ok();
+    }
+}

@@ -4,7 +4,7 @@
 //! paxos`) in the simulator on every core, checking
 //! their properties; prints a summary (and a progress bar on a terminal).
 //!
-//! `cargo run --release -p rio-examples --bin rio-sweep -- [SEEDS] [--protocol ben-or|acs|paxos]`
+//! `cargo run --release -p rio-examples --bin rio-sweep -- [SEEDS] [--protocol ben-or|acs|paxos|paxos-log]`
 //! (default 10000 seeds of Bracha).
 
 use clap::Parser;
@@ -40,6 +40,8 @@ enum Protocol {
     /// Single-decree Paxos with f + 1 ballots, n = 3 or 5, crashes
     /// (`--loss` for lossy links: safety only).
     Paxos,
+    /// A replicated log of Paxos instances, 20 slots, n = 3 or 5, crashes.
+    PaxosLog,
 }
 
 fn main() {
@@ -50,6 +52,10 @@ fn main() {
         Protocol::Paxos => (
             format!("Paxos, f + 1 ballots, n = 3 or 5, crashed nodes and leaders, loss {loss}, {seeds} seeds"),
             sweep(0..seeds, |seed| rio_examples::scenarios::paxos(seed, loss)),
+        ),
+        Protocol::PaxosLog => (
+            format!("Paxos log, 20 slots, n = 3 or 5, crashed nodes and leaders, {seeds} seeds"),
+            sweep(0..seeds, |seed| rio_examples::scenarios::paxos_log(seed, 20)),
         ),
         Protocol::Acs => (
             format!("ACS, n = 6, f = 1, one node equivocating, splitting, random, replaying, silent or crashed, {seeds} seeds"),
