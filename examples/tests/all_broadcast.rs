@@ -181,3 +181,26 @@ fn only_the_sender_starts_its_broadcast() {
     let want: Vec<(u32, u64, u64)> = (0..4).map(|k| (k, 0, 9)).collect();
     assert_eq!(got, want);
 }
+
+/// A key outside the bounded loop over senders (`for j in 0..n`) names no
+/// broadcast: a peer that sends one is reported (evidence, as for a key
+/// beyond the window) and the node opens nothing for it.
+#[test]
+fn a_key_beyond_the_senders_is_evidence() {
+    use rio_examples::generated::all_broadcast::all_broadcast::Message;
+    use rio_runtime::{Effects, Node as _};
+    let mut node = Node::<u64>::new(NodeId(0), Params { n: 4, f: 1 }).expect("params");
+    let mut fx: Effects<Message<u64>, Output<u64>> = Effects::default();
+    node.on_start(&mut fx);
+    node.on_message(NodeId(1), Message::RbEcho { key: [9], value: 5 }, &mut fx);
+    assert_eq!(fx.evidence.len(), 1, "{:?}", fx.evidence);
+    assert_eq!(
+        fx.evidence.first().map(|e| (e.peer, e.line)),
+        Some((NodeId(1), "rb.echo"))
+    );
+    assert_eq!(node.retained(), 0);
+    // The same message for sender 3 is taken.
+    node.on_message(NodeId(1), Message::RbEcho { key: [3], value: 5 }, &mut fx);
+    assert_eq!(fx.evidence.len(), 1);
+    assert_eq!(node.retained(), 1);
+}

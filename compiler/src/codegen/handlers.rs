@@ -62,6 +62,33 @@ impl Gen<'_> {
         quote!({ #bind #rt::family::leader(#x, self.params.#n) == Some(self.me) })
     }
 
+    /// For the one rule producing a message line inside bounded loops,
+    /// with the key being its loop variables (no offsets): the condition
+    /// that a received key lies below the bounds. `None` otherwise (no
+    /// bounds, several producers, shifted targets).
+    fn key_in_bounds(&self, r: &crate::ir::Rule, cx: &Cx<'_>) -> Option<TokenStream> {
+        if r.bounds.is_empty()
+            || self.p.rules.iter().filter(|x| x.target == r.target).count() != 1
+            || r.pattern
+                .iter()
+                .any(|x| !matches!(x, rio_lang::graph::IdxPat::Var { offset: 0, .. }))
+        {
+            return None;
+        }
+        let conds: Vec<TokenStream> = r
+            .bounds
+            .iter()
+            .map(|(v, e)| {
+                let var = self.num(&rio_lang::arith::Lin::var(v), cx);
+                let bound = self.num(e, cx);
+                quote!((#var) < (#bound))
+            })
+            .collect();
+        let check = quote!(#(#conds)&&*);
+        let bind = cx.bind_key(&check);
+        Some(quote!({ #bind #check }))
+    }
+
     pub(super) fn handlers(&self) -> TokenStream {
         let rt = self.rt;
         // Rules of bounded families that read no line (a constant per
@@ -201,7 +228,12 @@ impl Gen<'_> {
                 }
                 None => quote!(),
             };
-            msg_arms.push(quote!(#pat => { #window #auth #senders #sigs #store }));
+            // A key outside the producer's bounded loop (`for j in 0..n`)
+            // names no instance: evidence, like a key beyond the window.
+            let in_bounds = self
+                .key_in_bounds(r, &cx)
+                .map(|ok| quote!(if !(#ok) { out.faulty(from, #tag); return; }));
+            msg_arms.push(quote!(#pat => { #window #in_bounds #auth #senders #sigs #store }));
             // A vote nobody here will ever read again is spent.
             let dead = match self.plan.stores.get(r.target) {
                 Some(Store::Tracker { .. }) => self.readers_dead(r.target, &quote!(fired)),
