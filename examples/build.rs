@@ -33,6 +33,7 @@ fn main() {
         .file("protocols/token_ring.rio")
         .file("protocols/all_broadcast.rio")
         .file("protocols/fan_out.rio")
+        .file("protocols/backoff.rio")
         .file("protocols/instance_shapes.rio")
         .file("../spec/examples/acs.rio")
         .file("../spec/examples/ben_or.rio")

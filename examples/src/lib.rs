@@ -304,6 +304,12 @@ pub mod generated {
         rio_runtime::include_protocol!("instance_shapes");
     }
 
+    /// A timer whose duration uses a loop variable
+    /// (`protocols/backoff.rio`).
+    pub mod backoff {
+        rio_runtime::include_protocol!("backoff");
+    }
+
     /// HoneyBadgerBFT's asynchronous common subset (`spec/examples/acs.rio`):
     /// n reliable broadcasts and n Byzantine Ben-Or agreements.
     pub mod acs {

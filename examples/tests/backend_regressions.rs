@@ -507,3 +507,35 @@ fn instances_in_loops_of_other_shapes_run() {
     c.run(100_000, &mut honest);
     assert_eq!(c.outputs.len(), n * n, "{:?}", c.outputs);
 }
+
+/// A duration over a loop variable (`protocols/backoff.rio`:
+/// `delay(go[i], 100 * r + 10)` in `for r in 0..3`), which was E0101: each
+/// round's output comes its own delay after the input, in the simulator's
+/// virtual time.
+#[test]
+fn a_delay_can_grow_with_the_round() {
+    use rio_examples::generated::backoff::backoff::{Input, Node, Output, Params};
+    use rio_sim::{Config, Sim};
+    let mut sim = Sim::new(3, Config::new(1), |id| {
+        Node::new(id, Params { n: 3, f: 1 }).expect("params")
+    });
+    for k in 0..3u32 {
+        sim.input_at(5, NodeId(k), Input::Go(7));
+    }
+    sim.run().assert_ok();
+    let mut got: Vec<(u64, u32, u64)> = sim
+        .outputs()
+        .iter()
+        .map(|(t, id, o)| match o {
+            Output::Late { key: [r], value } => {
+                assert_eq!(*value, 7);
+                (*r, id.0, *t)
+            }
+        })
+        .collect();
+    got.sort_unstable();
+    let want: Vec<(u64, u32, u64)> = (0..3u64)
+        .flat_map(|r| (0..3u32).map(move |k| (r, k, 5 + 100 * r + 10)))
+        .collect();
+    assert_eq!(got, want);
+}

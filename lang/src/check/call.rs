@@ -202,8 +202,16 @@ pub(super) fn eval_call<'a>(
                 .flatten();
             let v = eval_expecting(cx, a, expect, env)?;
             let at = same_node(cx, n, &[(v.clone(), a.span)])?;
+            // The duration may use the enclosing number loops' variables
+            // (`300 * b`: a later ballot waits longer).
+            let numbers: Vec<(String, usize)> = env
+                .loops
+                .iter()
+                .filter(|l| l.range == crate::ast::Range::Numbers)
+                .map(|l| (l.var.name.clone(), usize::MAX))
+                .collect();
             let mut diags = Diagnostics::default();
-            let l = cx.scope.lin(ms, &mut diags);
+            let l = cx.scope.lin_with(ms, &numbers, &mut diags);
             cx.report_all(diags);
             l?;
             Some(LVal {
