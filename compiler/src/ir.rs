@@ -417,16 +417,15 @@ impl Builder<'_> {
                             LineDomain::Param(p.clone())
                         }
                     },
-                    Some(NodeTerm::Var(v)) => match s.outer.iter().position(|(o, _)| o == v) {
-                        Some(k) => LineDomain::Dim(k),
-                        None => {
-                            self.bug(
-                                line.span,
-                                "a node parameter bound to an unknown loop variable",
-                            );
-                            LineDomain::Param(p.clone())
-                        }
-                    },
+                    // A node loop's variable: instances inside node loops
+                    // are refused before they get here.
+                    Some(NodeTerm::Var(_)) => {
+                        self.bug(
+                            line.span,
+                            "a node parameter bound to a node loop's variable",
+                        );
+                        LineDomain::Param(p.clone())
+                    }
                     None => LineDomain::Param(p.clone()),
                 },
                 LineDomain::Dim(k) => LineDomain::Dim(k + m),

@@ -416,6 +416,13 @@ fn a_bounded_family_fed_by_a_coarser_line_runs_every_instance() {
     assert_eq!(totals, want);
 }
 
+/// The outputs of a cluster as sorted tuples, by `f`.
+fn sorted<O, T: Ord>(outputs: &[(NodeId, O)], f: impl Fn(NodeId, &O) -> T) -> Vec<T> {
+    let mut got: Vec<T> = outputs.iter().map(|(id, o)| f(*id, o)).collect();
+    got.sort_unstable();
+    got
+}
+
 /// Component instances in loops of other shapes
 /// (`protocols/instance_shapes.rio`): an unbounded loop of instances whose
 /// sender rotates; a non-generic protocol instantiating a generic component
@@ -447,14 +454,9 @@ fn instances_in_loops_of_other_shapes_run() {
         }
     }
     c.run(100_000, &mut honest);
-    let mut got: Vec<(u32, u64, u64)> = c
-        .outputs
-        .iter()
-        .map(|(id, o)| match o {
-            rotating::Output::Got { key: [r], value } => (id.0, *r, *value),
-        })
-        .collect();
-    got.sort_unstable();
+    let got = sorted(&c.outputs, |id, o| match o {
+        rotating::Output::Got { key: [r], value } => (id.0, *r, *value),
+    });
     let want: Vec<(u32, u64, u64)> = (0..n as u32)
         .flat_map(|k| (0..6u64).map(move |r| (k, r, 10 * r + r % 4)))
         .collect();
@@ -483,14 +485,9 @@ fn instances_in_loops_of_other_shapes_run() {
         );
     }
     c.run(100_000, &mut honest);
-    let mut got: Vec<(u32, u64, u64)> = c
-        .outputs
-        .iter()
-        .map(|(id, o)| match o {
-            fixed_sender::Output::Got { key: [r], value } => (id.0, *r, *value),
-        })
-        .collect();
-    got.sort_unstable();
+    let got = sorted(&c.outputs, |id, o| match o {
+        fixed_sender::Output::Got { key: [r], value } => (id.0, *r, *value),
+    });
     // Slot 0 has no previous slot, so only slots 1 and 2 output.
     let want: Vec<(u32, u64, u64)> = (0..n as u32)
         .flat_map(|k| (1..3u64).map(move |r| (k, r, (5 + r) * 1000 + 4 + r)))

@@ -26,7 +26,6 @@ pub enum Place {
     Free,
 }
 
-/// The context of one rule's code.
 /// What [`Gen::family_read`] finds: `self.#fam.iter_readable() #filter`
 /// yields the instances, `i.lines.#field` the line, `k[stars[..]]` the
 /// starred indices.
@@ -37,6 +36,7 @@ struct FamilyRead {
     stars: Vec<usize>,
 }
 
+/// The context of one rule's code.
 pub struct Cx<'r> {
     pub rule: &'r Rule,
     pub place: Place,
@@ -264,22 +264,6 @@ impl Gen<'_> {
         }
     }
 
-    /// Whether `votes` is a family read over a number dimension
-    /// (`x[*][i]` with `x[j][i]` one value per instance `j`).
-    pub fn collects_family(&self, votes: &Ex) -> bool {
-        let Ex::Ref { line, idx } = votes else {
-            return false;
-        };
-        let Some(l) = self.p.lines.get(*line) else {
-            return false;
-        };
-        self.plan.stores.get(*line) == Some(&Store::Scalar)
-            && l.dims
-                .iter()
-                .zip(idx)
-                .any(|(d, i)| *d == DimKind::Number && *i == Idx::Star)
-    }
-
     /// `collect(?, k, x[*][i])` over a number dimension: the values of the
     /// instances whose starred index is below `n`, from the live and the
     /// readable finished instances, as `Votes` with the index in place of
@@ -406,7 +390,7 @@ impl Gen<'_> {
                 let vals: Vec<TokenStream> = args.iter().map(|a| self.val(a, cx)).collect();
                 quote!(super::#f(#(#vals),*))
             }
-            Ex::Collect { k, votes } if self.collects_family(votes) => {
+            Ex::Collect { k, votes } if self.plan.collects_family(self.p, votes) => {
                 self.collect_family(k, votes, cx)
             }
             Ex::Quorum { k, votes, .. } | Ex::Collect { k, votes } => {

@@ -428,27 +428,17 @@ impl Gen<'_> {
                     // bounds: their instances are opened, not only woken
                     // where they live (`for j in 0..n { x[j][i] = g(y[i]) }`
                     // has no write of its own to open instance `j`).
-                    let (openers, rest): (Vec<usize>, Vec<usize>) = tasks
-                        .iter()
-                        .partition(|t| self.opened_by_bounds(b, **t, &fixed).is_some());
-                    for t in openers {
-                        if let Some(stmt) = self.opened_by_bounds(b, t, &fixed) {
-                            stmts.push(stmt);
+                    let mut rest = Vec::new();
+                    for t in tasks {
+                        match self.opened_by_bounds(b, t, &fixed) {
+                            Some(stmt) => stmts.push(stmt),
+                            None => rest.push(t),
                         }
                     }
                     if rest.is_empty() {
                         continue;
                     }
                     let set = self.task_set(b, &rest);
-                    let pairs = fixed.iter().map(|(p, q, c)| {
-                        let (p, q) = (lit(*p), lit(*q));
-                        if *c == 0 {
-                            quote!(Some((#p, key[#q])))
-                        } else {
-                            let x = shift(quote!(key[#q]), *c);
-                            quote!(#rt::family::index(#x).map(|v| (#p, v)))
-                        }
-                    });
                     let plain = fixed.iter().all(|(_, _, c)| *c == 0);
                     if plain {
                         let pairs = fixed.iter().map(|(p, q, _)| {
@@ -463,6 +453,15 @@ impl Gen<'_> {
                             }
                         });
                     } else {
+                        let pairs = fixed.iter().map(|(p, q, c)| {
+                            let (p, q) = (lit(*p), lit(*q));
+                            if *c == 0 {
+                                quote!(Some((#p, key[#q])))
+                            } else {
+                                let x = shift(quote!(key[#q]), *c);
+                                quote!(#rt::family::index(#x).map(|v| (#p, v)))
+                            }
+                        });
                         stmts.push(quote! {
                             let fixed: Option<Vec<(usize, u64)>> = [#(#pairs),*].into_iter().collect();
                             if let Some(fixed) = fixed {
@@ -506,14 +505,9 @@ impl Gen<'_> {
             return None;
         }
         let params_only = |l: &Lin| {
-            l.atoms().iter().all(|(_, e, _)| {
-                e.coeffs
-                    .keys()
-                    .all(|v| self.p.params.iter().any(|(_, n)| n == v))
-            }) && l
-                .coeffs
-                .keys()
-                .all(|v| l.divs.contains_key(v) || self.p.params.iter().any(|(_, n)| n == v))
+            l.free_vars()
+                .iter()
+                .all(|v| self.p.params.iter().any(|(_, n)| n == v))
         };
         let mut bounds = Vec::new();
         for p in &free {
@@ -709,17 +703,18 @@ impl Gen<'_> {
             fam_fields.push(quote!(#[doc = #doc] #f: #rt::Family<#al, #inst>));
             fam_fields
                 .push(quote!(#[doc = " Instances with dirty tasks."] #wake: #rt::Wakes<#al, #w>));
-            // Finished instances stay readable where finer families read
-            // this one's lines.
-            // Or where a coarser rule chooses over this family (an
-            // instance may finish in the step that wrote what it reads).
             let arity_of = |line: &usize| self.p.lines.get(*line).map_or(0, |l| l.arity());
-            let read_finer = self.p.rules.iter().any(|r| {
-                let mut found = false;
+            // Finished instances stay readable where finer families read
+            // this one's lines, where another instance does (`x[r - 1]`),
+            // or where a coarser rule chooses over this family (an
+            // instance may finish in the step that wrote what it reads).
+            // A collection over a number dimension (`x[*][i]`, indices
+            // `0..n`) reads every instance below `n`, finished ones too.
+            let (mut read_finer, mut collected) = (false, false);
+            for r in &self.p.rules {
                 crate::ir::walk(&r.value, &mut |e| match e {
                     crate::ir::Ex::Ref { line, idx } => {
-                        // A finer family, or another instance (`x[r - 1]`).
-                        found |= arity_of(line) == a
+                        read_finer |= arity_of(line) == a
                             && (r.key_vars().len() > a
                                 || idx.iter().any(|i| {
                                     matches!(i, rio_lang::graph::Idx::Num(l) if l.constant != 0)
@@ -727,27 +722,18 @@ impl Gen<'_> {
                     }
                     crate::ir::Ex::SelectFamily { of } => {
                         if let crate::ir::Ex::Ref { line, .. } = of.as_ref() {
-                            found |= arity_of(line) == a && r.key_vars().len() < a;
+                            read_finer |= arity_of(line) == a && r.key_vars().len() < a;
                         }
                     }
-
+                    crate::ir::Ex::Collect { votes, .. } => {
+                        if let crate::ir::Ex::Ref { line, .. } = votes.as_ref() {
+                            collected |=
+                                arity_of(line) == a && self.plan.collects_family(self.p, votes);
+                        }
+                    }
                     _ => {}
                 });
-                found
-            });
-            // A collection over a number dimension (`x[*][i]`, indices
-            // `0..n`) reads every instance below `n`, finished ones too.
-            let collected = self.p.rules.iter().any(|r| {
-                let mut found = false;
-                crate::ir::walk(&r.value, &mut |e| {
-                    if let crate::ir::Ex::Collect { votes, .. } = e {
-                        if let crate::ir::Ex::Ref { line, .. } = votes.as_ref() {
-                            found |= self.collects_family(votes) && arity_of(line) == a;
-                        }
-                    }
-                });
-                found
-            });
+            }
             if collected {
                 let nf = self.n_field();
                 fam_inits.push(quote!(#f: #rt::Family::new().retaining(::core::cmp::max(#rt::DEFAULT_RETAINED, params.#nf))));

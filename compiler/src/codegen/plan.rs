@@ -322,6 +322,24 @@ impl Plan {
         }
     }
 
+    /// Whether `votes` of a `collect` is a family read over one number
+    /// dimension (`x[*][i]`, one value per instance `j` of `x[j][i]`)
+    /// rather than a bundle of votes.
+    pub fn collects_family(&self, p: &Protocol, votes: &Ex) -> bool {
+        let Ex::Ref { line, idx } = votes else {
+            return false;
+        };
+        self.stores.get(*line) == Some(&Store::Scalar)
+            && p.lines.get(*line).is_some_and(|l| {
+                l.dims
+                    .iter()
+                    .zip(idx)
+                    .filter(|(d, i)| **d == DimKind::Number && **i == Idx::Star)
+                    .count()
+                    == 1
+            })
+    }
+
     fn check_rule(&self, p: &Protocol, r: &Rule, diags: &mut Vec<Diagnostic>) {
         for t in [
             &r.exec,
@@ -398,17 +416,8 @@ impl Plan {
                     Ex::Ref { line, .. }
                         if matches!(self.stores.get(*line), Some(Store::Tracker { .. })) => {}
                     // A collection over a number dimension (`x[*][i]`).
-                    Ex::Ref { line, idx }
-                        if matches!(e, Ex::Collect { .. })
-                            && self.stores.get(*line) == Some(&Store::Scalar)
-                            && p.lines.get(*line).is_some_and(|l| {
-                                l.dims
-                                    .iter()
-                                    .zip(idx)
-                                    .filter(|(d, i)| **d == DimKind::Number && **i == Idx::Star)
-                                    .count()
-                                    == 1
-                            }) => {}
+                    Ex::Ref { .. }
+                        if matches!(e, Ex::Collect { .. }) && self.collects_family(p, votes) => {}
                     _ => diags.push(bug(
                         r.span,
                         "a quorum over something other than a bundle of votes",
