@@ -36,6 +36,7 @@ fn main() {
         .file("protocols/backoff.rio")
         .file("protocols/instance_shapes.rio")
         .file("../spec/examples/acs.rio")
+        .file("../spec/examples/pbft.rio")
         .file("../spec/examples/ben_or.rio")
         .file("protocols/ben_or_rounds.rio")
         .file("../spec/examples/signed_echo.rio")

@@ -377,6 +377,137 @@ pub mod generated {
         rio_runtime::include_protocol!("acs");
     }
 
+    /// PBFT with view change, single-shot, without signatures
+    /// (`spec/examples/pbft.rio`): the view change's decision rule.
+    pub mod pbft {
+        use rio_runtime::Votes;
+
+        /// A replica's view-change report: the `(view, value)` it last
+        /// prepared, and per value the highest view in which it accepted a
+        /// pre-prepare for it (`(value, view)`, one entry per value).
+        pub type Report = (Option<(u64, u64)>, Vec<(u64, u64)>);
+
+        /// The views and values a report is taken at. A report is a
+        /// peer's claim: a Byzantine one may say anything a report can
+        /// say, and nothing more is read from it. A correct replica's list
+        /// holds one entry per view it pre-prepared in, at most `f + 1`;
+        /// entries beyond that are ignored, so that a hostile report costs
+        /// at most `f + 1` comparisons per question.
+        fn backed(r: &Report, f: u64) -> impl Iterator<Item = &(u64, u64)> {
+            let cap = usize::try_from(f.saturating_add(1)).unwrap_or(usize::MAX);
+            r.1.iter().take(cap)
+        }
+
+        /// PBFT's condition A1 for the claim `(w, x)`: `n - f` reports that
+        /// do not contradict it (prepared nothing, prepared in a lower view,
+        /// or prepared `x` in `w`).
+        fn uncontradicted(reports: &Votes<Report>, w: u64, x: u64, n: u64, f: u64) -> bool {
+            let ok = reports.count(|r| match r.0 {
+                None => true,
+                Some((view, value)) => view < w || (view == w && value == x),
+            });
+            ok as u64 >= n.saturating_sub(f)
+        }
+
+        /// PBFT's condition A2 for the claim `(w, x)`: `f + 1` reports,
+        /// one of them from a correct replica, accepted a pre-prepare for
+        /// `x` in `w` or later.
+        fn vouched(reports: &Votes<Report>, w: u64, x: u64, f: u64) -> bool {
+            let ok = reports.count(|r| backed(r, f).any(|&(value, view)| value == x && view >= w));
+            ok as u64 > f
+        }
+
+        /// The prepared claims that the reports make safe to propose,
+        /// highest view first.
+        fn safe_claims(reports: &Votes<Report>, n: u64, f: u64) -> Vec<(u64, u64)> {
+            let mut claims: Vec<(u64, u64)> = reports.values().filter_map(|r| r.0).collect();
+            claims.sort_unstable_by(|a, b| b.cmp(a));
+            claims.dedup();
+            claims
+                .retain(|&(w, x)| uncontradicted(reports, w, x, n, f) && vouched(reports, w, x, f));
+            claims
+        }
+
+        /// Whether `n - f` reports prepared nothing: then no value can have
+        /// been decided before, and any value may be proposed.
+        fn nothing_prepared(reports: &Votes<Report>, n: u64, f: u64) -> bool {
+            reports.count(|r| r.0.is_none()) as u64 >= n.saturating_sub(f)
+        }
+
+        /// The new primary's proposal from these reports: the value of the
+        /// highest safe claim, else its own request if `n - f` reports
+        /// prepared nothing, else `None` (wait for more reports).
+        pub fn choose(reports: Votes<Report>, own: u64, n: u64, f: u64) -> Option<u64> {
+            match safe_claims(&reports, n, f).first() {
+                Some(&(_, x)) => Some(x),
+                None => nothing_prepared(&reports, n, f).then_some(own),
+            }
+        }
+
+        /// `Some(proposal)` if these reports make it safe to accept: a safe
+        /// claim for it, or `n - f` reports that prepared nothing.
+        pub fn admits(reports: Votes<Report>, proposal: u64, n: u64, f: u64) -> Option<u64> {
+            let ok = nothing_prepared(&reports, n, f)
+                || safe_claims(&reports, n, f)
+                    .iter()
+                    .any(|&(_, x)| x == proposal);
+            ok.then_some(proposal)
+        }
+
+        /// The report after view `view`: what was prepared in it, and the
+        /// pre-prepare accepted in it.
+        pub fn record(
+            before: Report,
+            view: u64,
+            sent: Option<u64>,
+            prepared: Option<u64>,
+        ) -> Report {
+            let (last, mut seen) = before;
+            if let Some(x) = sent {
+                match seen.iter_mut().find(|(value, _)| *value == x) {
+                    Some(entry) => entry.1 = entry.1.max(view),
+                    None => seen.push((x, view)),
+                }
+            }
+            (prepared.map(|x| (view, x)).or(last), seen)
+        }
+
+        /// View 0 takes its primary's value as it is; later views check it.
+        pub fn opening(value: u64, view: u64) -> Option<u64> {
+            (view == 0).then_some(value)
+        }
+        /// There is no view change into view 0.
+        pub fn no_view_change((): ()) -> Option<Report> {
+            None
+        }
+        /// This view's step, taken.
+        pub fn take(v: u64) -> Option<u64> {
+            Some(v)
+        }
+        /// This view's step, not taken: the replica moved on.
+        pub fn skip((): ()) -> Option<u64> {
+            None
+        }
+
+        rio_runtime::include_protocol!("pbft");
+
+        /// A seeded bug: reports that forget what was prepared (a new
+        /// primary then proposes its own request over a decided value).
+        pub mod forgetful {
+            pub use super::{admits, choose, no_view_change, opening, skip, take, Report};
+            /// The report after a view, without the prepared claim.
+            pub fn record(
+                before: Report,
+                view: u64,
+                sent: Option<u64>,
+                _prepared: Option<u64>,
+            ) -> Report {
+                super::record(before, view, sent, None)
+            }
+            rio_runtime::include_protocol!("pbft");
+        }
+    }
+
     /// The structure of Tendermint (`spec/examples/tendermint.rio`), with
     /// blocks as numbers: it compiles and runs its good case.
     pub mod tendermint {

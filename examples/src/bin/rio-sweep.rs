@@ -1,10 +1,11 @@
 //! Sweeps seeds of Bracha (n = 4, equivocating sender, duplication), of
 //! Ben-Or (`--protocol ben-or`), of HoneyBadgerBFT's asynchronous common
-//! subset (`--protocol acs`) or of Paxos with leader change (`--protocol
-//! paxos`) in the simulator on every core, checking
+//! subset (`--protocol acs`), of Paxos with leader change (`--protocol
+//! paxos`) or of PBFT with view change (`--protocol pbft`) in the simulator
+//! on every core, checking
 //! their properties; prints a summary (and a progress bar on a terminal).
 //!
-//! `cargo run --release -p rio-examples --bin rio-sweep -- [SEEDS] [--protocol ben-or|acs|paxos|paxos-log]`
+//! `cargo run --release -p rio-examples --bin rio-sweep -- [SEEDS] [--protocol ben-or|acs|paxos|paxos-log|pbft]`
 //! (default 10000 seeds of Bracha).
 
 use clap::Parser;
@@ -24,7 +25,7 @@ struct Args {
     /// Ben-Or (n = 4, a crash at a random time, random inputs).
     #[arg(long, value_enum, default_value_t = Protocol::Bracha)]
     protocol: Protocol,
-    /// Ben-Or and Paxos only: lose this share of messages and partition the nodes
+    /// Ben-Or, Paxos and PBFT only: lose this share of messages and partition the nodes
     /// for the first 30 ms; termination is then not required (Ben-Or needs
     /// reliable links for it), agreement and validity are.
     #[arg(long, default_value_t = 0.0)]
@@ -42,6 +43,10 @@ enum Protocol {
     Paxos,
     /// A replicated log of Paxos instances, 20 slots, n = 3 or 5, crashes.
     PaxosLog,
+    /// PBFT with view change, n = 4 or 7, up to f faulty nodes (Byzantine
+    /// or crashed), slow links in a quarter of the seeds (`--loss` for
+    /// lossy links: safety only).
+    Pbft,
 }
 
 fn main() {
@@ -56,6 +61,10 @@ fn main() {
         Protocol::PaxosLog => (
             format!("Paxos log, 20 slots, n = 3 or 5, crashed nodes and leaders, {seeds} seeds"),
             sweep(0..seeds, |seed| rio_examples::scenarios::paxos_log(seed, 20)),
+        ),
+        Protocol::Pbft => (
+            format!("PBFT, n = 4 or 7, up to f faulty nodes (equivocating, splitting, random, replaying, silent or crashed), slow links in a quarter, loss {loss}, {seeds} seeds"),
+            sweep(0..seeds, |seed| rio_examples::scenarios::pbft(seed, loss)),
         ),
         Protocol::Acs => (
             format!("ACS, n = 6, f = 1, one node equivocating, splitting, random, replaying, silent or crashed, {seeds} seeds"),

@@ -2,6 +2,7 @@
 
 use super::expr::{arity, eval, node_term, same_node, Env};
 use super::{quorum, Ctx};
+use crate::arith::Lin;
 use crate::ast::*;
 use crate::builtins::Builtin;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Diagnostics};
@@ -204,12 +205,7 @@ pub(super) fn eval_call<'a>(
             let at = same_node(cx, n, &[(v.clone(), a.span)])?;
             // The duration may use the enclosing number loops' variables
             // (`300 * b`: a later ballot waits longer).
-            let numbers: Vec<(String, usize)> = env
-                .loops
-                .iter()
-                .filter(|l| l.range == crate::ast::Range::Numbers)
-                .map(|l| (l.var.name.clone(), usize::MAX))
-                .collect();
+            let numbers = number_loops(env.loops);
             let mut diags = Diagnostics::default();
             let l = cx.scope.lin_with(ms, &numbers, &mut diags);
             cx.report_all(diags);
@@ -540,6 +536,43 @@ pub(super) fn eval_cert<'a>(
     Some(LVal { ty, ..v })
 }
 
+/// The enclosing number loops' variables, kept by name (for
+/// [`super::scope::Scope::lin_with`]).
+fn number_loops(loops: &[&ForLoop]) -> Vec<(String, usize)> {
+    loops
+        .iter()
+        .filter(|l| l.range == crate::ast::Range::Numbers)
+        .map(|l| (l.var.name.clone(), usize::MAX))
+        .collect()
+}
+
+/// What the enclosing number loops say about their variables, each fact
+/// meaning `h ≥ 0`: `r ≥ 0`, and `e - 1 - r ≥ 0` for `for r in 0..e`.
+/// `None` if a bound is not arithmetic over the parameters (reported where
+/// the loop is checked) or the fact overflows (reported here).
+fn loop_ranges(cx: &Ctx<'_>, loops: &[&ForLoop], diags: &mut Diagnostics) -> Option<Vec<Lin>> {
+    let mut facts = Vec::new();
+    for l in loops
+        .iter()
+        .filter(|l| l.range == crate::ast::Range::Numbers)
+    {
+        let r = Lin::var(&l.var.name);
+        facts.push(r.clone());
+        if let Some(bound) = &l.bound {
+            let e = cx.scope.lin(bound, &mut Diagnostics::default())?;
+            let Some(fact) = e
+                .checked_sub(&Lin::constant(1))
+                .and_then(|d| d.checked_sub(&r))
+            else {
+                diags.push(super::scope::overflow(l.range_span, "this loop's bound"));
+                return None;
+            };
+            facts.push(fact);
+        }
+    }
+    Some(facts)
+}
+
 /// `T` of a normalized type text `Name < T >`, if it is one.
 fn unwrap_type(ty: &str, name: &str) -> Option<String> {
     ty.strip_prefix(name)?
@@ -567,8 +600,12 @@ fn eval_votes<'a>(
         cx.report(arity(e.span, builtin, 2, rest.len()));
         return None;
     };
+    // The threshold may use the enclosing number loops' variables
+    // (`collect(?, n - f + k, ..)` inside `for k in 0..f + 1`: a wait that
+    // grows with the instance); their ranges are hypotheses of its checks.
     let mut diags = Diagnostics::default();
-    let threshold = cx.scope.lin(k, &mut diags);
+    let threshold = cx.scope.lin_with(k, &number_loops(env.loops), &mut diags);
+    let ranges = loop_ranges(cx, env.loops, &mut diags);
     cx.report_all(diags);
     let soft = env.soft;
     env.soft = true;
@@ -593,7 +630,7 @@ fn eval_votes<'a>(
     };
     if cx.reporting {
         // Its failures are reported; the value is still known.
-        let _ = quorum::check(cx, counter, &threshold, k.span, marked, e.span);
+        let _ = quorum::check(cx, counter, &threshold, &ranges?, k.span, marked, e.span);
     }
     Some(LVal {
         ty: v.ty,

@@ -56,6 +56,7 @@ pub(super) fn check(
     cx: &mut Ctx<'_>,
     counter: Counter,
     k: &Lin,
+    ranges: &[Lin],
     k_span: Span,
     marked: bool,
     call: Span,
@@ -74,7 +75,8 @@ pub(super) fn check(
     };
     let n = Lin::var(n);
     let f = cx.scope.faults.map_or_else(|| Lin::constant(0), Lin::var);
-    let hyps = cx.scope.hyps.clone();
+    let mut hyps = cx.scope.hyps.clone();
+    hyps.extend_from_slice(ranges);
     let one = Lin::constant(1);
     let n_minus_f = n
         .checked_sub(&f)
@@ -111,6 +113,27 @@ pub(super) fn check(
         );
         return None;
     }
+    // A threshold over loop variables holds for every value in their
+    // loops' ranges, and the help says which knob there is.
+    let params: Vec<String> = [&n, &f]
+        .iter()
+        .flat_map(|l| l.free_vars())
+        .map(str::to_string)
+        .collect();
+    let loop_vars: Vec<String> = k
+        .free_vars()
+        .into_iter()
+        .filter(|v| !params.iter().any(|p| p == v))
+        .map(|v| format!("`{v}`"))
+        .collect();
+    let over_loops = if loop_vars.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", for every value of {} in its loop's range: narrow the loop (e.g. `for k in 0..f + 1`) or lower the threshold",
+            loop_vars.join(", ")
+        )
+    };
     if !decide(cx, n.checked_sub(k))? {
         cx.report(
             Diagnostic::new(
@@ -119,7 +142,9 @@ pub(super) fn check(
                 format!("the threshold `{k}` may exceed the number of nodes `{n}`"),
             )
             .label("may never be reached")
-            .help(format!("use at most `{n}` votes, typically `{n_minus_f}`")),
+            .help(format!(
+                "use at most `{n}` votes, typically `{n_minus_f}`{over_loops}"
+            )),
         );
         return None;
     }
