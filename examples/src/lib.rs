@@ -401,7 +401,13 @@ pub mod generated {
         /// PBFT's condition A1 for the claim `(w, x)`: `n - f` reports that
         /// do not contradict it (prepared nothing, prepared in a lower view,
         /// or prepared `x` in `w`).
-        fn uncontradicted(reports: &Votes<Report>, w: u64, x: u64, n: u64, f: u64) -> bool {
+        pub(super) fn uncontradicted(
+            reports: &Votes<Report>,
+            w: u64,
+            x: u64,
+            n: u64,
+            f: u64,
+        ) -> bool {
             let ok = reports.count(|r| match r.0 {
                 None => true,
                 Some((view, value)) => view < w || (view == w && value == x),
@@ -430,7 +436,7 @@ pub mod generated {
 
         /// Whether `n - f` reports prepared nothing: then no value can have
         /// been decided before, and any value may be proposed.
-        fn nothing_prepared(reports: &Votes<Report>, n: u64, f: u64) -> bool {
+        pub(super) fn nothing_prepared(reports: &Votes<Report>, n: u64, f: u64) -> bool {
             reports.count(|r| r.0.is_none()) as u64 >= n.saturating_sub(f)
         }
 
@@ -503,6 +509,37 @@ pub mod generated {
                 _prepared: Option<u64>,
             ) -> Report {
                 super::record(before, view, sent, None)
+            }
+            rio_runtime::include_protocol!("pbft");
+        }
+
+        /// A seeded bug: the decision rule without PBFT's condition A2 (a
+        /// prepared claim needs no `f + 1` replicas that accepted its
+        /// pre-prepare), so a false claim in a high view wins.
+        pub mod unvouched {
+            pub use super::{no_view_change, opening, record, skip, take, Report};
+            use rio_runtime::Votes;
+
+            /// The claims that pass condition A1 alone, highest first.
+            fn claims(reports: &Votes<Report>, n: u64, f: u64) -> Vec<(u64, u64)> {
+                let mut claims: Vec<(u64, u64)> = reports.values().filter_map(|r| r.0).collect();
+                claims.sort_unstable_by(|a, b| b.cmp(a));
+                claims.dedup();
+                claims.retain(|&(w, x)| super::uncontradicted(reports, w, x, n, f));
+                claims
+            }
+            /// [`super::choose`] without condition A2.
+            pub fn choose(reports: Votes<Report>, own: u64, n: u64, f: u64) -> Option<u64> {
+                match claims(&reports, n, f).first() {
+                    Some(&(_, x)) => Some(x),
+                    None => super::nothing_prepared(&reports, n, f).then_some(own),
+                }
+            }
+            /// [`super::admits`] without condition A2.
+            pub fn admits(reports: Votes<Report>, proposal: u64, n: u64, f: u64) -> Option<u64> {
+                let ok = super::nothing_prepared(&reports, n, f)
+                    || claims(&reports, n, f).iter().any(|&(_, x)| x == proposal);
+                ok.then_some(proposal)
             }
             rio_runtime::include_protocol!("pbft");
         }

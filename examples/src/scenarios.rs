@@ -407,8 +407,8 @@ pub struct PbftSetup {
 
 /// The setup of PBFT seed `seed`: n = 7, f = 2 for one seed in four, else
 /// n = 4, f = 1; up to `f` faulty nodes, the view-0 primary among them in
-/// half the seeds, each Byzantine (equivocating, splitting, random,
-/// replaying, silent) or crashed at a time from the seed; slow links in
+/// half the seeds, each Byzantine (equivocating, splitting, two-faced,
+/// random, replaying, silent) or crashed at a time from the seed; slow links in
 /// one seed in four.
 pub fn pbft_setup(seed: u64) -> PbftSetup {
     use rand::{Rng as _, SeedableRng as _};
@@ -426,12 +426,13 @@ pub fn pbft_setup(seed: u64) -> PbftSetup {
     let faults = faulty
         .into_iter()
         .map(|node| {
-            let fault = match rng.gen_range(0..6) {
+            let fault = match rng.gen_range(0..7) {
                 0 => Fault::Byzantine(Byzantine::Equivocate),
                 1 => Fault::Byzantine(Byzantine::Split),
                 2 => Fault::Byzantine(Byzantine::Random { every: 5 }),
                 3 => Fault::Byzantine(Byzantine::Replay { every: 3 }),
                 4 => Fault::Byzantine(Byzantine::Silent),
+                5 => Fault::Byzantine(Byzantine::TwoFaced),
                 _ => Fault::Crash {
                     at: rng.gen_range(0..3000),
                 },
@@ -462,6 +463,7 @@ pub fn pbft(seed: u64, loss: f64) -> Report {
     pbft_with(
         seed,
         loss,
+        pbft_setup(seed),
         |id, n, f| Node::new(id, Params { n, f }).expect("valid parameters"),
         Input::Request,
         |o| match o {
@@ -470,12 +472,13 @@ pub fn pbft(seed: u64, loss: f64) -> Report {
     )
 }
 
-/// [`pbft`] over any build of the protocol (a seeded bug, for one):
-/// `make` builds node `id` for `(n, f)`, `request` is the request input,
-/// `decision` reads a decision as `(view, value)`.
+/// [`pbft`] over any setup and any build of the protocol (a seeded bug,
+/// for one): `make` builds node `id` for `(n, f)`, `request` is the
+/// request input, `decision` reads a decision as `(view, value)`.
 pub fn pbft_with<N>(
     seed: u64,
     loss: f64,
+    setup: PbftSetup,
     make: impl Fn(NodeId, usize, usize) -> N + 'static,
     request: fn(u64) -> N::Input,
     decision: fn(&N::Output) -> (u64, u64),
@@ -484,7 +487,6 @@ where
     N: rio_runtime::Node + 'static,
     N::Message: rio_runtime::forge::ForgeMessage,
 {
-    let setup = pbft_setup(seed);
     let (n, f) = (setup.n, setup.f);
     let mut cfg = Config::new(seed)
         .latency(1, if setup.slow { 1500 } else { 300 })

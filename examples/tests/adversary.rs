@@ -1,8 +1,10 @@
 //! The simulator's adversaries compared on Bracha and on seeded bugs
 //! (`protocols/bracha_bugs.rio`), 1,000 seeds each: the targeted `Split`
-//! adversary (one value to each half of the nodes) against the random
-//! `Equivocate` one (a fresh forged value per receiver). Prints the table
-//! that `docs/simulator.md` reports.
+//! adversary (one value to each half of the nodes) and the `TwoFaced` one
+//! (the same, with its lies consistent across lines: it echoes and votes
+//! for the alternative it sent) against the random `Equivocate` one (a
+//! fresh forged value per receiver). Prints the table that
+//! `docs/simulator.md` reports.
 
 use rio_examples::generated::bracha as correct;
 use rio_examples::generated::bracha_bugs;
@@ -81,30 +83,36 @@ macro_rules! rate {
 #[test]
 fn split_exposes_threshold_bugs_that_random_equivocation_misses() {
     let mut table = Vec::new();
-    let mut row = |name: &str, eq: (u64, u64), split: (u64, u64)| {
+    let mut row = |name: &str, eq: (u64, u64), split: (u64, u64), twin: (u64, u64)| {
         table.push(format!(
-            "| {name} | {} / {} | {} / {} |",
-            eq.0, eq.1, split.0, split.1
+            "| {name} | {} / {} | {} / {} | {} / {} |",
+            eq.0, eq.1, split.0, split.1, twin.0, twin.1
         ));
-        (eq, split)
+        (eq, split, twin)
     };
-    let (eq, split) = row(
+    let (eq, split, twin) = row(
         "Bracha (correct), Byzantine sender",
         rate!(correct, NodeId(0), Byzantine::Equivocate, false),
         rate!(correct, NodeId(0), Byzantine::Split, false),
+        rate!(correct, NodeId(0), Byzantine::TwoFaced, false),
     );
-    assert_eq!((eq.0, split.0), (0, 0), "the correct protocol never breaks");
+    assert_eq!(
+        (eq.0, split.0, twin.0),
+        (0, 0, 0),
+        "the correct protocol never breaks"
+    );
     assert!(
         split.1 > eq.1,
         "a split sender lets more runs deliver: {split:?} vs {eq:?}"
     );
-    let (_, split_v) = row(
+    let (_, split_v, twin_v) = row(
         "Bracha (correct), Byzantine voter",
         rate!(correct, NodeId(3), Byzantine::Equivocate, true),
         rate!(correct, NodeId(3), Byzantine::Split, true),
+        rate!(correct, NodeId(3), Byzantine::TwoFaced, true),
     );
-    assert_eq!(split_v.0, 0);
-    let (eq, split) = row(
+    assert_eq!((split_v.0, twin_v.0), (0, 0));
+    let (eq, split, twin) = row(
         "amplification threshold `f` (one too small), Byzantine voter",
         rate!(
             bracha_bugs::weak_too_small,
@@ -118,12 +126,18 @@ fn split_exposes_threshold_bugs_that_random_equivocation_misses() {
             Byzantine::Split,
             true
         ),
+        rate!(
+            bracha_bugs::weak_too_small,
+            NodeId(3),
+            Byzantine::TwoFaced,
+            true
+        ),
     );
     assert!(
-        split.0 > 0,
-        "the split voter exposes the bug: {split:?} (equivocate {eq:?})"
+        split.0 > 0 && twin.0 > 0,
+        "the split voters expose the bug: {split:?}, {twin:?} (equivocate {eq:?})"
     );
-    let (eq, split) = row(
+    let (eq, split, twin) = row(
         "echo threshold `n - f - 1` with `?`, Byzantine sender",
         rate!(
             bracha_bugs::strong_too_small,
@@ -137,9 +151,19 @@ fn split_exposes_threshold_bugs_that_random_equivocation_misses() {
             Byzantine::Split,
             false
         ),
+        rate!(
+            bracha_bugs::strong_too_small,
+            NodeId(0),
+            Byzantine::TwoFaced,
+            false
+        ),
     );
-    eprintln!("strong too small: equivocate {eq:?}, split {split:?}");
-    let (eq, split) = row(
+    eprintln!("strong too small: equivocate {eq:?}, split {split:?}, two-faced {twin:?}");
+    assert!(
+        twin.0 > split.0.max(eq.0),
+        "consistent lies expose the echo threshold one too small most often: {twin:?} vs {split:?}, {eq:?}"
+    );
+    let (eq, split, twin) = row(
         "delivery on the echo quorum, Byzantine sender",
         rate!(
             bracha_bugs::deliver_on_echo,
@@ -153,13 +177,23 @@ fn split_exposes_threshold_bugs_that_random_equivocation_misses() {
             Byzantine::Split,
             false
         ),
+        rate!(
+            bracha_bugs::deliver_on_echo,
+            NodeId(0),
+            Byzantine::TwoFaced,
+            false
+        ),
     );
     assert!(
         split.0 + eq.0 > 0,
         "delivery on echo is exposed: {eq:?} {split:?}"
     );
+    assert_eq!(
+        twin.0, SEEDS,
+        "a two-faced sender breaks delivery on echo every time"
+    );
     eprintln!(
-        "| run (1,000 seeds) | equivocate: violations / runs delivering | split: violations / runs delivering |\n|---|---|---|\n{}",
+        "| run (1,000 seeds) | `Equivocate`: violations / runs delivering | `Split`: violations / runs delivering | `TwoFaced`: violations / runs delivering |\n|---|---|---|---|\n{}",
         table.join("\n")
     );
 }

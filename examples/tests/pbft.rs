@@ -1,8 +1,8 @@
 //! PBFT with view change, single-shot, without signatures
 //! (`spec/examples/pbft.rio`). In the simulator at n = 4, f = 1 and n = 7,
 //! f = 2, with up to f faulty nodes (the view-0 primary among them in half
-//! the seeds) equivocating, splitting, sending random or replayed messages,
-//! silent or crashed, and slow links in a quarter of the seeds: agreement
+//! the seeds) equivocating, splitting, two-faced, sending random or
+//! replayed messages, silent or crashed, and slow links in a quarter of the seeds: agreement
 //! and validity after every step, termination at the end
 //! (`rio_examples::scenarios::pbft`). The 10,000-seed sweep:
 //! `cargo run --release -p rio-examples --bin rio-sweep -- --protocol pbft`.
@@ -67,6 +67,7 @@ fn reports_that_forget_what_was_prepared_split_agreement() {
             let report = rio_examples::scenarios::pbft_with(
                 seed,
                 0.0,
+                rio_examples::scenarios::pbft_setup(seed),
                 |id, n, f| Node::new(id, Params { n, f }).expect("valid parameters"),
                 Input::Request,
                 |o| match o {
@@ -78,4 +79,62 @@ fn reports_that_forget_what_was_prepared_split_agreement() {
         .count();
     assert!(broken > 0, "the forgetful reports were never caught");
     eprintln!("forgetful reports: agreement broken in {broken} of 40 seeds");
+}
+
+/// The setup that exposes a rule that trusts claims: n = 7, f = 2, node 2
+/// (the primary of view 2, in the half that gets honest messages)
+/// two-faced. Its view-change report to the other half is a consistent
+/// lie, echoed and readied as one value, so the reliable broadcast
+/// delivers it to everyone.
+fn two_faced_replica() -> rio_examples::scenarios::PbftSetup {
+    rio_examples::scenarios::PbftSetup {
+        n: 7,
+        f: 2,
+        faults: vec![(
+            rio_runtime::NodeId(2),
+            rio_sim::Fault::Byzantine(rio_sim::Byzantine::TwoFaced),
+        )],
+        slow: false,
+    }
+}
+
+/// Runs `seeds` seeds of the two-faced setup on a build of the protocol;
+/// returns how many broke agreement.
+macro_rules! broken_by_two_faced {
+    ($m:path, $seeds:expr) => {{
+        use $m as g;
+        (0..$seeds)
+            .filter(|&seed| {
+                let report = rio_examples::scenarios::pbft_with(
+                    seed,
+                    0.0,
+                    two_faced_replica(),
+                    |id, n, f| g::Node::new(id, g::Params { n, f }).expect("valid parameters"),
+                    g::Input::Request,
+                    |o| match o {
+                        g::Output::Decided { key: [view], value } => (*view, *value),
+                    },
+                );
+                match &report.violation {
+                    Some(v) if v.property == "agreement" => true,
+                    Some(v) => panic!("seed {seed}: {v:?}"),
+                    None => false,
+                }
+            })
+            .count()
+    }};
+}
+
+/// The seeded bug: the decision rule without condition A2. A two-faced
+/// replica's false claim in a higher view is then chosen over the value
+/// decided in view 0. The correct rule holds in the same runs.
+#[test]
+fn a_rule_that_trusts_claims_is_caught_by_a_two_faced_replica() {
+    let broken = broken_by_two_faced!(rio_examples::generated::pbft::unvouched::pbft, 300);
+    let correct = broken_by_two_faced!(rio_examples::generated::pbft::pbft, 300);
+    eprintln!(
+        "without condition A2: agreement broken in {broken} of 300 seeds; correct rule: {correct}"
+    );
+    assert!(broken > 0, "the false claims were never caught");
+    assert_eq!(correct, 0);
 }

@@ -24,6 +24,59 @@ pub trait ForgeMessage: Sized {
     /// The same message (variant and instance key) with a forged value: an
     /// equivocation.
     fn forge_like(&self, rng: &mut Rng) -> Self;
+    /// The same message (variant and instance key) with its value replaced
+    /// by `twin`'s alternative to it: the message a two-faced node sends to
+    /// the group it lies to. Generated message enums implement it; the
+    /// default forges a fresh value like [`ForgeMessage::forge_like`].
+    fn forge_twin(&self, twin: &Twin, rng: &mut Rng) -> Self {
+        let _ = twin;
+        self.forge_like(rng)
+    }
+}
+
+/// The second face of a two-faced Byzantine node: one forged alternative
+/// per honest value, the same every time that value is sent, on any line
+/// and in any instance. A node that lies this way behaves like a correct
+/// node that saw different values, so its lies agree with each other: the
+/// echo of a forged proposal carries the same forged proposal, a vote for
+/// an honest value is a vote for the same alternative everywhere. That is
+/// what a threshold one too small, or a decision rule that trusts a claim
+/// it should check, needs to be exposed; per-message random forgeries
+/// scatter and rarely reach any threshold.
+///
+/// The alternative of a value is drawn from a generator seeded with the
+/// twin's seed, the value's type and its `Debug` text, so it is
+/// deterministic (the same seed, the same trace) and needs no memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Twin {
+    seed: u64,
+}
+
+impl Twin {
+    pub fn new(seed: u64) -> Self {
+        Twin { seed }
+    }
+
+    /// The alternative to `honest`: a forged value of its type that differs
+    /// from it (after a few tries; a type with one value has no other).
+    pub fn alt<T: Forge + PartialEq + std::fmt::Debug>(&self, honest: &T) -> T {
+        use rand::SeedableRng as _;
+        use std::hash::{Hash as _, Hasher as _};
+        // `DefaultHasher::new` has fixed keys: deterministic within a build.
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.seed.hash(&mut h);
+        std::any::type_name::<T>().hash(&mut h);
+        format!("{honest:?}").hash(&mut h);
+        let mut rng = Rng::seed_from_u64(h.finish());
+        let mut alt = T::forge(&mut rng);
+        for _ in 0..8 {
+            if alt != *honest {
+                break;
+            }
+            alt = T::forge(&mut rng);
+        }
+        alt
+    }
 }
 
 macro_rules! forge_int {

@@ -377,17 +377,21 @@ impl Gen<'_> {
     fn forge_impl(&self) -> TokenStream {
         let rt = self.rt;
         let gen = self.generics();
-        let bounds = self.bounds_with(quote!(+ #rt::Forge));
+        let bounds =
+            self.bounds_with(quote!(+ #rt::Forge + ::core::fmt::Debug + ::core::cmp::PartialEq));
         let mut any_arms = Vec::new();
         let mut like_arms = Vec::new();
+        let mut twin_arms = Vec::new();
         for (_, l) in self.message_lines() {
             let v = ident(&variant_name(&l.name));
             if l.arity() == 0 {
                 any_arms.push(quote!(Message::#v(#rt::Forge::forge(rng))));
                 like_arms.push(quote!(Message::#v(_) => Message::#v(#rt::Forge::forge(rng)),));
+                twin_arms.push(quote!(Message::#v(value) => Message::#v(twin.alt(value)),));
             } else {
                 any_arms.push(quote!(Message::#v { key: #rt::Forge::forge(rng), value: #rt::Forge::forge(rng) }));
                 like_arms.push(quote!(Message::#v { key, .. } => Message::#v { key: *key, value: #rt::Forge::forge(rng) },));
+                twin_arms.push(quote!(Message::#v { key, value } => Message::#v { key: *key, value: twin.alt(value) },));
             }
         }
         let count = any_arms.len();
@@ -421,6 +425,12 @@ impl Gen<'_> {
                 fn forge_like(&self, rng: &mut #rt::forge::Rng) -> Self {
                     match self {
                         #(#like_arms)*
+                        #phantom_arm
+                    }
+                }
+                fn forge_twin(&self, twin: &#rt::forge::Twin, _rng: &mut #rt::forge::Rng) -> Self {
+                    match self {
+                        #(#twin_arms)*
                         #phantom_arm
                     }
                 }

@@ -63,7 +63,7 @@ fn main() {
             sweep(0..seeds, |seed| rio_examples::scenarios::paxos_log(seed, 20)),
         ),
         Protocol::Pbft => (
-            format!("PBFT, n = 4 or 7, up to f faulty nodes (equivocating, splitting, random, replaying, silent or crashed), slow links in a quarter, loss {loss}, {seeds} seeds"),
+            format!("PBFT, n = 4 or 7, up to f faulty nodes (equivocating, splitting, two-faced, random, replaying, silent or crashed), slow links in a quarter, loss {loss}, {seeds} seeds"),
             sweep(0..seeds, |seed| rio_examples::scenarios::pbft(seed, loss)),
         ),
         Protocol::Acs => (

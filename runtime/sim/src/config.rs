@@ -32,6 +32,15 @@ pub enum Byzantine {
     /// voter, it votes differently to each group — the adversary that
     /// breaks a threshold one too small.
     Split,
+    /// Two-faced: like [`Byzantine::Split`], the lower half of node ids
+    /// gets the honest message, but the upper half gets it with each
+    /// value replaced by one fixed alternative of that value
+    /// ([`rio_runtime::forge::Twin`]), on every line and in every
+    /// instance. To the upper half it is a correct node that saw other
+    /// values, so its lies agree with each other: it echoes and votes for
+    /// the alternative it proposed there. The adversary that gets a forged
+    /// value through a reliable broadcast or a quorum.
+    TwoFaced,
     /// Behaves honestly and also sends a random well-typed message to a
     /// random node every `every` ms.
     Random { every: u64 },

@@ -29,7 +29,7 @@ pub use config::{Byzantine, Choices, Config, Fault, Latency, Partition};
 
 use rand::{Rng as _, SeedableRng};
 use rio_runtime::crypto::{Crypto, Powers, Recorder, Symbolic};
-use rio_runtime::forge::{ForgeMessage, Rng};
+use rio_runtime::forge::{ForgeMessage, Rng, Twin};
 pub use rio_runtime::trace::{Kind, TraceEvent};
 use rio_runtime::{Chooser, Dest, Effects, Node, NodeId, TimerId};
 use std::fmt::Debug;
@@ -549,6 +549,12 @@ where
                     }
                     Some(Byzantine::Split) if k >= n / 2 => {
                         let alt = alternative.clone().unwrap_or_else(|| msg.clone());
+                        let differs = alt != msg;
+                        self.transmit(from, to, alt, differs);
+                    }
+                    Some(Byzantine::TwoFaced) if k >= n / 2 => {
+                        let twin = Twin::new(self.cfg.seed ^ (0x7157 + u64::from(from.0)));
+                        let alt = msg.forge_twin(&twin, &mut self.adversary);
                         let differs = alt != msg;
                         self.transmit(from, to, alt, differs);
                     }
