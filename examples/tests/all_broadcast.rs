@@ -109,6 +109,7 @@ fn every_sender_is_delivered_under_each_byzantine_strategy() {
         for b in [
             Byzantine::Equivocate,
             Byzantine::Split,
+            Byzantine::TwoFaced,
             Byzantine::Random { every: 3 },
             Byzantine::Replay { every: 2 },
             Byzantine::Silent,

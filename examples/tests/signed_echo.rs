@@ -31,7 +31,8 @@ fn params() -> Params {
 /// The Byzantine behaviour of a seed (all derived from the messages).
 fn behaviour(seed: u64) -> Byzantine {
     match seed % 4 {
-        0 => Byzantine::Split,
+        0 if seed / 4 % 2 == 0 => Byzantine::Split,
+        0 => Byzantine::TwoFaced,
         1 => Byzantine::Equivocate,
         2 => Byzantine::Random { every: 3 },
         _ => Byzantine::Replay { every: 2 },
