@@ -22,7 +22,7 @@ const F: usize = 2;
 
 fn behaviour(x: u64) -> Byzantine {
     match x % 4 {
-        0 if x / 4 % 2 == 0 => Byzantine::Split,
+        0 if (x / 4).is_multiple_of(2) => Byzantine::Split,
         0 => Byzantine::TwoFaced,
         1 => Byzantine::Equivocate,
         2 => Byzantine::Random { every: 13 },

@@ -43,7 +43,7 @@ fn sim(cfg: Config) -> Sim<Node> {
 fn faults(seed: u64) -> Config {
     let node = NodeId((seed / 5 % 4) as u32);
     let fault = match seed % 5 {
-        0 if seed / 20 % 2 == 0 => Fault::Byzantine(Byzantine::Split),
+        0 if (seed / 20).is_multiple_of(2) => Fault::Byzantine(Byzantine::Split),
         0 => Fault::Byzantine(Byzantine::TwoFaced),
         1 => Fault::Byzantine(Byzantine::Equivocate),
         2 => Fault::Byzantine(Byzantine::Random { every: 7 }),

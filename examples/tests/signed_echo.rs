@@ -31,7 +31,7 @@ fn params() -> Params {
 /// The Byzantine behaviour of a seed (all derived from the messages).
 fn behaviour(seed: u64) -> Byzantine {
     match seed % 4 {
-        0 if seed / 4 % 2 == 0 => Byzantine::Split,
+        0 if (seed / 4).is_multiple_of(2) => Byzantine::Split,
         0 => Byzantine::TwoFaced,
         1 => Byzantine::Equivocate,
         2 => Byzantine::Random { every: 3 },
