@@ -254,6 +254,26 @@ fn a_state_bound_is_an_incomplete_verdict() {
     assert!(matches!(out.verdict, Verdict::Incomplete { .. }), "{out}");
 }
 
+/// A search that would outgrow the memory ends with a verdict, not a kill:
+/// a bound below what the process already holds stops it at once, on one
+/// thread and on two.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_memory_bound_is_an_incomplete_verdict() {
+    for threads in [1, 2] {
+        let out = bracha_model!(correct, NodeId(0), |M| vec![M::Send(1), M::Send(2)])
+            .threads(threads)
+            .max_memory(1 << 20)
+            .check();
+        match &out.verdict {
+            Verdict::Incomplete { reason } => {
+                assert!(reason.contains("memory bound"), "{out}")
+            }
+            _ => panic!("{out}"),
+        }
+    }
+}
+
 mod paxos {
     use super::*;
     use rio_examples::generated::paxos::first_promise::paxos_first_promise as buggy;

@@ -171,6 +171,8 @@ pub struct Model<N: Node> {
     threads: usize,
     max_states: usize,
     max_time: Duration,
+    /// Resident memory allowed, in bytes (`None`: unbounded).
+    max_memory: Option<u64>,
     safety: Vec<Property<N::Output>>,
     termination: Vec<Property<N::Output>>,
 }
@@ -437,7 +439,9 @@ where
     N: Node,
 {
     /// `n` nodes made by `factory`; by default no faults, reduction on,
-    /// breadth-first, at most 10 million states and 10 minutes.
+    /// breadth-first, at most 10 million states, 10 minutes and three
+    /// quarters of the memory available when the model is made (on Linux;
+    /// elsewhere no memory bound unless [`Model::max_memory`] sets one).
     pub fn new(n: usize, factory: impl Fn(NodeId) -> N + Send + Sync + 'static) -> Self {
         Model {
             n,
@@ -453,6 +457,7 @@ where
             threads: 1,
             max_states: 10_000_000,
             max_time: Duration::from_secs(600),
+            max_memory: memory::available().map(|b| b / 4 * 3),
             safety: Vec::new(),
             termination: Vec::new(),
         }
@@ -533,6 +538,27 @@ where
     pub fn max_time(mut self, d: Duration) -> Self {
         self.max_time = d;
         self
+    }
+    /// Stops with an [`Verdict::Incomplete`] verdict once the process's
+    /// resident memory exceeds `bytes` (checked every 1,024 states and
+    /// every batch; read from `/proc/self/status`, so on Linux only). A
+    /// search that would exhaust the machine's memory ends with a verdict
+    /// instead of being killed.
+    pub fn max_memory(mut self, bytes: u64) -> Self {
+        self.max_memory = Some(bytes);
+        self
+    }
+    /// The memory bound's verdict, if the process is over it.
+    fn over_memory(&self) -> Option<Verdict> {
+        let limit = self.max_memory?;
+        let used = memory::resident()?;
+        (used > limit).then(|| Verdict::Incomplete {
+            reason: format!(
+                "stopped at the memory bound ({} MiB resident, {} MiB allowed)",
+                used >> 20,
+                limit >> 20
+            ),
+        })
     }
     /// A safety property (monotone in the outputs), checked at every state.
     pub fn safety(
@@ -1272,6 +1298,9 @@ where
                     let reason = format!("stopped at the time bound ({:?})", self.max_time);
                     return outcome(Verdict::Incomplete { reason }, seen.len(), transitions);
                 }
+                if let Some(verdict) = self.over_memory() {
+                    return outcome(verdict, seen.len(), transitions);
+                }
                 let share = batch.len().div_ceil(self.threads).max(1);
                 let known = &seen;
                 // A node that panics on one state is re-raised when the
@@ -1414,6 +1443,11 @@ where
             if pops.is_multiple_of(1024) && start.elapsed() > self.max_time {
                 let reason = format!("stopped at the time bound ({:?})", self.max_time);
                 return outcome(Verdict::Incomplete { reason }, seen.len(), transitions);
+            }
+            if pops == 1 || pops.is_multiple_of(1024) {
+                if let Some(verdict) = self.over_memory() {
+                    return outcome(verdict, seen.len(), transitions);
+                }
             }
             for a in self.actions(&s) {
                 let moves = match self.successors(&s, a) {
@@ -1558,5 +1592,42 @@ impl<N: Node> Debug for Model<N> {
             .field("loss", &self.loss)
             .field("reduction", &self.reduction)
             .finish()
+    }
+}
+
+/// The process's memory, as Linux reports it (`None` elsewhere, or when
+/// `/proc` cannot be read: then there is no memory bound).
+mod memory {
+    /// A `kB` field of a `/proc` file, in bytes.
+    fn field(path: &str, name: &str) -> Option<u64> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let line = text.lines().find(|l| l.starts_with(name))?;
+        let kb: u64 = line
+            .trim_start_matches(name)
+            .trim_start_matches(':')
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        kb.checked_mul(1024)
+    }
+    /// Resident memory of this process.
+    pub fn resident() -> Option<u64> {
+        field("/proc/self/status", "VmRSS")
+    }
+    /// Memory available to new allocations on the machine.
+    pub fn available() -> Option<u64> {
+        field("/proc/meminfo", "MemAvailable")
+    }
+
+    #[cfg(all(test, target_os = "linux"))]
+    mod tests {
+        #[test]
+        fn reads_this_process_and_the_machine() {
+            let resident = super::resident().expect("VmRSS");
+            let available = super::available().expect("MemAvailable");
+            assert!(resident > 0 && available > 0);
+        }
     }
 }
