@@ -34,6 +34,7 @@ fn main() {
         .file("protocols/all_broadcast.rio")
         .file("protocols/fan_out.rio")
         .file("protocols/backoff.rio")
+        .file("protocols/late_choice.rio")
         .file("protocols/instance_shapes.rio")
         .file("../spec/examples/acs.rio")
         .file("../spec/examples/pbft.rio")

@@ -310,6 +310,20 @@ pub mod generated {
         rio_runtime::include_protocol!("backoff");
     }
 
+    /// A choice in an instance that opens late
+    /// (`protocols/late_choice.rio`).
+    pub mod late_choice {
+        /// The option that opens the instance.
+        pub fn first(late: u64) -> u64 {
+            late
+        }
+        /// The option available from the start.
+        pub fn second(early: u64) -> u64 {
+            early
+        }
+        rio_runtime::include_protocol!("late_choice");
+    }
+
     /// HoneyBadgerBFT's asynchronous common subset (`spec/examples/acs.rio`):
     /// n reliable broadcasts and n Byzantine Ben-Or agreements.
     pub mod acs {

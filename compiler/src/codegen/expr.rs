@@ -291,6 +291,50 @@ impl Gen<'_> {
     }
 
     /// A threshold's value: the precomputed field, or computed here.
+    /// Whether choice option `o` of rule `r` reads only lines of
+    /// instances that enclose the rule's own (a read naming fewer of the
+    /// rule's loop variables, or no line at all). Such an option, when
+    /// available, became available no later than any option that reads
+    /// the rule's own instance: the rule's instance may open after it (a
+    /// later message, an unbounded family), and would otherwise see the
+    /// two as a tie and let the chooser take the newer one. When both are
+    /// available it is taken first (spec/language.md, "Built-in
+    /// components"). Options with timers, coins or reads over a family's
+    /// instances count as the rule's own.
+    fn outer_option(&self, o: &Ex, r: &Rule) -> bool {
+        let keys = r.key_vars();
+        if keys.is_empty() {
+            return false;
+        }
+        let mut outer = true;
+        crate::ir::walk(o, &mut |e| match e {
+            Ex::Ref { line, idx } => {
+                let dims = self
+                    .p
+                    .lines
+                    .get(*line)
+                    .map(|l| l.dims.as_slice())
+                    .unwrap_or(&[]);
+                let mut named = std::collections::BTreeSet::new();
+                for (d, i) in idx.iter().enumerate() {
+                    match i {
+                        Idx::Num(l) => named.extend(l.free_vars()),
+                        Idx::Star if dims.get(d) == Some(&DimKind::Number) => outer = false,
+                        _ => {}
+                    }
+                }
+                if keys.iter().all(|k| named.contains(k)) {
+                    outer = false;
+                }
+            }
+            Ex::Timer { .. } | Ex::Coin(_) | Ex::SelectFamily { .. } | Ex::Gather { .. } => {
+                outer = false
+            }
+            _ => {}
+        });
+        outer
+    }
+
     fn threshold_value(&self, k: &Lin, cx: &Cx<'_>) -> TokenStream {
         let rt = self.rt;
         match self.threshold_field(k) {
@@ -511,12 +555,38 @@ impl Gen<'_> {
                     .get(cx.rule.target)
                     .map_or("", |l| l.name.as_str());
                 let me = cx.me();
+                // Options over enclosing instances only come first when
+                // available (see `outer_option`); only a choice that mixes
+                // both kinds says so.
+                let outer: Vec<bool> = options
+                    .iter()
+                    .map(|o| self.outer_option(o, cx.rule))
+                    .collect();
+                let mixed = outer.iter().any(|o| *o) && outer.iter().any(|o| !*o);
+                let available: Vec<TokenStream> = names
+                    .iter()
+                    .zip(&outer)
+                    .map(|(x, o)| {
+                        if mixed && !*o {
+                            quote!(#x.is_some() && !earlier)
+                        } else {
+                            quote!(#x.is_some())
+                        }
+                    })
+                    .collect();
+                let earlier = if mixed {
+                    let outs = names.iter().zip(&outer).filter_map(|(x, o)| o.then_some(x));
+                    quote!(let earlier = #(#outs.is_some())||*;)
+                } else {
+                    quote!()
+                };
                 quote!({
                     #(let #names = #vals;)*
                     if #(#names.is_none())&&* {
                         return None;
                     }
-                    match out.choose(#me, #point, &[#(#names.is_some()),*]) {
+                    #earlier
+                    match out.choose(#me, #point, &[#(#available),*]) {
                         #(#idxs => #names,)*
                         _ => None,
                     }?
