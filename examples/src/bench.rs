@@ -3,6 +3,16 @@
 use rio_net::{keypair, NetConfig, PeerConfig};
 use std::time::Duration;
 
+/// The runtime the loopback tests and benches run nodes on: two worker
+/// threads (the machines here have two cores), timers and I/O enabled.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("a tokio runtime: {e}"))
+}
+
 /// Configs for an `n`-node cluster on loopback (fresh keys, free ports, no
 /// trace); with `state_dir`, each node keeps durable state there.
 pub fn loopback_cluster(n: usize, state_dir: Option<&std::path::Path>) -> Vec<NetConfig> {

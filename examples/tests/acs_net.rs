@@ -13,11 +13,7 @@ use std::time::Duration;
 
 #[test]
 fn six_nodes_agree_on_a_common_subset_over_tcp() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = rio_examples::bench::runtime();
     rt.block_on(async {
         let n = 6usize;
         let mut handles = Vec::new();

@@ -13,11 +13,7 @@ use std::time::Duration;
 
 #[test]
 fn three_nodes_change_view_past_a_dead_primary_over_tcp() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = rio_examples::bench::runtime();
     rt.block_on(async {
         let n = 4usize;
         let mut handles = Vec::new();

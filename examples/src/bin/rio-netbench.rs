@@ -313,11 +313,7 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(5000);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = rio_examples::bench::runtime();
     rt.block_on(async {
         let (e, lat) = baseline(slots).await;
         let base = report("baseline", slots, e, lat);

@@ -347,11 +347,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let total: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(4000);
     let window: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(32);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let rt = rio_examples::bench::runtime();
     rt.block_on(async {
         let (e, lat) = baseline(total, window).await;
         let limit = report("plain TCP", total, e, lat);
