@@ -124,6 +124,59 @@ pub mod generated {
                 rio_runtime::include_protocol!("paxos_log");
             }
 
+            /// Multi-Paxos with leader change: a log in chunks of 8 slots,
+            /// one phase 1 per ballot for a whole chunk
+            /// (`spec/examples/multi_paxos.rio`).
+            pub mod multi {
+                pub use super::log::chosen;
+                pub use super::{accept, keep, skip};
+                use rio_runtime::Votes;
+
+                /// What an acceptor accepted in each slot of a chunk, by
+                /// slot: one promise.
+                pub type Slots = Vec<Option<(u64, u64)>>;
+
+                /// A promise reporting what was accepted in each slot.
+                pub fn promise(_prepare: u64, slots: Votes<Option<(u64, u64)>>) -> Option<Slots> {
+                    Some(slots.values().copied().collect())
+                }
+                /// No promise: a higher ballot's prepare came first.
+                pub fn refuse(_later: u64) -> Option<Slots> {
+                    None
+                }
+                /// The value of the highest-ballot acceptance of `slot`
+                /// among the promises, or `own` when none accepted any.
+                pub fn highest(promises: Votes<Slots>, slot: u64, own: u64) -> u64 {
+                    let slot = usize::try_from(slot).unwrap_or(usize::MAX);
+                    promises
+                        .values()
+                        .filter_map(|slots| slots.get(slot).copied().flatten())
+                        .max()
+                        .map_or(own, |(_, v)| v)
+                }
+                rio_runtime::include_protocol!("multi_paxos");
+
+                /// A seeded bug: promises that report nothing for slots
+                /// other than the first.
+                pub mod forgetful {
+                    pub use super::{accept, chosen, highest, keep, refuse, skip, Slots};
+                    /// A promise that forgets every slot but slot 0.
+                    pub fn promise(
+                        _prepare: u64,
+                        slots: Votes<Option<(u64, u64)>>,
+                    ) -> Option<Slots> {
+                        Some(
+                            slots
+                                .iter()
+                                .map(|(s, a)| if s.0 == 0 { *a } else { None })
+                                .collect(),
+                        )
+                    }
+                    use rio_runtime::Votes;
+                    rio_runtime::include_protocol!("multi_paxos");
+                }
+            }
+
             /// A seeded bug: promises that forget what was accepted (the
             /// next ballot then proposes its own value).
             pub mod forgetful {
@@ -322,6 +375,12 @@ pub mod generated {
             early
         }
         rio_runtime::include_protocol!("late_choice");
+    }
+
+    /// A rule keyed by fewer loop variables than the line it reads
+    /// (`protocols/coarse_reader.rio`).
+    pub mod coarse_reader {
+        rio_runtime::include_protocol!("coarse_reader");
     }
 
     /// HoneyBadgerBFT's asynchronous common subset (`spec/examples/acs.rio`):

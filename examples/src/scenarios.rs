@@ -317,29 +317,14 @@ pub fn paxos(seed: u64, loss: f64) -> Report {
 /// every correct node has every slot at the end.
 pub fn paxos_log(seed: u64, slots: u64) -> Report {
     use crate::generated::paxos::ballots::log::log::{Input, Node, Output, Params};
-    use rand::{Rng as _, SeedableRng as _};
+    use rand::SeedableRng as _;
     let mut rng = rio_runtime::forge::Rng::seed_from_u64(seed ^ 0x106);
     let (n, f) = if seed.is_multiple_of(2) {
         (3, 1)
     } else {
         (5, 2)
     };
-    let mut cfg = Config::new(seed)
-        .latency(1, if seed.is_multiple_of(3) { 400 } else { 20 })
-        .max_time(120_000);
-    let mut crashed = std::collections::BTreeSet::new();
-    for _ in 0..rng.gen_range(0..=f) {
-        let node = rng.gen_range(0..n as u32);
-        if node == f as u32 || !crashed.insert(node) {
-            continue;
-        }
-        cfg = cfg.fault(
-            NodeId(node),
-            Fault::Crash {
-                at: rng.gen_range(0..500),
-            },
-        );
-    }
+    let cfg = log_faults(seed, &mut rng, n, f);
     let mut sim = Sim::new(n, cfg, move |id| {
         Node::new(id, Params { n, f }).expect("valid parameters")
     });
@@ -388,6 +373,134 @@ pub fn paxos_log(seed: u64, slots: u64) -> Report {
             Err("a correct node is missing a slot".into())
         }
     });
+    sim.run()
+}
+
+/// The links and crashes of a replicated-log run: latency 1–20 ms, or up to
+/// 400 ms for one seed in three (ballots overlap); up to `f` nodes crash at
+/// times in 0..500 ms, never node `f`, the leader of the last ballot (with
+/// bounded ballots a slot whose last ballot was abandoned stalls, see
+/// [`paxos`]).
+fn log_faults(seed: u64, rng: &mut rio_runtime::forge::Rng, n: usize, f: usize) -> Config {
+    use rand::Rng as _;
+    let mut cfg = Config::new(seed)
+        .latency(1, if seed.is_multiple_of(3) { 400 } else { 20 })
+        .max_time(120_000);
+    let mut crashed = std::collections::BTreeSet::new();
+    for _ in 0..rng.gen_range(0..=f) {
+        let node = rng.gen_range(0..n as u32);
+        if node == f as u32 || !crashed.insert(node) {
+            continue;
+        }
+        cfg = cfg.fault(
+            NodeId(node),
+            Fault::Crash {
+                at: rng.gen_range(0..500),
+            },
+        );
+    }
+    cfg
+}
+
+/// Multi-Paxos with leader change (`spec/examples/multi_paxos.rio`): n = 3,
+/// f = 1 (even seeds) or n = 5, f = 2 (odd seeds), `chunks` chunks of 8
+/// slots; every node submits the command of slot `s` of chunk `c` at time
+/// `8c + s` ms, node `k` proposing `1000 * (8c + s) + k`. Links and crashes
+/// as for [`paxos_log`]; with `loss > 0` that share of messages is lost
+/// (termination is then not required). Properties: per slot, one value,
+/// someone's command for that slot, after every step; every correct node
+/// has every slot at the end. `make` builds the nodes (a seeded bug
+/// swaps in another build of the protocol).
+pub fn multi_paxos(seed: u64, chunks: u64, loss: f64) -> Report {
+    use crate::generated::paxos::ballots::multi::multi_paxos::{Input, Node, Output, Params};
+    multi_paxos_with(
+        seed,
+        chunks,
+        loss,
+        |id, n, f| Node::new(id, Params { n, f }).expect("valid parameters"),
+        |key, value| Input::Command { key, value },
+        |o| match o {
+            Output::Entry { key, value } => (*key, *value),
+        },
+    )
+}
+
+/// [`multi_paxos`] with the nodes built by `make(id, n, f)` (a seeded bug
+/// swaps in another build of the protocol), commands made by
+/// `command([chunk, slot], value)` and log entries read by `entry`.
+pub fn multi_paxos_with<N>(
+    seed: u64,
+    chunks: u64,
+    loss: f64,
+    make: impl Fn(NodeId, usize, usize) -> N + 'static,
+    command: fn([u64; 2], u64) -> N::Input,
+    entry: fn(&N::Output) -> ([u64; 2], u64),
+) -> Report
+where
+    N: rio_runtime::Node + 'static,
+    N::Message: rio_runtime::forge::ForgeMessage,
+{
+    use rand::SeedableRng as _;
+    let mut rng = rio_runtime::forge::Rng::seed_from_u64(seed ^ 0x3B1);
+    let (n, f) = if seed.is_multiple_of(2) {
+        (3, 1)
+    } else {
+        (5, 2)
+    };
+    let mut cfg = log_faults(seed, &mut rng, n, f);
+    if loss > 0.0 {
+        cfg = cfg.loss(loss);
+    }
+    let mut sim = Sim::new(n, cfg, move |id| make(id, n, f));
+    for c in 0..chunks {
+        for s in 0..8 {
+            for k in 0..n as u64 {
+                sim.input_at(
+                    8 * c + s,
+                    NodeId(k as u32),
+                    command([c, s], 1000 * (8 * c + s) + k),
+                );
+            }
+        }
+    }
+    sim.safety("agreement", move |v| {
+        let mut per_slot = std::collections::BTreeMap::<[u64; 2], u64>::new();
+        for (_, id, o) in v.outputs {
+            let (key, value) = entry(o);
+            if *per_slot.entry(key).or_insert(value) != value {
+                return Err(format!(
+                    "node {} logged {value} at chunk {} slot {}, another {}",
+                    id.0, key[0], key[1], per_slot[&key]
+                ));
+            }
+        }
+        Ok(())
+    });
+    sim.safety("validity", move |v| {
+        for (_, id, o) in v.outputs {
+            let ([c, s], value) = entry(o);
+            let base = 1000 * (8 * c + s);
+            if !(base..base + n as u64).contains(&value) {
+                return Err(format!(
+                    "node {} logged {value} at chunk {c} slot {s}",
+                    id.0
+                ));
+            }
+        }
+        Ok(())
+    });
+    let complete = move |v: &rio_sim::View<'_, N>| {
+        v.correct_nodes()
+            .all(|id| v.correct_outputs().filter(|(k, _)| *k == id).count() as u64 == 8 * chunks)
+    };
+    sim.eventually("termination", move |v| {
+        if loss > 0.0 || complete(v) {
+            Ok(())
+        } else {
+            Err("a correct node is missing a slot".into())
+        }
+    });
+    sim.stop_when(complete);
     sim.run()
 }
 

@@ -582,3 +582,52 @@ fn a_choice_in_a_late_instance_takes_the_older_option() {
     }
     let _ = Output::Pick { key: [0], value: 0 };
 }
+
+/// A rule keyed by fewer loop variables than the line it reads
+/// (`protocols/coarse_reader.rio`: `head[c][i] = select(?, x[c][*][i])`)
+/// lives in an instance no line of its own opens; the write of `x[c][s]`
+/// opens it. Before, `head` was never output. Each chunk `c` gets its head,
+/// and it is one of that chunk's values.
+#[test]
+fn a_reader_keyed_by_fewer_indices_runs() {
+    use rio_examples::generated::coarse_reader::coarse_reader::{Input, Node, Output, Params};
+    let mut sim = rio_sim::Sim::new(4, rio_sim::Config::new(7).latency(1, 5), |id| {
+        Node::new(id, Params { n: 4, f: 1 }).expect("params")
+    });
+    for k in 0..4u32 {
+        for c in 0..3u64 {
+            for s in 0..2u64 {
+                sim.input_at(
+                    10 * c + s,
+                    NodeId(k),
+                    Input::X {
+                        key: [c, s],
+                        value: 100 * c + s,
+                    },
+                );
+            }
+        }
+    }
+    let report = sim.run();
+    report.assert_ok();
+    let mut heads = std::collections::BTreeMap::new();
+    for e in &report.trace {
+        if let rio_sim::Kind::Output { node, output, .. } = &e.kind {
+            heads.insert((*node, output.clone()), ());
+        }
+    }
+    assert_eq!(heads.len(), 12, "one head per node and chunk: {heads:?}");
+    for ((_, o), ()) in heads {
+        assert!(
+            (0..3).any(|c| o
+                == format!(
+                    "{:?}",
+                    Output::Head {
+                        key: [c],
+                        value: 100 * c
+                    }
+                )),
+            "{o}"
+        );
+    }
+}

@@ -606,17 +606,17 @@ pub fn threshold(x: i128) -> Option<usize> {
 }
 
 /// `collect(?, k, x[*][i])` over a number dimension: the available values
-/// of indices below `n` (each index once), as a collection with the index
-/// in place of the sender, the lowest `k` indices; `None` while fewer
-/// than `k` are available.
+/// of indices below `bound`, the family's index bound (each index once), as
+/// a collection with the index in place of the sender, the lowest `k`
+/// indices; `None` while fewer than `k` are available.
 pub fn collect_indices<'a, T: Clone + 'a>(
     values: impl Iterator<Item = (u64, Option<&'a T>)>,
-    n: usize,
+    bound: usize,
     k: usize,
 ) -> Option<crate::Votes<T>> {
-    let n = u64::try_from(n).ok()?;
+    let bound = u64::try_from(bound).ok()?;
     let mut got: Vec<(u64, &T)> = values
-        .filter(|(j, _)| *j < n)
+        .filter(|(j, _)| *j < bound)
         .filter_map(|(j, v)| v.map(|v| (j, v)))
         .collect();
     got.sort_unstable_by_key(|(j, _)| *j);

@@ -265,7 +265,8 @@ impl Gen<'_> {
     }
 
     /// `collect(?, k, x[*][i])` over a number dimension: the values of the
-    /// instances whose starred index is below `n`, from the live and the
+    /// instances whose starred index is below the family's index bound
+    /// (the largest of its definitions' loop bounds), from the live and the
     /// readable finished instances, as `Votes` with the index in place of
     /// the sender; the lowest `k` indices once `k` are available.
     fn collect_family(&self, k: &Lin, votes: &Ex, cx: &Cx<'_>) -> TokenStream {
@@ -282,10 +283,24 @@ impl Gen<'_> {
             return quote!(None?);
         };
         let k = self.threshold_value(k, cx);
-        let n = self.n_field();
+        let Some(sizes) = self.plan.family_bounds(self.p, votes) else {
+            self.report(bug(
+                cx.rule.span,
+                "a family collection without index bounds",
+            ));
+            return quote!(None?);
+        };
+        let mut bound: Option<TokenStream> = None;
+        for s in &sizes {
+            let s = self.threshold_value(s, cx);
+            bound = Some(match bound {
+                Some(b) => quote!(::core::cmp::max(#b, #s)),
+                None => s,
+            });
+        }
         quote!(#rt::family::collect_indices(
             self.#fam.iter_readable() #filter .map(|(k, i)| (k[#star], i.lines.#f.as_ref())),
-            self.params.#n,
+            #bound,
             #k,
         )?)
     }

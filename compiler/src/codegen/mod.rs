@@ -119,6 +119,16 @@ pub fn generate(p: &Protocol, rt: &syn::Path) -> Result<TokenStream, Vec<Diagnos
                     thresholds.insert(k.clone(), names.take(&field_name(target)));
                 }
             }
+            // A collection over a number dimension: its index bounds.
+            if let crate::ir::Ex::Collect { votes, .. } = e {
+                for b in plan.family_bounds(p, votes).unwrap_or_default() {
+                    if params_only(p, &b) && !thresholds.contains_key(&b) {
+                        let target = p.lines.get(r.target).map_or("indices", |l| l.name.as_str());
+                        thresholds
+                            .insert(b, names.take(&format!("{}_indices", field_name(target))));
+                    }
+                }
+            }
         });
     }
     let alias: syn::Path = syn::parse_quote!(rio);
@@ -184,6 +194,20 @@ impl Gen<'_> {
                 ));
                 quote!(())
             }
+        }
+    }
+
+    /// A `usize` computed from the parameters at construction (`params` in
+    /// scope; `?` on a `ParamError` naming `what` when out of range).
+    fn param_value(&self, lin: &Lin, what: &str) -> TokenStream {
+        let rt = self.rt;
+        let pname = self.p.name.as_str();
+        if lin.divs.is_empty() {
+            let (c, terms) = types::affine_terms(lin, &quote!(params));
+            quote!(#rt::threshold_of(#pname, #what, #c, &[#(#terms),*])?)
+        } else {
+            let x = types::checked_value(lin, &quote!(params), &quote!(#rt));
+            quote!(#rt::family::threshold_value(#pname, #what, #x)?)
         }
     }
 

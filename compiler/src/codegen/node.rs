@@ -391,12 +391,28 @@ impl Gen<'_> {
                         let q = lit(*q);
                         quote!(key[#q])
                     });
-                    let k = if m.iter().copied().eq(0..a) {
+                    let identity = m.iter().copied().eq(0..a);
+                    let k = if identity {
                         quote!(key)
                     } else {
                         quote!([#(#parts),*])
                     };
-                    stmts.push(quote!(self.#wake.push(#k, #set);));
+                    if !identity {
+                        // A coarser reader (`x[c][0] = select(?, y[*])`
+                        // in `for c`, reading `y[c][s]`), or one keyed in
+                        // another order, may live in an instance no write
+                        // of its own opens: this write opens it (`None`
+                        // once it finished).
+                        let open = format_ident!("open{}", b);
+                        stmts.push(quote! {
+                            let k = #k;
+                            if self.#open(k).is_some() {
+                                self.#wake.push(k, #set);
+                            }
+                        });
+                    } else {
+                        stmts.push(quote!(self.#wake.push(#k, #set);));
+                    }
                 }
                 KeyMap::Shifted(m) => {
                     // The reader's instance: `None` below 0 or above the
@@ -654,14 +670,8 @@ impl Gen<'_> {
                 let f = ident(name);
                 let doc = format!(" `{lin}`.");
                 fields.push(quote!(#[doc = #doc] #f: usize));
-                let text = format!("quorum threshold `{lin}` in range");
-                if lin.divs.is_empty() {
-                    let (c, terms) = super::types::affine_terms(lin, &quote!(params));
-                    inits.push(quote!(#f: #rt::threshold_of(#pname, #text, #c, &[#(#terms),*])?));
-                } else {
-                    let x = super::types::checked_value(lin, &quote!(params), &quote!(#rt));
-                    inits.push(quote!(#f: #rt::family::threshold_value(#pname, #text, #x)?));
-                }
+                let x = self.param_value(lin, &format!("quorum threshold `{lin}` in range"));
+                inits.push(quote!(#f: #x));
             }
             (
                 quote! {
@@ -711,6 +721,7 @@ impl Gen<'_> {
             // A collection over a number dimension (`x[*][i]`, indices
             // `0..n`) reads every instance below `n`, finished ones too.
             let (mut read_finer, mut collected) = (false, false);
+            let mut sizes: Vec<rio_lang::arith::Lin> = Vec::new();
             for r in &self.p.rules {
                 crate::ir::walk(&r.value, &mut |e| match e {
                     crate::ir::Ex::Ref { line, idx } => {
@@ -727,16 +738,29 @@ impl Gen<'_> {
                     }
                     crate::ir::Ex::Collect { votes, .. } => {
                         if let crate::ir::Ex::Ref { line, .. } = votes.as_ref() {
-                            collected |=
-                                arity_of(line) == a && self.plan.collects_family(self.p, votes);
+                            if arity_of(line) == a && self.plan.collects_family(self.p, votes) {
+                                collected = true;
+                                for b in self.plan.family_bounds(self.p, votes).unwrap_or_default()
+                                {
+                                    if !sizes.contains(&b) {
+                                        sizes.push(b);
+                                    }
+                                }
+                            }
                         }
                     }
                     _ => {}
                 });
             }
             if collected {
-                let nf = self.n_field();
-                fam_inits.push(quote!(#f: #rt::Family::new().retaining(::core::cmp::max(#rt::DEFAULT_RETAINED, params.#nf))));
+                // A collection over a number dimension reads every index
+                // below the family's bound, finished instances too.
+                let mut keep = quote!(#rt::DEFAULT_RETAINED);
+                for b in &sizes {
+                    let b = self.param_value(b, "a family's index bound in range");
+                    keep = quote!(::core::cmp::max(#keep, #b));
+                }
+                fam_inits.push(quote!(#f: #rt::Family::new().retaining(#keep)));
             } else if read_finer {
                 fam_inits.push(quote!(#f: #rt::Family::new().retaining(#rt::DEFAULT_RETAINED)));
             } else {

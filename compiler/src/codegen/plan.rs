@@ -8,7 +8,7 @@ use crate::ir::{Cross, Ex, Protocol, Rule};
 use rio_lang::arith::Lin;
 use rio_lang::ast::Span;
 use rio_lang::diagnostic::{Code, Diagnostic};
-use rio_lang::graph::{DimKind, Idx, LineDomain, LineKind, NodeTerm};
+use rio_lang::graph::{DimKind, Idx, IdxPat, LineDomain, LineKind, NodeTerm};
 
 /// How a line is stored at one node.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -322,6 +322,33 @@ impl Plan {
         }
     }
 
+    /// The index bounds of a collection over a number dimension
+    /// (`collect(?, k, x[*][i])`): for each rule producing `x`, one past the
+    /// highest index it produces in the starred dimension, over the
+    /// parameters (`e + c` for `x[r + c]` in `for r in 0..e`, `c + 1` for
+    /// `x[c]`). The family's indices lie below the largest. `None` if a rule
+    /// produces that dimension without bound, which the checker refuses.
+    pub fn family_bounds(&self, p: &Protocol, votes: &Ex) -> Option<Vec<Lin>> {
+        let Ex::Ref { line, idx } = votes else {
+            return None;
+        };
+        let star = idx.iter().position(|i| *i == Idx::Star)?;
+        let mut sizes: Vec<Lin> = Vec::new();
+        for r in p.rules.iter().filter(|r| r.target == *line) {
+            let size = match r.pattern.get(star)? {
+                IdxPat::Const(c) => Lin::constant(i64::try_from(c.checked_add(1)?).ok()?),
+                IdxPat::Var { name, offset } => {
+                    let (_, bound) = r.bounds.iter().find(|(v, _)| v == name)?;
+                    bound.checked_add(&Lin::constant(*offset))?
+                }
+            };
+            if !sizes.contains(&size) {
+                sizes.push(size);
+            }
+        }
+        (!sizes.is_empty()).then_some(sizes)
+    }
+
     /// Whether `votes` of a `collect` is a family read over one number
     /// dimension (`x[*][i]`, one value per instance `j` of `x[j][i]`)
     /// rather than a bundle of votes.
@@ -417,7 +444,16 @@ impl Plan {
                         if matches!(self.stores.get(*line), Some(Store::Tracker { .. })) => {}
                     // A collection over a number dimension (`x[*][i]`).
                     Ex::Ref { .. }
-                        if matches!(e, Ex::Collect { .. }) && self.collects_family(p, votes) => {}
+                        if matches!(e, Ex::Collect { .. }) && self.collects_family(p, votes) =>
+                    {
+                        match self.family_bounds(p, votes) {
+                            Some(sizes) => sizes.iter().for_each(|l| check_lin(l, r.span, diags)),
+                            None => diags.push(bug(
+                                r.span,
+                                "a collection over a family without index bounds",
+                            )),
+                        }
+                    }
                     _ => diags.push(bug(
                         r.span,
                         "a quorum over something other than a bundle of votes",

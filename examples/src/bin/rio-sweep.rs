@@ -5,7 +5,7 @@
 //! on every core, checking
 //! their properties; prints a summary (and a progress bar on a terminal).
 //!
-//! `cargo run --release -p rio-examples --bin rio-sweep -- [SEEDS] [--protocol ben-or|acs|paxos|paxos-log|pbft]`
+//! `cargo run --release -p rio-examples --bin rio-sweep -- [SEEDS] [--protocol ben-or|acs|paxos|paxos-log|multi-paxos|pbft]`
 //! (default 10000 seeds of Bracha).
 
 use clap::Parser;
@@ -43,6 +43,9 @@ enum Protocol {
     Paxos,
     /// A replicated log of Paxos instances, 20 slots, n = 3 or 5, crashes.
     PaxosLog,
+    /// Multi-Paxos with leader change, 3 chunks of 8 slots, n = 3 or 5,
+    /// crashes (`--loss` for lossy links: safety only).
+    MultiPaxos,
     /// PBFT with view change, n = 4 or 7, up to f faulty nodes (Byzantine
     /// or crashed), slow links in a quarter of the seeds (`--loss` for
     /// lossy links: safety only).
@@ -61,6 +64,10 @@ fn main() {
         Protocol::PaxosLog => (
             format!("Paxos log, 20 slots, n = 3 or 5, crashed nodes and leaders, {seeds} seeds"),
             sweep(0..seeds, |seed| rio_examples::scenarios::paxos_log(seed, 20)),
+        ),
+        Protocol::MultiPaxos => (
+            format!("Multi-Paxos, 3 chunks of 8 slots, n = 3 or 5, crashed nodes and leaders, loss {loss}, {seeds} seeds"),
+            sweep(0..seeds, |seed| rio_examples::scenarios::multi_paxos(seed, 3, loss)),
         ),
         Protocol::Pbft => (
             format!("PBFT, n = 4 or 7, up to f faulty nodes (equivocating, splitting, two-faced, random, replaying, silent or crashed), slow links in a quarter, loss {loss}, {seeds} seeds"),

@@ -1,12 +1,12 @@
 //! Calls: the built-in components ([`Builtin`]) and Rust functions.
 
 use super::expr::{arity, eval, node_term, same_node, Env};
-use super::{quorum, Ctx};
+use super::{quorum, Ctx, DefSite};
 use crate::arith::Lin;
 use crate::ast::*;
 use crate::builtins::Builtin;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Diagnostics};
-use crate::graph::{At, DimKind, LVal, NodeTerm};
+use crate::graph::{At, DimKind, IdxPat, LVal, NodeTerm};
 
 /// Evaluates `e` with `expect` as the type its context expects (what a
 /// Rust constant in it takes as its type), restoring the caller's after.
@@ -573,6 +573,128 @@ fn loop_ranges(cx: &Ctx<'_>, loops: &[&ForLoop], diags: &mut Diagnostics) -> Opt
     Some(facts)
 }
 
+/// The index bounds of the starred number dimension of a collection over
+/// a family (`collect(?, k, x[*][i])`): for each definition of `x`, one
+/// past the highest index it produces there (`e + c` for `x[r + c]` in
+/// `for r in 0..e`, `c + 1` for `x[c]`). The family's indices lie below
+/// the largest of them. `None` (reported) when a definition produces that
+/// dimension without bound (`for r in 0..`): the collection would have no
+/// end to its indices.
+fn family_bounds(cx: &mut Ctx<'_>, votes: &Expr) -> Option<Vec<Lin>> {
+    let ExprKind::Ref {
+        name,
+        field,
+        indices,
+    } = &votes.kind
+    else {
+        return Some(Vec::new());
+    };
+    let Some(star) = indices.iter().position(|i| matches!(i, Index::Star(_))) else {
+        return Some(Vec::new());
+    };
+    let unbounded = |cx: &mut Ctx<'_>, def: Span, what: &str| {
+        cx.report(
+            Diagnostic::new(
+                Code::WrongKind,
+                votes.span,
+                format!("`{}` has no bound on the starred index, so this collection's indices have no end", votes_text(name, field.as_ref())),
+            )
+            .label("collects over an unbounded family")
+            .also(def, what.to_string())
+            .help("collect over a bounded loop (`for s in 0..e`), whose indices `0..e` are the ones collected"),
+        );
+    };
+    let mut sizes: Vec<Lin> = Vec::new();
+    let push = |sizes: &mut Vec<Lin>, l: Lin| {
+        if !sizes.contains(&l) {
+            sizes.push(l);
+        }
+    };
+    if let Some(field) = field {
+        // An instance's line (`field`): its first dimensions are the
+        // instance's loops.
+        let _ = field;
+        let site = cx
+            .instances
+            .iter()
+            .find(|s| s.inst.name.name == name.name)
+            .cloned()?;
+        let numbers: Vec<&ForLoop> = site
+            .loops
+            .iter()
+            .copied()
+            .filter(|l| l.range == crate::ast::Range::Numbers)
+            .collect();
+        let Some(l) = numbers.get(star) else {
+            cx.report(
+                Diagnostic::new(
+                    Code::Unsupported,
+                    votes.span,
+                    "a collection over a number dimension of a component's own line".to_string(),
+                )
+                .label("starred index inside the component")
+                .help("collect inside the component, or over the instance's own loop (`for j in 0..n { x = C(..) }`, then `x.out[*][i]`)"),
+            );
+            return None;
+        };
+        let Some(bound) = &l.bound else {
+            unbounded(cx, l.span, "the instance's loop has no bound");
+            return None;
+        };
+        push(
+            &mut sizes,
+            cx.scope.lin(bound, &mut Diagnostics::default())?,
+        );
+        return Some(sizes);
+    }
+    let sites: Vec<DefSite<'_>> = cx
+        .defs
+        .iter()
+        .filter(|d| d.def.target.name == name.name)
+        .cloned()
+        .collect();
+    for site in sites {
+        let size = match site.pattern.get(star) {
+            Some(IdxPat::Const(c)) => c
+                .checked_add(1)
+                .and_then(|c| i64::try_from(c).ok())
+                .map(Lin::constant),
+            Some(IdxPat::Var { name: var, offset }) => {
+                let Some(l) = site.loops.iter().find(|l| l.var.name == *var) else {
+                    continue;
+                };
+                let Some(bound) = &l.bound else {
+                    unbounded(cx, site.def.span, "produced in a loop without a bound");
+                    return None;
+                };
+                cx.scope
+                    .lin(bound, &mut Diagnostics::default())?
+                    .checked_add(&Lin::constant(*offset))
+            }
+            None => continue,
+        };
+        let Some(size) = size else {
+            cx.report(super::scope::overflow(site.def.span, "this family's bound"));
+            return None;
+        };
+        push(&mut sizes, size);
+    }
+    if sizes.is_empty() {
+        // An input port (no definition here): its indices have no bound.
+        let at = cx.lines.get(&name.name).map_or(votes.span, |l| l.span);
+        unbounded(cx, at, "an input: its indices have no bound");
+        return None;
+    }
+    Some(sizes)
+}
+
+fn votes_text(name: &Ident, field: Option<&Ident>) -> String {
+    match field {
+        Some(f) => format!("{}.{}", name.name, f.name),
+        None => name.name.clone(),
+    }
+}
+
 /// `T` of a normalized type text `Name < T >`, if it is one.
 fn unwrap_type(ty: &str, name: &str) -> Option<String> {
     ty.strip_prefix(name)?
@@ -628,9 +750,20 @@ fn eval_votes<'a>(
         (At::Node(t), true) => (t.clone(), quorum::Counter::CollectFamily),
         _ => (bundle_at(cx, builtin, &v, votes.span)?, counter),
     };
+    // What the threshold is compared against (E0503): the number of nodes,
+    // or over a number dimension the family's index bounds.
+    let sizes = if counter == quorum::Counter::CollectFamily {
+        family_bounds(cx, votes)?
+    } else {
+        Vec::new()
+    };
     if cx.reporting {
         // Its failures are reported; the value is still known.
-        let _ = quorum::check(cx, counter, &threshold, &ranges?, k.span, marked, e.span);
+        let bounds = quorum::Bounds {
+            ranges: &ranges?,
+            sizes: &sizes,
+        };
+        let _ = quorum::check(cx, counter, &threshold, bounds, k.span, marked, e.span);
     }
     Some(LVal {
         ty: v.ty,

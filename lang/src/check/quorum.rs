@@ -16,8 +16,9 @@
 //!
 //! `collect(?, k, votes)` gets the bounds and the liveness check; it has no
 //! uniqueness to prove (it is always a choice: which `k` come first). Over a
-//! number dimension (`collect(?, k, x[*][i])`, indices `0..n` in place of
-//! senders) it gets the bounds only.
+//! number dimension (`collect(?, k, x[*][i])`, the family's indices in
+//! place of senders) it gets the bounds only: `k ≥ 1`, and `k` at most the
+//! family's index bound (`e` for `x[r]` in `for r in 0..e`).
 
 use super::Ctx;
 use crate::arith::{prove, Lin, Proof};
@@ -32,7 +33,7 @@ pub(super) enum Counter {
     /// `collect(?, k, ..)`: the first `k` votes, whatever they are.
     Collect,
     /// `collect(?, k, x[*][i])` over a number dimension: the values of the
-    /// first `k` indices below `n` that are available. No uniqueness, and
+    /// first `k` indices of the family that are available. No uniqueness, and
     /// no liveness rule (indices are not nodes, and none is faulty).
     CollectFamily,
     /// `cert(k, ..)`: `k` signatures on one value; uniqueness matters as
@@ -51,12 +52,21 @@ impl Counter {
     }
 }
 
+/// What bounds a threshold besides the parameters.
+pub(super) struct Bounds<'a> {
+    /// The enclosing number loops' ranges, as facts `h ≥ 0`.
+    pub ranges: &'a [Lin],
+    /// Over a number dimension (`Counter::CollectFamily`): the family's
+    /// index bounds, one of which `k` must not exceed.
+    pub sizes: &'a [Lin],
+}
+
 /// Reports on the threshold `k`; `None` when a check stopped early.
 pub(super) fn check(
     cx: &mut Ctx<'_>,
     counter: Counter,
     k: &Lin,
-    ranges: &[Lin],
+    bounds: Bounds<'_>,
     k_span: Span,
     marked: bool,
     call: Span,
@@ -76,7 +86,7 @@ pub(super) fn check(
     let n = Lin::var(n);
     let f = cx.scope.faults.map_or_else(|| Lin::constant(0), Lin::var);
     let mut hyps = cx.scope.hyps.clone();
-    hyps.extend_from_slice(ranges);
+    hyps.extend_from_slice(bounds.ranges);
     let one = Lin::constant(1);
     let n_minus_f = n
         .checked_sub(&f)
@@ -134,7 +144,34 @@ pub(super) fn check(
             loop_vars.join(", ")
         )
     };
-    if !decide(cx, n.checked_sub(k))? {
+    if counter == Counter::CollectFamily {
+        // Over a number dimension: at most the family's indices, below the
+        // largest bound of its definitions.
+        let mut fits = false;
+        for size in bounds.sizes {
+            fits |= decide(cx, size.checked_sub(k))?;
+        }
+        if !fits {
+            let size = bounds
+                .sizes
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(" or ");
+            cx.report(
+                Diagnostic::new(
+                    Code::QuorumTooLarge,
+                    k_span,
+                    format!("the threshold `{k}` may exceed the family's indices, {size}"),
+                )
+                .label("may never be reached")
+                .help(format!(
+                    "collect at most {size} values, one per index{over_loops}"
+                )),
+            );
+            return None;
+        }
+    } else if !decide(cx, n.checked_sub(k))? {
         cx.report(
             Diagnostic::new(
                 Code::QuorumTooLarge,
