@@ -193,6 +193,9 @@ impl Gen<'_> {
             .collect();
         let key_param = if a == 0 {
             quote!()
+        } else if arms.is_empty() {
+            // A family of inputs only (`x[c][s]` read by a coarser rule).
+            quote!(_key: [u64; #al],)
         } else {
             quote!(key: [u64; #al],)
         };
