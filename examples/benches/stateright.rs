@@ -299,7 +299,7 @@ fn main() {
     };
     for (adv, domain, pool) in &adversaries {
         let name = format!("Bracha n = 4, Byzantine sender: {adv}");
-        let make = |reduction: bool| {
+        let make = |reduction: bool, spent: bool| {
             let p = params.clone();
             Model::new(4, move |id| {
                 bracha::Node::<u64>::new(id, p.clone()).expect("params")
@@ -307,14 +307,24 @@ fn main() {
             .byzantine(NodeId(0))
             .domain(domain.clone())
             .reduction(reduction)
+            .spent_choices(spent)
             .safety("agreement", agreement)
             .termination("totality", totality)
         };
         emit(
             &mut rows,
-            rio(&name, "rio-check, reduction on", make(true), limit),
+            rio(&name, "rio-check, reduction on", make(true, true), limit),
         );
-        let r = rio(&name, "rio-check, reduction off", make(false), limit);
+        emit(
+            &mut rows,
+            rio(
+                &name,
+                "rio-check, reduction on, line graph only",
+                make(true, false),
+                limit,
+            ),
+        );
+        let r = rio(&name, "rio-check, reduction off", make(false, false), limit);
         let off_states = r.done.then_some(r.states);
         emit(&mut rows, r);
         let p = params.clone();

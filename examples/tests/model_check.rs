@@ -791,6 +791,38 @@ fn the_reduction_keeps_every_final_outcome() {
             m.input(NodeId(2), ballot::Input::Own(99))
         });
     }
+    // The state-aware moves (deliveries whose choice points are spent; a
+    // Byzantine message that commutes sent now or never) against the
+    // line-graph reduction alone: the same final outcomes, fewer states.
+    let p = correct::Params {
+        n: 4,
+        f: 1,
+        sender: NodeId(0),
+    };
+    let mut counts = Vec::new();
+    let mut seen = Vec::new();
+    for spent in [true, false] {
+        let finals: Finals = Arc::default();
+        let p = p.clone();
+        let out = Model::new(4, move |id| {
+            correct::Node::<u64>::new(id, p.clone()).expect("params")
+        })
+        .byzantine(NodeId(3))
+        .domain(vec![correct::Message::Ready(2)])
+        .input(NodeId(0), correct::Input::Bc(1))
+        .spent_choices(spent)
+        .termination("record", record(&finals))
+        .check();
+        assert!(out.is_verified(), "spent choices {spent}: {out}");
+        eprintln!("bracha, Byzantine voter (READY 2), spent choices {spent}: {out}");
+        counts.push(out.states);
+        seen.push(finals.lock().expect("lock").clone());
+    }
+    assert_eq!(seen[0], seen[1], "final outcomes differ");
+    assert!(
+        counts[0] < counts[1],
+        "the state-aware moves cut nothing: {counts:?}"
+    );
 }
 
 /// Reiter's signed echo broadcast (`spec/examples/signed_echo.rio`) in the

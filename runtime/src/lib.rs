@@ -420,6 +420,23 @@ pub trait Node: Clone + Eq + Hash + Debug {
         let _ = msg;
         false
     }
+    /// [`Node::commutes`] in this node's current state: besides messages
+    /// that always commute, one whose line only choice points that are
+    /// **spent here** read — each has fired (lines are one-shot, so it
+    /// never fires again) or feeds only lines nobody here reads again —
+    /// directly or through choice-free local lines. Spent stays spent in
+    /// every later state of the node, so the delivery commutes with every
+    /// event that can follow, as in [`Node::commutes`]. Bracha's READY
+    /// after the node has sent its own READY is one: the `select` and the
+    /// weak quorum feeding it are spent, and the delivery quorum is
+    /// choice-free. Generated nodes answer from their line graph and the
+    /// instance's fired tasks; the default is [`Node::commutes`].
+    fn commutes_here(&self, msg: &Self::Message) -> bool
+    where
+        Self: Sized,
+    {
+        Self::commutes(msg)
+    }
     /// The node's low-water mark over its one-index instances (slots,
     /// broadcasts, rounds): every instance below it is finished here, so
     /// nothing this node does will ever again send on or output from it.

@@ -453,6 +453,54 @@ impl Gen<'_> {
                 }
             }
         };
+        // Deliveries whose choice points are spent in this state commute
+        // too (the checker's reduction, in the receiver's state).
+        let mut calm_arms = Vec::new();
+        for (r, l) in self.message_lines() {
+            if self.choice_free(r.target) {
+                continue;
+            }
+            let Some(calm) = self.quiet_below(r.target, &quote!(fired), &mut Vec::new()) else {
+                continue;
+            };
+            let v = ident(&variant_name(&l.name));
+            let a = l.arity();
+            calm_arms.push(if a == 0 {
+                quote! {
+                    Message::#v(..) => {
+                        let fired = &self.g0.fired;
+                        #calm
+                    }
+                }
+            } else {
+                let fam = format_ident!("f{}", a);
+                quote! {
+                    Message::#v { key, .. } => match self.#fam.get(key) {
+                        Some(inst) => {
+                            let fired = &inst.fired;
+                            #calm
+                        }
+                        None => false,
+                    },
+                }
+            });
+        }
+        let commutes_here = if calm_arms.is_empty() {
+            quote!()
+        } else {
+            quote! {
+                fn commutes_here(&self, msg: &Message #gen) -> bool {
+                    if <Self as #rt::Node>::commutes(msg) {
+                        return true;
+                    }
+                    #[allow(unreachable_patterns)]
+                    match msg {
+                        #(#calm_arms)*
+                        _ => false,
+                    }
+                }
+            }
+        };
         // Durable state compacts by the one-index family's low-water mark.
         let low_water = if self.plan.families.len() > 1 {
             quote! {
@@ -509,6 +557,8 @@ impl Gen<'_> {
 
                 #commutes
 
+                #commutes_here
+
                 #low_water
 
                 #on_timer
@@ -547,33 +597,13 @@ impl Gen<'_> {
                 let Some(rule) = self.p.rules.get(rule) else {
                     return false;
                 };
-                let mut chooses = false;
-                crate::ir::walk(&rule.value, &mut |e| {
-                    chooses |= matches!(
-                        e,
-                        Ex::Quorum { chooses: true, .. }
-                            | Ex::Collect { .. }
-                            | Ex::Select { .. }
-                            | Ex::SelectFamily { .. }
-                            | Ex::Gather { .. }
-                            | Ex::Cert { .. }
-                            | Ex::Coin(_)
-                    );
-                });
-                if chooses {
+                if chooses(rule) {
                     return false;
                 }
                 if rule.cross == Cross::Local {
                     // A local line with several producers is set by
                     // whichever fires first: a race, so a choice.
-                    if self
-                        .p
-                        .rules
-                        .iter()
-                        .filter(|r| r.target == rule.target)
-                        .count()
-                        > 1
-                    {
+                    if self.raced(rule.target) {
                         return false;
                     }
                     todo.push(rule.target);
@@ -581,6 +611,94 @@ impl Gen<'_> {
             }
         }
         true
+    }
+
+    /// Whether a line has several producers (set by whichever fires first).
+    fn raced(&self, line: usize) -> bool {
+        self.p.rules.iter().filter(|r| r.target == line).count() > 1
+    }
+
+    /// A condition over `fired` (the task bits of the instance holding
+    /// `line`) under which delivering a message on `line` here commutes
+    /// with every other event (`rio_runtime::Node::commutes_here`): every
+    /// reader of `line` has fired, or produces a dead line
+    /// ([`Self::readers_dead`]), or is choice-free and leads — as a message
+    /// or output, or through a local line with one producer — only to
+    /// readers that pass the same test. Fired and dead stay so, so the
+    /// condition, once true, holds in every later state. `None` when it
+    /// cannot be shown here: a reader in another instance, or a cycle.
+    fn quiet_below(
+        &self,
+        line: usize,
+        fired: &TokenStream,
+        visiting: &mut Vec<usize>,
+    ) -> Option<TokenStream> {
+        // Bounded: the chain never revisits a line.
+        if visiting.contains(&line) {
+            return None;
+        }
+        let a = self.p.lines.get(line)?.arity();
+        let readers = self.plan.readers.get(line).map_or(&[][..], Vec::as_slice);
+        let identity = KeyMap::Exact((0..a).collect());
+        let mut tasks: Vec<usize> = Vec::new();
+        for r in readers {
+            if r.arity != a || r.map != identity {
+                return None;
+            }
+            if !tasks.contains(&r.task) {
+                tasks.push(r.task);
+            }
+        }
+        tasks.sort_unstable();
+        visiting.push(line);
+        let mut terms = Vec::new();
+        for t in tasks {
+            let c = self.task_const(a, t);
+            let fired_t = quote!(#fired.contains(#c));
+            let term = match self.plan.families.get(a).and_then(|f| f.tasks.get(t)) {
+                Some(Task::Rule(k)) => {
+                    let rule = self.p.rules.get(*k)?;
+                    let dead = self.local_dead(rule.target, fired, visiting);
+                    let calm = if chooses(rule) || self.raced(rule.target) {
+                        None
+                    } else if rule.cross == Cross::Local {
+                        self.quiet_below(rule.target, fired, visiting)
+                    } else {
+                        // A message: judged at its own receiver.
+                        Some(quote!(true))
+                    };
+                    match (dead, calm) {
+                        (_, Some(calm)) if calm.to_string() == "true" => calm,
+                        (_, Some(calm)) => quote!((#fired_t || #calm)),
+                        (Some(dead), None) => quote!((#fired_t || #dead)),
+                        (None, None) => fired_t,
+                    }
+                }
+                Some(Task::Timer(id)) => {
+                    let rule = self
+                        .plan
+                        .timers
+                        .get(*id)
+                        .and_then(|t| self.p.rules.get(t.rule))?;
+                    if chooses(rule) {
+                        fired_t
+                    } else {
+                        quote!(true)
+                    }
+                }
+                None => {
+                    visiting.pop();
+                    return None;
+                }
+            };
+            terms.push(term);
+        }
+        visiting.pop();
+        terms.retain(|t| t.to_string() != "true");
+        if terms.is_empty() {
+            return Some(quote!(true));
+        }
+        Some(quote!(#(#terms)&&*))
     }
 
     /// A condition over `fired` (the task bits of the instance holding
@@ -693,4 +811,23 @@ impl Gen<'_> {
             })
         })
     }
+}
+
+/// Whether a rule's value has a choice point: `quorum(?, ..)`, `collect`,
+/// `select`, `gather`, `cert` or `coin`.
+fn chooses(rule: &crate::ir::Rule) -> bool {
+    let mut chooses = false;
+    crate::ir::walk(&rule.value, &mut |e| {
+        chooses |= matches!(
+            e,
+            Ex::Quorum { chooses: true, .. }
+                | Ex::Collect { .. }
+                | Ex::Select { .. }
+                | Ex::SelectFamily { .. }
+                | Ex::Gather { .. }
+                | Ex::Cert { .. }
+                | Ex::Coin(_)
+        );
+    });
+    chooses
 }

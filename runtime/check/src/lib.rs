@@ -88,7 +88,32 @@
 //!   (the window could then move with the delivery). 2PC's PREPARE and
 //!   OUTCOME messages qualify, and so do Paxos's prepare, propose and
 //!   accepted and a correct Bracha sender's SEND; Bracha's ECHO and READY
-//!   feed a `select(?, ..)` and do not.
+//!   feed a `select(?, ..)` and do not, until that `select` has fired.
+//! - **Deliveries whose choice points are spent commute too.** The same
+//!   holds in a given state for a message whose line is read only by
+//!   choice points that are *spent* at the receiver — each has fired
+//!   (lines are one-shot) or feeds only lines nobody there reads again —
+//!   and otherwise by choice-free rules ([`Node::commutes_here`], from the
+//!   line graph and the instance's fired tasks). Spent stays spent in
+//!   every later state of the node, so the argument above applies from
+//!   that state on. A spent choice point that has not fired may still fire
+//!   on the delivery, in an order-dependent way, but only into lines nobody
+//!   reads: final states can differ there, never in an output or a
+//!   message. Bracha's READY at a node that has sent its own READY is
+//!   such a delivery.
+//! - **A Byzantine message that commutes is sent now or never.** A pool
+//!   message to a correct node that cannot crash, which commutes there in
+//!   this state, is explored as two moves only: sent now, or withheld for
+//!   good. Every execution either delivers it — and it can be moved to the
+//!   front, as above — or never does, which the withheld branch covers
+//!   (withholding disables nothing else). A second, conflicting Byzantine
+//!   message on the same line and key is a no-op after the first, so the
+//!   order of the two is covered by "first now" and "first never, second
+//!   later". Final states are those with no correct message in flight and
+//!   no timer; what the pool still holds does not count.
+//!
+//! `Model::spent_choices(false)` keeps only the line-graph part of the
+//! commuting reduction, to compare the counts.
 //!
 //! `Model::reduction(false)` turns all three off; the unreduced counts
 //! equal stateright's on the same nodes (`examples/tests/stateright_cross.rs`).
@@ -167,6 +192,9 @@ pub struct Model<N: Node> {
     crashes: usize,
     loss: bool,
     reduction: bool,
+    /// Whether the commuting-delivery reduction also asks the receiver's
+    /// state ([`Node::commutes_here`]), not only the line graph.
+    dynamic: bool,
     search: Search,
     threads: usize,
     max_states: usize,
@@ -244,6 +272,9 @@ enum Action {
     Timer(usize),
     Crash(u32),
     Lose(usize),
+    /// A Byzantine node never sends pool entry `k` (the other half of the
+    /// reduction's persistent set for a Byzantine message that commutes).
+    Withhold(usize),
 }
 
 /// An action and the coins that fell during it: `flips` coins, coin `k`
@@ -453,6 +484,7 @@ where
             crashes: 0,
             loss: false,
             reduction: true,
+            dynamic: true,
             search: Search::Bfs,
             threads: 1,
             max_states: 10_000_000,
@@ -515,6 +547,15 @@ where
     /// Turns the partial-order reduction on or off.
     pub fn reduction(mut self, on: bool) -> Self {
         self.reduction = on;
+        self
+    }
+    /// Whether the commuting-delivery reduction also takes deliveries that
+    /// commute in the receiver's current state ([`Node::commutes_here`]:
+    /// every choice point reading the line is spent there), besides those
+    /// the line graph says always commute. On by default; off, for
+    /// comparing the two counts.
+    pub fn spent_choices(mut self, on: bool) -> Self {
+        self.dynamic = on;
         self
     }
     pub fn search(mut self, s: Search) -> Self {
@@ -836,7 +877,7 @@ where
             Action::Deliver(k) => s.net.get(k).map(|m| m.to),
             Action::Byzantine(k) => s.pool.get(k).map(|p| p.1),
             Action::Timer(k) => s.timers.get(k).map(|t| t.0),
-            Action::Crash(_) | Action::Lose(_) => None,
+            Action::Crash(_) | Action::Lose(_) | Action::Withhold(_) => None,
         };
         self.apply(s, mv.action, trace, &mut fx);
         if self.reduction {
@@ -947,6 +988,11 @@ where
                 }
                 self.absorb(s, m.to, fx, trace);
             }
+            Action::Withhold(k) => {
+                if k < s.pool.len() {
+                    s.pool.remove(k);
+                }
+            }
             Action::Byzantine(k) => {
                 if k >= s.pool.len() {
                     return;
@@ -1024,7 +1070,18 @@ where
         // loss, if loss is a choice) it is a persistent set.
         if self.reduction {
             let alone = s.net.iter().position(|m| {
-                !s.crash_prone.get(m.to as usize).copied().unwrap_or(true) && N::commutes(&m.msg)
+                let to = m.to as usize;
+                if s.crash_prone.get(to).copied().unwrap_or(true) {
+                    return false;
+                }
+                // A Byzantine receiver runs no rules: only the line graph
+                // speaks for it.
+                if !self.dynamic || self.byzantine.get(to).copied().unwrap_or(true) {
+                    return N::commutes(&m.msg);
+                }
+                s.nodes
+                    .get(to)
+                    .is_some_and(|node| node.commutes_here(&m.msg))
             });
             if let Some(k) = alone {
                 let mut out = vec![Action::Deliver(k)];
@@ -1032,6 +1089,21 @@ where
                     out.push(Action::Lose(k));
                 }
                 return out;
+            }
+            // A Byzantine message that commutes at its (correct) receiver:
+            // sent now or never (see the crate docs).
+            if self.dynamic {
+                let alone = s.pool.iter().position(|&(_, to, m)| {
+                    let to = to as usize;
+                    !s.crash_prone.get(to).copied().unwrap_or(true)
+                        && !self.byzantine.get(to).copied().unwrap_or(true)
+                        && self.pool_msg(s, m).is_some_and(|msg| {
+                            s.nodes.get(to).is_some_and(|node| node.commutes_here(msg))
+                        })
+                });
+                if let Some(k) = alone {
+                    return vec![Action::Withhold(k), Action::Byzantine(k)];
+                }
             }
         }
         let mut out = Vec::new();
