@@ -19,6 +19,10 @@ const SOURCES: &[&str] = &[
     include_str!("../../examples/protocols/fan_out.rio"),
     include_str!("../../examples/protocols/instance_shapes.rio"),
     include_str!("../../spec/examples/paxos.rio"),
+    include_str!("../../spec/examples/pbft.rio"),
+    include_str!("../../spec/examples/multi_paxos.rio"),
+    include_str!("../../examples/protocols/coarse_reader.rio"),
+    include_str!("../../lang/tests/data/ok/collect_slots.rio"),
 ];
 
 #[path = "support/mutate.rs"]
