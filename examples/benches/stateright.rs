@@ -403,6 +403,30 @@ fn main() {
         );
     }
 
+    // `--exhaust SECS`: the strong adversary once more, depth-first (less
+    // memory for the frontier), with a longer time bound, with and without
+    // the state-aware moves.
+    if let Some(secs) = value("--exhaust") {
+        let (_, domain, _) = &adversaries[1];
+        let name = "Bracha n = 4, Byzantine sender: SEND, ECHO, READY for 1 and 2, DFS";
+        for (spent, label) in [
+            (true, "rio-check, reduction on"),
+            (false, "rio-check, reduction on, line graph only"),
+        ] {
+            let p = params.clone();
+            let m = Model::new(4, move |id| {
+                bracha::Node::<u64>::new(id, p.clone()).expect("params")
+            })
+            .byzantine(NodeId(0))
+            .domain(domain.clone())
+            .search(Search::Dfs)
+            .spent_choices(spent)
+            .safety("agreement", agreement)
+            .termination("totality", totality);
+            emit(&mut rows, rio(name, label, m, Duration::from_secs(secs)));
+        }
+    }
+
     println!("| model | checker | verdict | unique states | time |");
     println!("|---|---|---|---:|---:|");
     for r in &rows {
