@@ -73,6 +73,7 @@ pub(super) fn eval_call<'a>(
             let v = eval(cx, arg, env)?;
             let at = same_node(cx, n, &[(v.clone(), arg.span)])?;
             let _ = at;
+            sent_indices(cx, arg, &v.ty);
             Some(LVal {
                 ty: v.ty,
                 dims: vec![DimKind::Node],
@@ -83,6 +84,7 @@ pub(super) fn eval_call<'a>(
             let (arg, to) = (args.first()?, args.get(1)?);
             let v = eval(cx, arg, env)?;
             same_node(cx, n, &[(v.clone(), arg.span)])?;
+            sent_indices(cx, arg, &v.ty);
             let to = node_term(cx, to, env.loops)?;
             Some(LVal {
                 ty: v.ty,
@@ -686,6 +688,90 @@ fn family_bounds(cx: &mut Ctx<'_>, votes: &Expr) -> Option<Vec<Lin>> {
         return None;
     }
     Some(sizes)
+}
+
+/// A message whose value is a collection over a number dimension
+/// (`collect(?, k, x[*][i])`, directly or through lines defined as one)
+/// names indices, not nodes, in place of senders. Sent as `Votes<T>`, a
+/// receiver refuses any whose "senders" may reach `n` (every collection a
+/// peer sends must name nodes), so such a message would never be taken:
+/// reported unless every index bound is provably at most `n`. A value that
+/// passes through a `fn` is not followed (the `fn` may convert it).
+fn sent_indices(cx: &mut Ctx<'_>, arg: &Expr, ty: &str) {
+    if !cx.reporting || !ty.starts_with("Votes <") {
+        return;
+    }
+    let Some(n) = cx.scope.nodes.map(Lin::var) else {
+        return;
+    };
+    let mut e = arg;
+    // Bounded: at most eight lines are followed.
+    for _ in 0..8 {
+        match &e.kind {
+            ExprKind::Ref {
+                name,
+                field: None,
+                indices,
+            } if indices.iter().all(|i| !matches!(i, Index::Star(_))) => {
+                let Some(site) = cx.defs.iter().find(|d| d.def.target.name == name.name) else {
+                    return;
+                };
+                e = &site.def.value;
+            }
+            ExprKind::Call { name, args } if name.name == Builtin::Collect.name() => {
+                let (_, rest) = split_choice(args);
+                let [_, votes] = rest else { return };
+                let ExprKind::Ref {
+                    name: line,
+                    field: None,
+                    indices,
+                } = &votes.kind
+                else {
+                    return;
+                };
+                let Some(star) = indices.iter().position(|i| matches!(i, Index::Star(_))) else {
+                    return;
+                };
+                let number = cx
+                    .lines
+                    .get(&line.name)
+                    .and_then(|l| l.dims.get(star))
+                    .is_some_and(|d| *d == DimKind::Number);
+                if !number {
+                    return;
+                }
+                // Its own failures were reported where it is computed.
+                cx.reporting = false;
+                let sizes = family_bounds(cx, votes);
+                cx.reporting = true;
+                let Some(sizes) = sizes else { return };
+                let within = sizes.iter().all(|size| {
+                    n.checked_sub(size).is_some_and(|g| {
+                        crate::arith::prove(&cx.scope.hyps, &g) == crate::arith::Proof::Proved
+                    })
+                });
+                if !within {
+                    let size = sizes
+                        .iter()
+                        .map(|s| format!("`{s}`"))
+                        .collect::<Vec<_>>()
+                        .join(" or ");
+                    cx.report(
+                        Diagnostic::new(
+                            Code::WrongKind,
+                            arg.span,
+                            format!("this message sends a collection over indices below {size} as `Votes`, but receivers take only collections whose senders are nodes below `{n}`"),
+                        )
+                        .label("refused where an index is not a node")
+                        .also(votes.span, "a collection over a number dimension")
+                        .help("convert it in a `fn` before sending (a `Vec` by index, as `spec/examples/multi_paxos.rio` does), or collect over a family of at most `n` indices"),
+                    );
+                }
+                return;
+            }
+            _ => return,
+        }
+    }
 }
 
 fn votes_text(name: &Ident, field: Option<&Ident>) -> String {
