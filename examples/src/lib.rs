@@ -132,6 +132,12 @@ pub mod generated {
                 pub use super::{accept, keep, skip};
                 use rio_runtime::Votes;
 
+                /// Nothing accepted yet in a slot (an acceptor's state
+                /// before ballot 0, once it hears of the chunk).
+                pub fn nothing(_prepare: u64) -> Option<(u64, u64)> {
+                    None
+                }
+
                 /// What an acceptor accepted in each slot of a chunk, by
                 /// slot: one promise.
                 pub type Slots = Vec<Option<(u64, u64)>>;
@@ -159,7 +165,7 @@ pub mod generated {
                 /// A seeded bug: promises that report nothing for slots
                 /// other than the first.
                 pub mod forgetful {
-                    pub use super::{accept, chosen, highest, keep, refuse, skip, Slots};
+                    pub use super::{accept, chosen, highest, keep, nothing, refuse, skip, Slots};
                     /// A promise that forgets every slot but slot 0.
                     pub fn promise(
                         _prepare: u64,

@@ -82,3 +82,52 @@ fn one_promise_per_acceptor_covers_a_chunk() {
     }
     assert!(checked >= 5, "only {checked} runs without crashes");
 }
+
+/// Acceptors need no commands of their own: only the leader of ballot 0
+/// gets them, and the others' slot state opens when they first hear a
+/// prepare of the chunk (`heard[i]`). Before, an acceptor without a
+/// command for a slot never had that slot's state, so it never promised
+/// and nothing was decided.
+#[test]
+fn acceptors_without_commands_still_promise() {
+    use multi::multi_paxos::{Input, Node, Output, Params};
+    let mut sim = rio_sim::Sim::new(3, rio_sim::Config::new(3).latency(1, 20), |id| {
+        Node::new(id, Params { n: 3, f: 1 }).expect("params")
+    });
+    for s in 0..8 {
+        sim.input_at(
+            s,
+            rio_runtime::NodeId(0),
+            Input::Command {
+                key: [0, s],
+                value: 100 + s,
+            },
+        );
+    }
+    let report = sim.run();
+    report.assert_ok();
+    let mut entries = std::collections::BTreeSet::new();
+    for e in &report.trace {
+        if let rio_sim::Kind::Output { node, output, .. } = &e.kind {
+            entries.insert((*node, output.clone()));
+        }
+    }
+    assert_eq!(
+        entries.len(),
+        3 * 8,
+        "every node logs every slot: {entries:?}"
+    );
+    for (_, o) in &entries {
+        assert!(
+            (0..8).any(|s| *o
+                == format!(
+                    "{:?}",
+                    Output::Entry {
+                        key: [0, s],
+                        value: 100 + s
+                    }
+                )),
+            "{o}"
+        );
+    }
+}
