@@ -463,6 +463,7 @@ impl Gen<'_> {
             let Some(calm) = self.quiet_below(r.target, &quote!(fired), &mut Vec::new()) else {
                 continue;
             };
+            let calm = calm.tokens();
             let v = ident(&variant_name(&l.name));
             let a = l.arity();
             calm_arms.push(if a == 0 {
@@ -632,11 +633,65 @@ impl Gen<'_> {
         line: usize,
         fired: &TokenStream,
         visiting: &mut Vec<usize>,
-    ) -> Option<TokenStream> {
+    ) -> Option<Cond> {
         // Bounded: the chain never revisits a line.
         if visiting.contains(&line) {
             return None;
         }
+        let a = self.p.lines.get(line)?.arity();
+        let tasks = self.readers_here(line)?;
+        visiting.push(line);
+        let terms: Option<Vec<Cond>> = tasks
+            .into_iter()
+            .map(|t| self.quiet_task(a, t, fired, visiting))
+            .collect();
+        visiting.pop();
+        Some(Cond::all(terms?))
+    }
+
+    /// [`Self::quiet_below`] for one reading task `t` of family `a`.
+    fn quiet_task(
+        &self,
+        a: usize,
+        t: usize,
+        fired: &TokenStream,
+        visiting: &mut Vec<usize>,
+    ) -> Option<Cond> {
+        let c = self.task_const(a, t);
+        let fired_t = Cond::When(quote!(#fired.contains(#c)));
+        Some(match self.plan.families.get(a)?.tasks.get(t)? {
+            Task::Rule(k) => {
+                let rule = self.p.rules.get(*k)?;
+                let calm = if chooses(rule) || self.raced(rule.target) {
+                    None
+                } else if rule.cross == Cross::Local {
+                    self.quiet_below(rule.target, fired, visiting)
+                } else {
+                    // A message: judged at its own receiver.
+                    Some(Cond::Always)
+                };
+                match calm {
+                    Some(calm) => fired_t.or(calm),
+                    None => match self.local_dead(rule.target, fired, visiting) {
+                        Some(dead) => fired_t.or(Cond::When(dead)),
+                        None => fired_t,
+                    },
+                }
+            }
+            Task::Timer(id) => {
+                let rule = self.p.rules.get(self.plan.timers.get(*id)?.rule)?;
+                if chooses(rule) {
+                    fired_t
+                } else {
+                    Cond::Always
+                }
+            }
+        })
+    }
+
+    /// The tasks reading `line` (sorted, each once), if every reader is in
+    /// the instance holding it; `None` if one is in another instance.
+    fn readers_here(&self, line: usize) -> Option<Vec<usize>> {
         let a = self.p.lines.get(line)?.arity();
         let readers = self.plan.readers.get(line).map_or(&[][..], Vec::as_slice);
         let identity = KeyMap::Exact((0..a).collect());
@@ -645,60 +700,11 @@ impl Gen<'_> {
             if r.arity != a || r.map != identity {
                 return None;
             }
-            if !tasks.contains(&r.task) {
-                tasks.push(r.task);
-            }
+            tasks.push(r.task);
         }
         tasks.sort_unstable();
-        visiting.push(line);
-        let mut terms = Vec::new();
-        for t in tasks {
-            let c = self.task_const(a, t);
-            let fired_t = quote!(#fired.contains(#c));
-            let term = match self.plan.families.get(a).and_then(|f| f.tasks.get(t)) {
-                Some(Task::Rule(k)) => {
-                    let rule = self.p.rules.get(*k)?;
-                    let dead = self.local_dead(rule.target, fired, visiting);
-                    let calm = if chooses(rule) || self.raced(rule.target) {
-                        None
-                    } else if rule.cross == Cross::Local {
-                        self.quiet_below(rule.target, fired, visiting)
-                    } else {
-                        // A message: judged at its own receiver.
-                        Some(quote!(true))
-                    };
-                    match (dead, calm) {
-                        (_, Some(calm)) if calm.to_string() == "true" => calm,
-                        (_, Some(calm)) => quote!((#fired_t || #calm)),
-                        (Some(dead), None) => quote!((#fired_t || #dead)),
-                        (None, None) => fired_t,
-                    }
-                }
-                Some(Task::Timer(id)) => {
-                    let rule = self
-                        .plan
-                        .timers
-                        .get(*id)
-                        .and_then(|t| self.p.rules.get(t.rule))?;
-                    if chooses(rule) {
-                        fired_t
-                    } else {
-                        quote!(true)
-                    }
-                }
-                None => {
-                    visiting.pop();
-                    return None;
-                }
-            };
-            terms.push(term);
-        }
-        visiting.pop();
-        terms.retain(|t| t.to_string() != "true");
-        if terms.is_empty() {
-            return Some(quote!(true));
-        }
-        Some(quote!(#(#terms)&&*))
+        tasks.dedup();
+        Some(tasks)
     }
 
     /// A condition over `fired` (the task bits of the instance holding
@@ -725,21 +731,10 @@ impl Gen<'_> {
             return None;
         }
         let a = self.p.lines.get(line)?.arity();
-        let readers = self.plan.readers.get(line)?;
-        if readers.is_empty() {
+        let tasks = self.readers_here(line)?;
+        if tasks.is_empty() {
             return None;
         }
-        let identity = KeyMap::Exact((0..a).collect());
-        let mut tasks: Vec<usize> = Vec::new();
-        for r in readers {
-            if r.arity != a || r.map != identity {
-                return None;
-            }
-            if !tasks.contains(&r.task) {
-                tasks.push(r.task);
-            }
-        }
-        tasks.sort_unstable();
         visiting.push(line);
         let mut terms = Vec::new();
         for t in tasks {
@@ -830,4 +825,42 @@ fn chooses(rule: &crate::ir::Rule) -> bool {
         );
     });
     chooses
+}
+
+/// A condition of generated code, with "always" kept apart so that it
+/// folds away instead of printing `|| true`.
+enum Cond {
+    Always,
+    When(TokenStream),
+}
+
+impl Cond {
+    fn or(self, other: Cond) -> Cond {
+        match (self, other) {
+            (Cond::Always, _) | (_, Cond::Always) => Cond::Always,
+            (Cond::When(a), Cond::When(b)) => Cond::When(quote!((#a || #b))),
+        }
+    }
+
+    fn all(terms: Vec<Cond>) -> Cond {
+        let when: Vec<TokenStream> = terms
+            .into_iter()
+            .filter_map(|t| match t {
+                Cond::Always => None,
+                Cond::When(x) => Some(x),
+            })
+            .collect();
+        if when.is_empty() {
+            Cond::Always
+        } else {
+            Cond::When(quote!(#(#when)&&*))
+        }
+    }
+
+    fn tokens(self) -> TokenStream {
+        match self {
+            Cond::Always => quote!(true),
+            Cond::When(x) => x,
+        }
+    }
 }

@@ -612,10 +612,8 @@ fn family_bounds(cx: &mut Ctx<'_>, votes: &Expr) -> Option<Vec<Lin>> {
             sizes.push(l);
         }
     };
-    if let Some(field) = field {
-        // An instance's line (`field`): its first dimensions are the
-        // instance's loops.
-        let _ = field;
+    if field.is_some() {
+        // An instance's line: its first dimensions are the instance's loops.
         let site = cx
             .instances
             .iter()
@@ -751,11 +749,7 @@ fn sent_indices(cx: &mut Ctx<'_>, arg: &Expr, ty: &str) {
                     })
                 });
                 if !within {
-                    let size = sizes
-                        .iter()
-                        .map(|s| format!("`{s}`"))
-                        .collect::<Vec<_>>()
-                        .join(" or ");
+                    let size = quorum::either(&sizes);
                     cx.report(
                         Diagnostic::new(
                             Code::WrongKind,

@@ -61,6 +61,15 @@ pub(super) struct Bounds<'a> {
     pub sizes: &'a [Lin],
 }
 
+/// Index bounds for a message: "`8`", or "`n` or `f + 1`".
+pub(super) fn either(sizes: &[Lin]) -> String {
+    sizes
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
 /// Reports on the threshold `k`; `None` when a check stopped early.
 pub(super) fn check(
     cx: &mut Ctx<'_>,
@@ -152,12 +161,7 @@ pub(super) fn check(
             fits |= decide(cx, size.checked_sub(k))?;
         }
         if !fits {
-            let size = bounds
-                .sizes
-                .iter()
-                .map(|s| format!("`{s}`"))
-                .collect::<Vec<_>>()
-                .join(" or ");
+            let size = either(bounds.sizes);
             cx.report(
                 Diagnostic::new(
                     Code::QuorumTooLarge,
