@@ -37,6 +37,7 @@ fn main() {
         .file("protocols/backoff.rio")
         .file("protocols/late_choice.rio")
         .file("protocols/coarse_reader.rio")
+        .file("protocols/unbounded_constant.rio")
         .file("protocols/instance_shapes.rio")
         .file("../spec/examples/acs.rio")
         .file("../spec/examples/pbft.rio")

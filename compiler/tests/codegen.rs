@@ -184,3 +184,25 @@ fn a_forward_loop_that_never_waits_is_refused() {
         "{diags:?}"
     );
 }
+
+/// A constant of an unbounded family exists once something opens its
+/// instance: a read from the reader's own instance or a coarser one opens
+/// it, but a read at a shifted index (`base[r + 1]` from instance `r`)
+/// would open instances without end, one per new instance: refused, with
+/// the rewrite.
+#[test]
+fn a_constant_of_an_unbounded_family_read_at_a_shifted_index_is_a_diagnostic() {
+    let src = "fn pick(v: u64, base: u64) -> u64;\n\nprotocol P(nodes n, faults f) where n > 3 * f {\n    in  v[r][i]: u64 at i\n    out o[r][i]: u64 at i\n\n    for r in 0.. {\n        for i in nodes {\n            base[r][i]: u64 = { 7 } at i\n            o[r][i] = pick(v[r][i], base[r + 1][i]) at i\n        }\n    }\n}\n";
+    let diags = rio_compiler::generate(src, &runtime()).expect_err("codegen refuses it");
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    let d = diags.first().expect("one diagnostic");
+    assert_eq!(d.code.as_str(), "E0801");
+    assert_eq!(
+        src.get(d.label.span.start..d.label.span.end),
+        Some("o[r][i] = pick(v[r][i], base[r + 1][i]) at i")
+    );
+    insta::assert_snapshot!(rio_lang::diagnostic::render("p.rio", src, &diags));
+    // Read where it is defined, it generates.
+    let ok = src.replace("base[r + 1][i]", "base[r][i]");
+    assert!(rio_compiler::generate(&ok, &runtime()).is_ok());
+}

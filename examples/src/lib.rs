@@ -132,12 +132,6 @@ pub mod generated {
                 pub use super::{accept, keep, skip};
                 use rio_runtime::Votes;
 
-                /// Nothing accepted yet in a slot (an acceptor's state
-                /// before ballot 0, once it hears of the chunk).
-                pub fn nothing(_prepare: u64) -> Option<(u64, u64)> {
-                    None
-                }
-
                 /// What an acceptor accepted in each slot of a chunk, by
                 /// slot: one promise.
                 pub type Slots = Vec<Option<(u64, u64)>>;
@@ -165,7 +159,7 @@ pub mod generated {
                 /// A seeded bug: promises that report nothing for slots
                 /// other than the first.
                 pub mod forgetful {
-                    pub use super::{accept, chosen, highest, keep, nothing, refuse, skip, Slots};
+                    pub use super::{accept, chosen, highest, keep, refuse, skip, Slots};
                     /// A promise that forgets every slot but slot 0.
                     pub fn promise(
                         _prepare: u64,
@@ -387,6 +381,19 @@ pub mod generated {
     /// (`protocols/coarse_reader.rio`).
     pub mod coarse_reader {
         rio_runtime::include_protocol!("coarse_reader");
+    }
+
+    /// Constants of an unbounded family read from a coarser instance
+    /// (`protocols/unbounded_constant.rio`).
+    pub mod unbounded_constant {
+        use rio_runtime::Votes;
+
+        /// The round's input plus every weight.
+        pub fn total(go: u64, ws: Votes<u64>) -> u64 {
+            ws.iter().fold(go, |acc, (_, w)| acc.saturating_add(*w))
+        }
+
+        rio_runtime::include_protocol!("unbounded_constant");
     }
 
     /// HoneyBadgerBFT's asynchronous common subset (`spec/examples/acs.rio`):

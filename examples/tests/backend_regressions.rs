@@ -631,3 +631,40 @@ fn a_reader_keyed_by_fewer_indices_runs() {
         );
     }
 }
+
+/// Constants of an unbounded family read from a coarser instance
+/// (`protocols/unbounded_constant.rio`: `ws[r] = collect(?, 3, w[r][*])`
+/// over the constants `w[r][k] = { 5 }`): nothing writes a line of
+/// instance `(r, k)`, so creating the reader's instance `r` opens them.
+/// Before, the weights never existed and no sum was output.
+#[test]
+fn constants_of_an_unbounded_family_read_from_a_coarser_instance_exist() {
+    use rio_examples::generated::unbounded_constant::weights::{Input, Node, Output, Params};
+    let mut sim = rio_sim::Sim::new(4, rio_sim::Config::new(3).latency(1, 5), |id| {
+        Node::new(id, Params { n: 4, f: 1 }).expect("params")
+    });
+    for k in 0..4u32 {
+        for r in 0..3u64 {
+            sim.input_at(10 * r, NodeId(k), Input::Go { key: [r], value: r });
+        }
+    }
+    let report = sim.run();
+    report.assert_ok();
+    let mut sums = std::collections::BTreeSet::new();
+    for e in &report.trace {
+        if let rio_sim::Kind::Output { node, output, .. } = &e.kind {
+            sums.insert((*node, output.clone()));
+        }
+    }
+    let mut want = std::collections::BTreeSet::new();
+    for k in 0..4u32 {
+        for r in 0..3u64 {
+            let o = Output::Sum {
+                key: [r],
+                value: r + 15,
+            };
+            want.insert((k, format!("{o:?}")));
+        }
+    }
+    assert_eq!(sums, want);
+}

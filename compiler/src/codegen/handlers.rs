@@ -112,6 +112,8 @@ impl Gen<'_> {
                 }
             }
         }
+        // Constants of unbounded families read from outside any family.
+        start_bounded.extend(self.const_opens(0));
         let gen = self.generics();
         let fx = self.effects();
         // Inputs.

@@ -4,7 +4,7 @@
 
 use super::expr::{Cx, Place};
 use super::names::{const_name, field_name, ident, module_name, variant_name};
-use super::plan::{bug, KeyMap, Store, Task};
+use super::plan::{bug, KeyMap, KeySrc, Store, Task};
 use super::Gen;
 use crate::ir::Rule;
 use proc_macro2::{Literal, TokenStream};
@@ -330,20 +330,150 @@ impl Gen<'_> {
         let inst = self.inst_ty(a);
         let rt = self.rt;
         let n = self.n_field();
+        let make = quote! {
+            || { #rt::Instance::new(#lines::new(params.#n), Self::#here(me, params, key), &#rules) }
+        };
+        let consts = self.const_opens(a);
+        if !consts.is_empty() {
+            return quote! {
+                /// The live instance at `key`, created (and all its tasks
+                /// woken) if new, with the constants of unbounded families
+                /// it reads; `None` once it is finished.
+                fn #name(&mut self, key: [u64; #al]) -> Option<&mut #inst> {
+                    let (me, params) = (self.me, &self.params);
+                    let (_, created) = self.#f.open(key, #make)?;
+                    if created {
+                        self.#wake.push(key, #all);
+                        #(#consts)*
+                    }
+                    self.#f.get_mut(&key)
+                }
+            };
+        }
         quote! {
             /// The live instance at `key`, created (and all its tasks woken)
             /// if new; `None` once it is finished.
             fn #name(&mut self, key: [u64; #al]) -> Option<&mut #inst> {
                 let (me, params) = (self.me, &self.params);
-                let (inst, created) = self.#f.open(key, || {
-                    #rt::Instance::new(#lines::new(params.#n), Self::#here(me, params, key), &#rules)
-                })?;
+                let (inst, created) = self.#f.open(key, #make)?;
                 if created {
                     self.#wake.push(key, #all);
                 }
                 Some(inst)
             }
         }
+    }
+
+    /// Statements opening the instances of constants of unbounded families
+    /// that a new instance of family `b` (at `key`) reads
+    /// ([`super::plan::ConstOpen`]).
+    pub(super) fn const_opens(&self, b: usize) -> Vec<TokenStream> {
+        let rt = self.rt;
+        let Some(opens) = self.plan.const_opens.get(b) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for o in opens {
+            let Some(c) = self.p.rules.get(o.constant) else {
+                continue;
+            };
+            let cx = Cx {
+                rule: c,
+                place: Place::Method,
+            };
+            let src = |s: &KeySrc, p: usize| match s {
+                KeySrc::Reader(q) => {
+                    let q = lit(*q);
+                    quote!(Some(key[#q]))
+                }
+                KeySrc::Value(l) => {
+                    let v = self.num(l, &cx);
+                    quote!(#rt::family::index(#v))
+                }
+                KeySrc::Range(_) => {
+                    let v = format_ident!("o{}", p);
+                    quote!(Some(#v))
+                }
+            };
+            let (ac, _) = self
+                .plan
+                .rule_task
+                .get(o.constant)
+                .copied()
+                .unwrap_or((0, 0));
+            let open = format_ident!("open{}", ac);
+            let names: Vec<syn::Ident> =
+                (0..o.key.len()).map(|k| format_ident!("k{}", k)).collect();
+            let parts: Vec<TokenStream> =
+                o.key.iter().enumerate().map(|(p, s)| src(s, p)).collect();
+            let exact: Vec<TokenStream> = o
+                .key
+                .iter()
+                .enumerate()
+                .filter_map(|(p, s)| match s {
+                    KeySrc::Reader(q) => {
+                        let q = lit(*q);
+                        Some(quote!(key[#q]))
+                    }
+                    KeySrc::Range(_) => {
+                        let v = format_ident!("o{}", p);
+                        Some(quote!(#v))
+                    }
+                    KeySrc::Value(_) => None,
+                })
+                .collect();
+            // Indices over the parameters may be out of range: no instance.
+            let mut body = if exact.len() == o.key.len() {
+                quote!(let _ = self.#open([#(#exact),*]);)
+            } else {
+                quote! {
+                    if let [#(Some(#names)),*] = [#(#parts),*] {
+                        let _ = self.#open([#(#names),*]);
+                    }
+                }
+            };
+            for (p, s) in o.key.iter().enumerate().rev() {
+                if let KeySrc::Range(bound) = s {
+                    let v = format_ident!("o{}", p);
+                    let hi = self.num(bound, &cx);
+                    body = quote! {
+                        if let Some(hi) = #rt::family::index(#hi) {
+                            for #v in 0..hi {
+                                #body
+                            }
+                        }
+                    };
+                }
+            }
+            let conds: Vec<TokenStream> = o
+                .conds
+                .iter()
+                .map(|(s, v)| {
+                    let v = Literal::u64_suffixed(*v);
+                    match s {
+                        KeySrc::Reader(q) => {
+                            let q = lit(*q);
+                            quote!(key[#q] == #v)
+                        }
+                        _ => {
+                            let x = src(s, usize::MAX);
+                            quote!(#x == Some(#v))
+                        }
+                    }
+                })
+                .collect();
+            if !conds.is_empty() {
+                body = quote!(if #(#conds)&&* { #body });
+            }
+            // Two constants of one instance (or one read twice): one open.
+            if !out
+                .iter()
+                .any(|x: &TokenStream| x.to_string() == body.to_string())
+            {
+                out.push(body);
+            }
+        }
+        out
     }
 
     /// A set of tasks of family `b` by name: `rio::Bits::of(&[READY, DLVR])`,

@@ -62,6 +62,36 @@ pub struct TimerInfo {
     pub ms: Lin,
 }
 
+/// Where one number index of a constant's instance comes from, for a
+/// reader's instance (see [`ConstOpen`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum KeySrc {
+    /// The reader's key at this position.
+    Reader(usize),
+    /// A value over the parameters (`x[f]`).
+    Value(Lin),
+    /// Every index below this bound over the parameters (a `*` read).
+    Range(Lin),
+}
+
+/// A read, from another instance, of a constant of an unbounded family
+/// (`slots[b] = collect(?, 8, last[b][*])` in `for c in 0..`, reading
+/// `last[0][s] = { None }` in `for s in 0..8`). Constants of bounded
+/// families are opened on start; an unbounded family's instances exist
+/// only once something opens them, so creating the reader's instance
+/// opens the constant's instances it reads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConstOpen {
+    /// The constant's rule.
+    pub constant: usize,
+    /// The constant's key, index by index.
+    pub key: Vec<KeySrc>,
+    /// Indices the read must have for it to read the constant (`last[b]`
+    /// reads `last[0]` only at `b = 0`): the reader's index, as a source,
+    /// and the constant's fixed index.
+    pub conds: Vec<(KeySrc, u64)>,
+}
+
 /// The tasks of the families with one number of indices.
 #[derive(Clone, Debug, Default)]
 pub struct Family {
@@ -87,6 +117,8 @@ pub struct Plan {
     pub rule_task: Vec<(usize, usize)>,
     pub timers: Vec<TimerInfo>,
     pub readers: Vec<Vec<Reader>>,
+    /// Per family (arity): the constants its new instances open.
+    pub const_opens: Vec<Vec<ConstOpen>>,
 }
 
 /// Largest coefficient allowed in key and threshold arithmetic: with at
@@ -235,6 +267,7 @@ impl Plan {
             rule_task,
             timers,
             readers: vec![Vec::new(); p.lines.len()],
+            const_opens: Vec::new(),
         };
         for (k, r) in p.rules.iter().enumerate() {
             plan.check_rule(p, r, &mut diags);
@@ -265,11 +298,198 @@ impl Plan {
                 plan.add_reader(p, r, line, &idx, a, task);
             }
         }
+        plan.const_opens = plan.find_const_opens(p, &mut diags);
         if diags.is_empty() {
             Ok(plan)
         } else {
             Err(diags)
         }
+    }
+
+    /// Rules that read no line and run on no timer, in a family with an
+    /// unbounded loop (`for c in 0..`): their instances are not opened on
+    /// start.
+    fn unbounded_constants(&self, p: &Protocol) -> Vec<usize> {
+        let params_only = |l: &Lin| {
+            l.free_vars()
+                .iter()
+                .all(|v| p.params.iter().any(|(_, n)| n == v))
+        };
+        let mut out = Vec::new();
+        for (k, r) in p.rules.iter().enumerate() {
+            let Some((a, t)) = self.rule_task.get(k).copied() else {
+                continue;
+            };
+            let reads = self.families.get(a).is_some_and(|f| f.reads.contains(&t));
+            let mut timed = false;
+            crate::ir::walk(&r.value, &mut |e| timed |= matches!(e, Ex::Timer { .. }));
+            let bounded = r
+                .key_vars()
+                .iter()
+                .all(|v| r.bounds.iter().any(|(w, b)| w == v && params_only(b)));
+            if a > 0 && !reads && !timed && !bounded {
+                out.push(k);
+            }
+        }
+        out
+    }
+
+    /// For every read of a constant of an unbounded family from an
+    /// instance other than the constant's own: how the reader's key gives
+    /// the constant's keys. A read this cannot follow (at a shifted index,
+    /// or through a target index with an offset) is refused.
+    fn find_const_opens(&self, p: &Protocol, diags: &mut Vec<Diagnostic>) -> Vec<Vec<ConstOpen>> {
+        let mut out = vec![Vec::new(); self.families.len()];
+        let constants = self.unbounded_constants(p);
+        if constants.is_empty() {
+            return out;
+        }
+        let params_only = |l: &Lin| {
+            l.free_vars()
+                .iter()
+                .all(|v| p.params.iter().any(|(_, n)| n == v))
+        };
+        for (k, r) in p.rules.iter().enumerate() {
+            let Some((b, _)) = self.rule_task.get(k).copied() else {
+                continue;
+            };
+            let rkeys = r.key_vars();
+            let mut reads: Vec<(usize, &[Idx])> = Vec::new();
+            crate::ir::walk(&r.value, &mut |e| {
+                if let Ex::Ref { line, idx } = e {
+                    reads.push((*line, idx.as_slice()));
+                }
+            });
+            for (line, idx) in reads {
+                for &kc in &constants {
+                    let Some(c) = p.rules.get(kc) else { continue };
+                    if c.target != line {
+                        continue;
+                    }
+                    let Some(l) = p.lines.get(line) else { continue };
+                    let name = &l.name;
+                    let refuse = |why: &str| {
+                        Diagnostic::new(
+                            Code::Unsupported,
+                            r.span,
+                            format!(
+                                "code generation does not support reading `{name}`, a constant of an unbounded family (line {}), {why}",
+                                c.line_no
+                            ),
+                        )
+                        .label("reads the constant from another instance")
+                        .help(format!(
+                            "an unbounded family's instances exist once something opens them: read `{name}` at the reader's own indices (`{name}[r]` in `for r`), or compute it from a line of the instance that reads it (spec/codegen.md, \"Constants in unbounded families\")"
+                        ))
+                    };
+                    // The reader's index in each number dimension.
+                    let mut srcs: Vec<(Option<KeySrc>, &IdxPat)> = Vec::new();
+                    let mut bad = None;
+                    for (d, kind) in l.dims.iter().enumerate() {
+                        if *kind != DimKind::Number {
+                            continue;
+                        }
+                        let Some(pat) = c.pattern.get(d) else {
+                            bad = Some("through a target without its number index");
+                            break;
+                        };
+                        let src = match idx.get(d) {
+                            None | Some(Idx::Star) => None,
+                            Some(Idx::Num(lin)) => {
+                                let plain = lin.divs.is_empty()
+                                    && lin.constant == 0
+                                    && lin.coeffs.len() == 1
+                                    && lin.coeffs.values().all(|x| *x == 1);
+                                let var = lin.coeffs.keys().next().map(String::as_str);
+                                match var.and_then(|v| rkeys.iter().position(|x| *x == v)) {
+                                    Some(pos) if plain => Some(KeySrc::Reader(pos)),
+                                    _ if params_only(lin) => Some(KeySrc::Value(lin.clone())),
+                                    _ => {
+                                        bad = Some("at an index shifted from the reader's own");
+                                        break;
+                                    }
+                                }
+                            }
+                            Some(Idx::Node(_)) => {
+                                bad = Some("with a node as a number index");
+                                break;
+                            }
+                        };
+                        srcs.push((src, pat));
+                    }
+                    if let Some(why) = bad {
+                        diags.push(refuse(why));
+                        continue;
+                    }
+                    let mut conds = Vec::new();
+                    let mut key: Vec<Option<KeySrc>> = vec![None; c.key_vars().len()];
+                    for (src, pat) in srcs {
+                        match pat {
+                            IdxPat::Const(v) => {
+                                if let Some(src) = src {
+                                    conds.push((src, *v));
+                                }
+                            }
+                            IdxPat::Var { name: v, offset } => {
+                                let Some(pos) = c.key_vars().iter().position(|x| x == v) else {
+                                    bad = Some("indexed by a variable that is not its loop's");
+                                    break;
+                                };
+                                if *offset != 0 {
+                                    bad = Some("defined at an offset index (`x[r + 1]`)");
+                                    break;
+                                }
+                                let src = match src {
+                                    Some(s) => s,
+                                    None => match c.bounds.iter().find(|(w, _)| w == v) {
+                                        Some((_, bound)) if params_only(bound) => {
+                                            KeySrc::Range(bound.clone())
+                                        }
+                                        _ => {
+                                            bad = Some("over all of an unbounded index");
+                                            break;
+                                        }
+                                    },
+                                };
+                                match key.get_mut(pos) {
+                                    Some(slot @ None) => *slot = Some(src),
+                                    _ => {
+                                        bad = Some("indexed twice by one loop variable");
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    if let Some(why) = bad {
+                        diags.push(refuse(why));
+                        continue;
+                    }
+                    let Some(key): Option<Vec<KeySrc>> = key.into_iter().collect() else {
+                        diags.push(refuse("whose instance its target does not name"));
+                        continue;
+                    };
+                    let (ac, _) = self.rule_task.get(kc).copied().unwrap_or((0, 0));
+                    // The constant's own instance: opened with the reader's.
+                    let same =
+                        ac == b && key.iter().enumerate().all(|(p, s)| *s == KeySrc::Reader(p));
+                    if same {
+                        continue;
+                    }
+                    let open = ConstOpen {
+                        constant: kc,
+                        key,
+                        conds,
+                    };
+                    if let Some(v) = out.get_mut(b) {
+                        if !v.contains(&open) {
+                            v.push(open);
+                        }
+                    }
+                }
+            }
+        }
+        out
     }
 
     fn add_reader(
