@@ -22,6 +22,7 @@ const SOURCES: &[&str] = &[
     include_str!("../../spec/examples/pbft.rio"),
     include_str!("../../spec/examples/multi_paxos.rio"),
     include_str!("../../examples/protocols/coarse_reader.rio"),
+    include_str!("../../examples/protocols/unbounded_constant.rio"),
     include_str!("../../lang/tests/data/ok/collect_slots.rio"),
 ];
 

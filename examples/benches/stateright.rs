@@ -9,9 +9,9 @@
 //!
 //! Every check stops at the time limit (default 30 s) and is then reported
 //! as incomplete with the states it reached. Rio runs on one thread (its
-//! default: two threads were slower on 2 cores, `docs/checker.md`),
-//! stateright on every core (its own recommendation). Prints a Markdown
-//! table (`docs/benchmarks.md` keeps the latest).
+//! default), stateright on every core (its own recommendation); the
+//! `--exhaust` rows also run Rio's depth-first search on every core.
+//! Prints a Markdown table (`docs/benchmarks.md` keeps the latest).
 
 #[path = "../tests/support/stateright_models.rs"]
 mod models;
@@ -409,9 +409,14 @@ fn main() {
     if let Some(secs) = value("--exhaust") {
         let (_, domain, _) = &adversaries[1];
         let name = "Bracha n = 4, Byzantine sender: SEND, ECHO, READY for 1 and 2, DFS";
-        for (spent, label) in [
-            (true, "rio-check, reduction on"),
-            (false, "rio-check, reduction on, line graph only"),
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        // A row's label lives as long as the table.
+        let on_all: &'static str =
+            Box::leak(format!("rio-check, reduction on, {cores} threads").into_boxed_str());
+        for (spent, threads, label) in [
+            (true, 1, "rio-check, reduction on"),
+            (true, cores, on_all),
+            (false, 1, "rio-check, reduction on, line graph only"),
         ] {
             let p = params.clone();
             let m = Model::new(4, move |id| {
@@ -420,6 +425,7 @@ fn main() {
             .byzantine(NodeId(0))
             .domain(domain.clone())
             .search(Search::Dfs)
+            .threads(threads)
             .spent_choices(spent)
             .safety("agreement", agreement)
             .termination("totality", totality);

@@ -647,6 +647,65 @@ fn parallel_search_explores_the_same_states_as_one_thread() {
     }
 }
 
+/// Depth-first search on several threads (a shared fingerprint set, work
+/// handed to idle threads) explores the same graph as on one: a verified
+/// model has the same states and transitions. A bug is still found, with
+/// a trace that ends in the violation (which one depends on the schedule),
+/// and a bound still stops it with "incomplete".
+#[test]
+fn parallel_depth_first_search_verifies_the_same_graph() {
+    let run = |threads: usize| {
+        let verified = bracha_model!(correct, NodeId(3), |M| vec![M::Send(1), M::Ready(2)])
+            .search(Search::Dfs)
+            .threads(threads)
+            .check();
+        let bug = bracha_model!(bracha_bugs::weak_too_small, NodeId(3), |M| vec![M::Ready(
+            2
+        )])
+        .termination("validity", validity("Dlvr(1)"))
+        .search(Search::Dfs)
+        .threads(threads)
+        .check();
+        let bounded = bracha_model!(correct, NodeId(0), |M| vec![
+            M::Send(1),
+            M::Send(2),
+            M::Echo(1),
+            M::Echo(2),
+            M::Ready(1),
+            M::Ready(2)
+        ])
+        .max_states(2_000)
+        .search(Search::Dfs)
+        .threads(threads)
+        .check();
+        (verified, bug, bounded)
+    };
+    let (v1, _, _) = run(1);
+    assert!(v1.is_verified(), "{v1}");
+    for threads in [2, 3] {
+        let (v, b, i) = run(threads);
+        eprintln!("{threads} threads: {v} / {b} / {i}");
+        assert!(v.is_verified(), "{v}");
+        assert_eq!((v.states, v.transitions), (v1.states, v1.transitions));
+        match &b.verdict {
+            Verdict::Violation {
+                property, trace, ..
+            } => {
+                assert_eq!(property, "validity");
+                assert!(
+                    matches!(
+                        trace.last().map(|e| &e.kind),
+                        Some(rio_runtime::trace::Kind::Violation { .. })
+                    ),
+                    "{trace:?}"
+                );
+            }
+            _ => panic!("the bug is found on {threads} threads: {b}"),
+        }
+        assert!(matches!(i.verdict, Verdict::Incomplete { .. }), "{i}");
+    }
+}
+
 /// The reduction (persistent sets, spent messages dropped, unread votes
 /// forgotten) keeps every final outcome: the sets of outputs at final
 /// states are the same with it and without it, on models small enough to

@@ -1,13 +1,15 @@
-//! Measures the model checker's parallel breadth-first search
-//! (`Model::threads`) against its one-threaded search in one run: Bracha with two Byzantine voters (ECHO 2,
-//! READY 2) at n = 4 with one, or at n = 7 with two (`--large`), checked RUNS times
-//! (default 3) on 1 thread and on every core, alternating; prints the
-//! states, the wall times, and the median speed-up.
+//! Measures the model checker's parallel search (`Model::threads`)
+//! against its one-threaded search in one run: Bracha with two Byzantine
+//! voters (ECHO 2, READY 2) at n = 4 with one, or at n = 7 with two
+//! (`--large`), checked RUNS times (default 3) on 1 thread and on every
+//! core, alternating, breadth-first (the deterministic level-by-level
+//! search) or depth-first with `--dfs` (threads sharing a fingerprint
+//! set); prints the states, the wall times, and the median speed-up.
 //!
-//! `cargo run --release -p rio-examples --bin rio-checkbench [RUNS] [--large]`
+//! `cargo run --release -p rio-examples --bin rio-checkbench [RUNS] [--large] [--dfs]`
 
 use clap::Parser;
-use rio_check::{Model, Outcome, View};
+use rio_check::{Model, Outcome, Search, View};
 use rio_examples::generated::bracha::{Input, Message, Node, Params};
 use rio_runtime::NodeId;
 
@@ -23,6 +25,10 @@ struct Args {
     /// n = 7 does not finish within the 10-minute bound.
     #[arg(long)]
     large: bool,
+    /// Depth-first search (on several threads: a shared fingerprint set)
+    /// instead of breadth-first (level by level).
+    #[arg(long)]
+    dfs: bool,
 }
 
 fn agreement(v: &View<'_, rio_examples::generated::bracha::Output<u64>>) -> Result<(), String> {
@@ -36,7 +42,7 @@ fn agreement(v: &View<'_, rio_examples::generated::bracha::Output<u64>>) -> Resu
     Ok(())
 }
 
-fn check(n: usize, threads: usize) -> Outcome {
+fn check(n: usize, threads: usize, search: Search) -> Outcome {
     let params = Params {
         n,
         f: (n - 1) / 3,
@@ -49,6 +55,7 @@ fn check(n: usize, threads: usize) -> Outcome {
     .domain(vec![Message::Echo(2), Message::Ready(2)])
     .safety("agreement", agreement)
     .threads(threads)
+    .search(search)
     .max_time(std::time::Duration::from_secs(600));
     for b in (n - (n - 1) / 3)..n {
         m = m.byzantine(NodeId(b as u32));
@@ -65,13 +72,14 @@ fn main() {
     let args = Args::parse();
     let n = if args.large { 7 } else { 4 };
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let search = if args.dfs { Search::Dfs } else { Search::Bfs };
     rio_examples::say!(
-        "Bracha n = {n}, Byzantine voters sending ECHO 2 and READY 2; 1 thread vs {cores}"
+        "Bracha n = {n}, Byzantine voters sending ECHO 2 and READY 2, {search:?}; 1 thread vs {cores}"
     );
     let mut ratios = Vec::new();
     for run in 0..args.runs {
-        let one = check(n, 1);
-        let all = check(n, cores);
+        let one = check(n, 1, search);
+        let all = check(n, cores, search);
         assert_eq!(
             one.states, all.states,
             "the same states on any thread count"

@@ -127,6 +127,8 @@
 
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
+mod dfs;
+
 use rio_runtime::trace::{Kind, TraceEvent};
 use rio_runtime::{Dest, Effects, Node, NodeId, TimerId};
 use std::collections::{HashSet, VecDeque};
@@ -562,12 +564,18 @@ where
         self.search = s;
         self
     }
-    /// Threads for breadth-first search (default 1). The result does not
-    /// depend on it: states, transitions and the counterexample are the
-    /// same for every thread count (only a time bound can cut two runs at
-    /// different points). Depth-first search runs on one thread. On the
-    /// 2-core machines this was measured on, 2 threads are *slower* than 1
-    /// (0.6x; `docs/checker.md`), hence the default.
+    /// Threads to search on (default 1).
+    ///
+    /// - Breadth-first: level by level, merged in the one-threaded order,
+    ///   so states, transitions and the counterexample are the same for
+    ///   every thread count (only a time bound can cut two runs at
+    ///   different points). On the 2-core machines this was measured on,
+    ///   it is *slower* than one thread (0.6x; `docs/checker.md`).
+    /// - Depth-first: the threads share a fingerprint set and hand work to
+    ///   idle threads (module `dfs`). A verified model has the same states
+    ///   and transitions as on one thread; which counterexample is found,
+    ///   and where a bound cuts, depends on the schedule. 1.85x on 2 cores
+    ///   (`rio-checkbench --dfs`).
     pub fn threads(mut self, k: usize) -> Self {
         self.threads = k.max(1);
         self
@@ -1285,13 +1293,12 @@ where
         Ok(r)
     }
 
-    /// Explores the model: breadth-first on [`Model::threads`] threads, or
-    /// depth-first on one.
+    /// Explores the model, on [`Model::threads`] threads.
     pub fn check(&self) -> Outcome {
-        if self.search == Search::Bfs && self.threads > 1 {
-            self.check_parallel()
-        } else {
-            self.check_serial()
+        match (self.search, self.threads > 1) {
+            (Search::Bfs, true) => self.check_parallel(),
+            (Search::Dfs, true) => self.check_parallel_dfs(),
+            (_, false) => self.check_serial(),
         }
     }
 
@@ -1562,6 +1569,18 @@ where
             }
         };
         path.reverse();
+        self.replay_path(roots, root, path, property, detail)
+    }
+
+    /// The trace of `path` from the initial state of root `root`.
+    fn replay_path(
+        &self,
+        roots: &[Vec<bool>],
+        root: usize,
+        path: Vec<Move>,
+        property: &str,
+        detail: &str,
+    ) -> Vec<TraceEvent> {
         let mut trace = Tracer::default();
         let prone = roots.get(root).cloned().unwrap_or_default();
         let (mut s, _) = self.initial(Some(&mut trace), &prone);
