@@ -1019,3 +1019,58 @@ fn a_sender_that_assembles_certificates_from_what_it_receives() {
     .check();
     expect_violation("certificates of f + 1", &weak);
 }
+
+/// Multi-Paxos (`spec/examples/multi_paxos.rio`), three nodes, one chunk,
+/// commands for slot 0 at ballot 0's and ballot 1's leaders, ballot 1's
+/// start a timer (a choice): agreement per slot in every interleaving.
+/// Depth-first on every core, bounded by `RIO_MP_SECS` (default 60 s);
+/// too large for `cargo test` (`cargo test --release -p rio-examples --test
+/// model_check -- --ignored multi_paxos --nocapture`, figures in
+/// docs/checker.md).
+#[test]
+#[ignore]
+fn multi_paxos_one_slot() {
+    use rio_examples::generated::paxos::ballots::multi::multi_paxos::{
+        Input, Node, Output, Params,
+    };
+    let secs = std::env::var("RIO_MP_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let per_slot = |v: &View<'_, Output>| {
+        let mut chosen = std::collections::BTreeMap::new();
+        for (_, o) in v.correct_outputs() {
+            let Output::Entry { key, value } = o;
+            if *chosen.entry(*key).or_insert(*value) != *value {
+                return Err(format!("slot {key:?}: {value} and {}", chosen[key]));
+            }
+        }
+        Ok(())
+    };
+    let out = Model::new(3, |id| {
+        Node::new(id, Params { n: 3, f: 1 }).expect("params")
+    })
+    .input(
+        NodeId(0),
+        Input::Command {
+            key: [0, 0],
+            value: 10,
+        },
+    )
+    .input(
+        NodeId(1),
+        Input::Command {
+            key: [0, 0],
+            value: 11,
+        },
+    )
+    .safety("agreement", per_slot)
+    .search(Search::Dfs)
+    .threads(threads)
+    .max_states(usize::MAX)
+    .max_time(std::time::Duration::from_secs(secs))
+    .check();
+    eprintln!("Multi-Paxos, 3 nodes, one slot, {threads} threads: {out}");
+    assert!(!matches!(out.verdict, Verdict::Violation { .. }), "{out}");
+}

@@ -18,7 +18,7 @@
 //! cuts the search; neither is deterministic here, unlike the
 //! breadth-first parallel search.
 
-use super::{progress_bar, Model, Move, Outcome, Roots, State, Verdict};
+use super::{progress_bar, FpHash, Model, Move, Outcome, Roots, State, Verdict};
 use rio_runtime::Node;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -65,7 +65,7 @@ struct Pool<N: Node> {
 }
 
 struct Shared<N: Node> {
-    seen: Vec<Mutex<HashSet<u64>>>,
+    seen: Vec<Mutex<HashSet<u64, FpHash>>>,
     states: AtomicUsize,
     transitions: AtomicUsize,
     pool: Mutex<Pool<N>>,
@@ -155,7 +155,9 @@ where
         };
         let threads = self.threads;
         let shared = Shared {
-            seen: (0..SHARDS).map(|_| Mutex::new(HashSet::new())).collect(),
+            seen: (0..SHARDS)
+                .map(|_| Mutex::new(HashSet::default()))
+                .collect(),
             states: AtomicUsize::new(0),
             transitions: AtomicUsize::new(0),
             pool: Mutex::new(Pool {

@@ -134,6 +134,7 @@ use rio_runtime::{Dest, Effects, Node, NodeId, TimerId};
 use std::collections::{HashSet, VecDeque};
 use std::fmt::Debug;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What safety and termination properties see.
@@ -339,7 +340,12 @@ impl<M: Clone> Clone for InFlight<M> {
 }
 
 struct State<N: Node> {
-    nodes: Vec<N>,
+    /// Shared with the parent state until a step changes the node (a
+    /// successor copies one node, not all of them).
+    nodes: Vec<Arc<N>>,
+    /// Each node's fingerprint, refreshed when a step changes the node
+    /// (hashing only the node that changed, not all of them per state).
+    node_fp: Vec<u64>,
     crashed: Vec<bool>,
     /// Correct nodes that may still crash (chosen up front).
     crash_prone: Vec<bool>,
@@ -370,6 +376,7 @@ impl<N: Node> Clone for State<N> {
     fn clone(&self) -> Self {
         State {
             nodes: self.nodes.clone(),
+            node_fp: self.node_fp.clone(),
             crashed: self.crashed.clone(),
             crash_prone: self.crash_prone.clone(),
             net: self.net.clone(),
@@ -386,18 +393,62 @@ impl<N: Node> Clone for State<N> {
     }
 }
 
+/// The hasher of fingerprints: foldhash's quality variant with a fixed
+/// seed, so the same state has the same fingerprint in every run. (It was
+/// SipHash, whose writes were a fifth of the search's time.)
+fn hasher() -> impl Hasher {
+    use std::hash::BuildHasher as _;
+    foldhash::quality::FixedState::with_seed(0x5249_4f5f_4348_4b21).build_hasher()
+}
+
 fn fingerprint<T: Hash + ?Sized>(x: &T) -> u64 {
-    // SipHash with fixed keys: the same state has the same fingerprint in
-    // every run.
-    let mut h = std::hash::DefaultHasher::new();
+    let mut h = hasher();
     x.hash(&mut h);
     h.finish()
 }
 
+/// The fingerprint set's hasher: fingerprints are hashes already.
+type FpHash = std::hash::BuildHasherDefault<FpHasher>;
+
+/// Hashes a `u64` fingerprint as itself, halves swapped (the parallel
+/// search picks a shard by the top bits; the table then uses others).
+#[derive(Default)]
+struct FpHasher(u64);
+
+impl Hasher for FpHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = x.rotate_left(32);
+    }
+}
+
 impl<N: Node> State<N> {
+    /// Recomputes node `k`'s fingerprint after a step changed its state.
+    fn refresh(&mut self, k: usize) {
+        if let (Some(node), Some(fp)) = (self.nodes.get(k), self.node_fp.get_mut(k)) {
+            *fp = fingerprint(node);
+        }
+    }
+
     fn fingerprint(&self) -> u64 {
-        let mut h = std::hash::DefaultHasher::new();
-        self.nodes.hash(&mut h);
+        // Every step refreshes the fingerprint of the node it changed; a
+        // stale one would merge different states.
+        debug_assert!(
+            self.nodes
+                .iter()
+                .zip(&self.node_fp)
+                .all(|(n, fp)| fingerprint(n) == *fp),
+            "a node changed without its fingerprint"
+        );
+        let mut h = hasher();
+        self.node_fp.hash(&mut h);
         self.crashed.hash(&mut h);
         self.crash_prone.hash(&mut h);
         for m in &self.net {
@@ -574,7 +625,7 @@ where
     /// - Depth-first: the threads share a fingerprint set and hand work to
     ///   idle threads (module `dfs`). A verified model has the same states
     ///   and transitions as on one thread; which counterexample is found,
-    ///   and where a bound cuts, depends on the schedule. 1.85x on 2 cores
+    ///   and where a bound cuts, depends on the schedule. 1.63x on 2 cores
     ///   (`rio-checkbench --dfs`).
     pub fn threads(mut self, k: usize) -> Self {
         self.threads = k.max(1);
@@ -772,8 +823,9 @@ where
         let mut trace = trace;
         let mut s = State {
             nodes: (0..self.n)
-                .map(|k| (self.factory)(NodeId(u32::try_from(k).unwrap_or(u32::MAX))))
+                .map(|k| Arc::new((self.factory)(NodeId(u32::try_from(k).unwrap_or(u32::MAX)))))
                 .collect(),
+            node_fp: vec![0; self.n],
             crashed: vec![false; self.n],
             crash_prone: prone.to_vec(),
             net: Vec::new(),
@@ -832,7 +884,7 @@ where
                 continue;
             }
             let me = u32::try_from(k).unwrap_or(u32::MAX);
-            if let Some(node) = s.nodes.get_mut(k) {
+            if let Some(node) = s.nodes.get_mut(k).map(Arc::make_mut) {
                 node.on_start(&mut fx);
             }
             self.absorb(&mut s, me, &mut fx, trace.as_deref_mut());
@@ -854,7 +906,7 @@ where
                     },
                 );
             }
-            if let Some(x) = s.nodes.get_mut(node.index()) {
+            if let Some(x) = s.nodes.get_mut(node.index()).map(Arc::make_mut) {
                 x.on_input(input.clone(), &mut fx);
             }
             self.absorb(&mut s, node.0, &mut fx, trace.as_deref_mut());
@@ -862,7 +914,13 @@ where
             fx.flips.clear();
         }
         if self.reduction {
-            s.nodes.iter_mut().for_each(N::forget_spent);
+            s.nodes
+                .iter_mut()
+                .map(Arc::make_mut)
+                .for_each(N::forget_spent);
+        }
+        for k in 0..self.n {
+            s.refresh(k);
         }
         self.purge(&mut s, Changed::All);
         (s, flipped)
@@ -888,10 +946,13 @@ where
             Action::Crash(_) | Action::Lose(_) | Action::Withhold(_) => None,
         };
         self.apply(s, mv.action, trace, &mut fx);
-        if self.reduction {
-            if let Some(node) = touched.and_then(|j| s.nodes.get_mut(j as usize)) {
-                node.forget_spent();
+        if let Some(j) = touched {
+            if self.reduction {
+                if let Some(node) = s.nodes.get_mut(j as usize).map(Arc::make_mut) {
+                    node.forget_spent();
+                }
             }
+            s.refresh(j as usize);
         }
         self.purge(s, Changed::Node(touched));
         fx.flips.len()
@@ -991,7 +1052,7 @@ where
                 if matches!(a, Action::Lose(_)) {
                     return;
                 }
-                if let Some(node) = s.nodes.get_mut(m.to as usize) {
+                if let Some(node) = s.nodes.get_mut(m.to as usize).map(Arc::make_mut) {
                     node.on_message(NodeId(m.from), m.msg, fx);
                 }
                 self.absorb(s, m.to, fx, trace);
@@ -1024,7 +1085,7 @@ where
                         },
                     );
                 }
-                if let Some(node) = s.nodes.get_mut(to as usize) {
+                if let Some(node) = s.nodes.get_mut(to as usize).map(Arc::make_mut) {
                     node.on_message(NodeId(from), msg, fx);
                 }
                 self.absorb(s, to, fx, trace);
@@ -1037,7 +1098,7 @@ where
                 if let Some(t) = trace.as_deref_mut() {
                     push(t, Kind::Timer { node, id });
                 }
-                if let Some(x) = s.nodes.get_mut(node as usize) {
+                if let Some(x) = s.nodes.get_mut(node as usize).map(Arc::make_mut) {
                     x.on_timer(TimerId(id), fx);
                 }
                 self.absorb(s, node, fx, trace);
@@ -1246,7 +1307,7 @@ struct Expanded<N: Node> {
 /// search tree (parent, move) and the initial states with their tree ids.
 struct Roots<N: Node> {
     roots: Vec<Vec<bool>>,
-    seen: HashSet<u64>,
+    seen: HashSet<u64, FpHash>,
     tree: Vec<(usize, Option<Move>)>,
     states: Vec<(State<N>, usize)>,
 }
@@ -1267,7 +1328,7 @@ where
     fn roots(&self, start: Instant) -> Result<Roots<N>, Outcome> {
         let mut r = Roots {
             roots: self.crash_sets(),
-            seen: HashSet::new(),
+            seen: HashSet::default(),
             tree: Vec::new(),
             states: Vec::new(),
         };
@@ -1305,7 +1366,7 @@ where
     /// Expands one state; successors already in `seen` (from earlier
     /// batches: it does not change during this one) are dropped here, on
     /// the worker.
-    fn expand(&self, s: &State<N>, seen: &HashSet<u64>) -> Expanded<N> {
+    fn expand(&self, s: &State<N>, seen: &HashSet<u64, FpHash>) -> Expanded<N> {
         let violation = self.check_safety(s).or_else(|| {
             if s.is_final() {
                 self.check_termination(s)
