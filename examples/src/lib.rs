@@ -504,14 +504,14 @@ pub mod generated {
         /// PBFT's condition A2 for the claim `(w, x)`: `f + 1` reports,
         /// one of them from a correct replica, accepted a pre-prepare for
         /// `x` in `w` or later.
-        fn vouched(reports: &Votes<Report>, w: u64, x: u64, f: u64) -> bool {
+        pub(super) fn vouched(reports: &Votes<Report>, w: u64, x: u64, f: u64) -> bool {
             let ok = reports.count(|r| backed(r, f).any(|&(value, view)| value == x && view >= w));
             ok as u64 > f
         }
 
         /// The prepared claims that the reports make safe to propose,
         /// highest view first.
-        fn safe_claims(reports: &Votes<Report>, n: u64, f: u64) -> Vec<(u64, u64)> {
+        pub(super) fn safe_claims(reports: &Votes<Report>, n: u64, f: u64) -> Vec<(u64, u64)> {
             let mut claims: Vec<(u64, u64)> = reports.values().filter_map(|r| r.0).collect();
             claims.sort_unstable_by(|a, b| b.cmp(a));
             claims.dedup();
@@ -622,6 +622,66 @@ pub mod generated {
                 }
             }
             /// [`super::admits`] without condition A2.
+            pub fn admits(reports: Votes<Report>, proposal: u64, n: u64, f: u64) -> Option<u64> {
+                let ok = super::nothing_prepared(&reports, n, f)
+                    || claims(&reports, n, f).iter().any(|&(_, x)| x == proposal);
+                ok.then_some(proposal)
+            }
+            rio_runtime::include_protocol!("pbft");
+        }
+
+        /// A seeded bug: the fallback ("any value, once `n - f` reports
+        /// prepared nothing") on `f + 1` reports.
+        pub mod lax_null {
+            pub use super::{no_view_change, opening, record, skip, take, Report};
+            use rio_runtime::Votes;
+
+            fn lax(reports: &Votes<Report>, f: u64) -> bool {
+                reports.count(|r| r.0.is_none()) as u64 > f
+            }
+            /// [`super::choose`] with the fallback on `f + 1` reports.
+            pub fn choose(reports: Votes<Report>, own: u64, n: u64, f: u64) -> Option<u64> {
+                match super::safe_claims(&reports, n, f).first() {
+                    Some(&(_, x)) => Some(x),
+                    None => lax(&reports, f).then_some(own),
+                }
+            }
+            /// [`super::admits`] with the fallback on `f + 1` reports.
+            pub fn admits(reports: Votes<Report>, proposal: u64, n: u64, f: u64) -> Option<u64> {
+                let ok = lax(&reports, f)
+                    || super::safe_claims(&reports, n, f)
+                        .iter()
+                        .any(|&(_, x)| x == proposal);
+                ok.then_some(proposal)
+            }
+            rio_runtime::include_protocol!("pbft");
+        }
+
+        /// A seeded bug: condition A1 on `n - f - 1` reports instead of
+        /// `n - f`.
+        pub mod lax_a1 {
+            pub use super::{no_view_change, opening, record, skip, take, Report};
+            use rio_runtime::Votes;
+
+            /// The claims that pass A1 on `n - f - 1` reports and A2.
+            fn claims(reports: &Votes<Report>, n: u64, f: u64) -> Vec<(u64, u64)> {
+                let mut claims: Vec<(u64, u64)> = reports.values().filter_map(|r| r.0).collect();
+                claims.sort_unstable_by(|a, b| b.cmp(a));
+                claims.dedup();
+                claims.retain(|&(w, x)| {
+                    super::uncontradicted(reports, w, x, n, f.saturating_add(1))
+                        && super::vouched(reports, w, x, f)
+                });
+                claims
+            }
+            /// [`super::choose`] with the weaker A1.
+            pub fn choose(reports: Votes<Report>, own: u64, n: u64, f: u64) -> Option<u64> {
+                match claims(&reports, n, f).first() {
+                    Some(&(_, x)) => Some(x),
+                    None => super::nothing_prepared(&reports, n, f).then_some(own),
+                }
+            }
+            /// [`super::admits`] with the weaker A1.
             pub fn admits(reports: Votes<Report>, proposal: u64, n: u64, f: u64) -> Option<u64> {
                 let ok = super::nothing_prepared(&reports, n, f)
                     || claims(&reports, n, f).iter().any(|&(_, x)| x == proposal);

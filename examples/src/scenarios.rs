@@ -516,6 +516,10 @@ pub struct PbftSetup {
     /// some replicas, so the view change carries real claims. Termination
     /// is then not required (a bounded number of views may all time out).
     pub slow: bool,
+    /// Delays aimed at choice points (`rio_sim::Config::aim`), `(min, max)`
+    /// ms more for correct messages that feed a live choice. Like slow
+    /// links, termination is then not required.
+    pub aim: Option<(u64, u64)>,
 }
 
 /// The setup of PBFT seed `seed`: n = 7, f = 2 for one seed in four, else
@@ -558,6 +562,7 @@ pub fn pbft_setup(seed: u64) -> PbftSetup {
         f,
         faults,
         slow: seed % 4 == 1,
+        aim: None,
     }
 }
 
@@ -610,6 +615,9 @@ where
     if loss > 0.0 {
         cfg = cfg.loss(loss);
     }
+    if let Some((lo, hi)) = setup.aim {
+        cfg = cfg.aim(lo, hi);
+    }
     let byzantine_primary = setup
         .faults
         .iter()
@@ -652,7 +660,8 @@ where
             None => Ok(()),
         }
     });
-    let live = loss == 0.0 && !setup.slow;
+    // Aimed delays, like slow links, may outlast the view timers.
+    let live = loss == 0.0 && !setup.slow && setup.aim.is_none();
     sim.eventually("termination", move |v| {
         let who: std::collections::BTreeSet<NodeId> =
             decided(v).into_iter().map(|(id, _, _)| id).collect();

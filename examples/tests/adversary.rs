@@ -29,7 +29,11 @@ fn agreement<O: std::fmt::Debug>(
 /// Runs `SEEDS` seeds; returns (runs with a violation, runs where some
 /// correct node delivered).
 macro_rules! rate {
-    ($m:path, $byz:expr, $strategy:expr, $validity:expr) => {{
+    ($m:path, $byz:expr, $strategy:expr, $validity:expr) => {
+        rate!($m, $byz, $strategy, $validity, None)
+    };
+    // `$aim`: `Some((min, max))` for delays aimed at choice points.
+    ($m:path, $byz:expr, $strategy:expr, $validity:expr, $aim:expr) => {{
         use $m as g;
         let delivered = std::sync::atomic::AtomicU64::new(0);
         let summary = sweep(0..SEEDS, |seed| {
@@ -38,10 +42,14 @@ macro_rules! rate {
                 f: 1,
                 sender: NodeId(0),
             };
-            let cfg = Config::new(seed)
+            let mut cfg = Config::new(seed)
                 .no_trace()
                 .latency(1, 30)
                 .fault($byz, Fault::Byzantine($strategy));
+            let aim: Option<(u64, u64)> = $aim;
+            if let Some((lo, hi)) = aim {
+                cfg = cfg.aim(lo, hi);
+            }
             let mut s = Sim::new(4, cfg, move |id| {
                 g::Node::<u64>::new(id, params.clone()).expect("params")
             });
@@ -195,5 +203,119 @@ fn split_exposes_threshold_bugs_that_random_equivocation_misses() {
     eprintln!(
         "| run (1,000 seeds) | `Equivocate`: violations / runs delivering | `Split`: violations / runs delivering | `TwoFaced`: violations / runs delivering |\n|---|---|---|---|\n{}",
         table.join("\n")
+    );
+}
+
+/// Delays aimed at choice points (`Config::aim`): correct messages that
+/// feed a live `select`, `quorum(?, ..)` or `collect` at their receiver
+/// take 30–100 ms more, so the Byzantine node's messages decide those
+/// choices. Compared with the same strategies without it, 1,000 seeds
+/// each; prints the table that `docs/simulator.md` reports.
+#[test]
+fn delays_aimed_at_choice_points() {
+    const AIM: Option<(u64, u64)> = Some((30, 100));
+    let mut table = Vec::new();
+    let mut row = |name: &str, cells: [(u64, u64); 4]| {
+        let text: Vec<String> = cells.iter().map(|(v, d)| format!("{v} / {d}")).collect();
+        table.push(format!("| {name} | {} |", text.join(" | ")));
+        cells
+    };
+    let correct_sender = row(
+        "Bracha (correct), Byzantine sender",
+        [
+            rate!(correct, NodeId(0), Byzantine::Split, false),
+            rate!(correct, NodeId(0), Byzantine::Split, false, AIM),
+            rate!(correct, NodeId(0), Byzantine::TwoFaced, false),
+            rate!(correct, NodeId(0), Byzantine::TwoFaced, false, AIM),
+        ],
+    );
+    let correct_voter = row(
+        "Bracha (correct), Byzantine voter",
+        [
+            rate!(correct, NodeId(3), Byzantine::Split, true),
+            rate!(correct, NodeId(3), Byzantine::Split, true, AIM),
+            rate!(correct, NodeId(3), Byzantine::TwoFaced, true),
+            rate!(correct, NodeId(3), Byzantine::TwoFaced, true, AIM),
+        ],
+    );
+    for cells in [correct_sender, correct_voter] {
+        assert!(
+            cells.iter().all(|(v, _)| *v == 0),
+            "the correct protocol never breaks: {cells:?}"
+        );
+    }
+    let weak = row(
+        "amplification threshold `f` (one too small), Byzantine voter",
+        [
+            rate!(
+                bracha_bugs::weak_too_small,
+                NodeId(3),
+                Byzantine::Split,
+                true
+            ),
+            rate!(
+                bracha_bugs::weak_too_small,
+                NodeId(3),
+                Byzantine::Split,
+                true,
+                AIM
+            ),
+            rate!(
+                bracha_bugs::weak_too_small,
+                NodeId(3),
+                Byzantine::TwoFaced,
+                true
+            ),
+            rate!(
+                bracha_bugs::weak_too_small,
+                NodeId(3),
+                Byzantine::TwoFaced,
+                true,
+                AIM
+            ),
+        ],
+    );
+    let strong = row(
+        "echo threshold `n - f - 1` with `?`, Byzantine sender",
+        [
+            rate!(
+                bracha_bugs::strong_too_small,
+                NodeId(0),
+                Byzantine::Split,
+                false
+            ),
+            rate!(
+                bracha_bugs::strong_too_small,
+                NodeId(0),
+                Byzantine::Split,
+                false,
+                AIM
+            ),
+            rate!(
+                bracha_bugs::strong_too_small,
+                NodeId(0),
+                Byzantine::TwoFaced,
+                false
+            ),
+            rate!(
+                bracha_bugs::strong_too_small,
+                NodeId(0),
+                Byzantine::TwoFaced,
+                false,
+                AIM
+            ),
+        ],
+    );
+    eprintln!(
+        "| run (1,000 seeds): violations / runs delivering | `Split` | `Split`, aimed delays | `TwoFaced` | `TwoFaced`, aimed delays |\n|---|---|---|---|---|\n{}",
+        table.join("\n")
+    );
+    assert!(
+        weak[1].0 > weak[0].0 && weak[3].0 > weak[2].0,
+        "aimed delays expose the amplification threshold one too small more often: {weak:?}"
+    );
+    assert!(
+        strong[1].0 > strong[0].0 && strong[3].0 > strong[2].0,
+        "aimed delays expose the echo threshold one too small more often: {strong:?}"
     );
 }

@@ -95,6 +95,7 @@ fn two_faced_replica() -> rio_examples::scenarios::PbftSetup {
             rio_sim::Fault::Byzantine(rio_sim::Byzantine::TwoFaced),
         )],
         slow: false,
+        aim: None,
     }
 }
 

@@ -5,8 +5,10 @@
 //! on every core, checking
 //! their properties; prints a summary (and a progress bar on a terminal).
 //!
-//! `cargo run --release -p rio-examples --bin rio-sweep -- [SEEDS] [--protocol ben-or|acs|paxos|paxos-log|multi-paxos|pbft]`
-//! (default 10000 seeds of Bracha).
+//! `cargo run --release -p rio-examples --bin rio-sweep -- [SEEDS] [--protocol ben-or|acs|paxos|paxos-log|multi-paxos|pbft|pbft-lax-null|pbft-lax-a1] [--aim MIN,MAX]`
+//! (default 10000 seeds of Bracha). `pbft-lax-null` and `pbft-lax-a1` are
+//! seeded bugs (they should fail); `--aim` adds delays aimed at choice
+//! points to the PBFT runs (`rio_sim::Config::aim`).
 
 use clap::Parser;
 use rio_examples::generated::bracha::{Input, Node, Params};
@@ -30,6 +32,38 @@ struct Args {
     /// reliable links for it), agreement and validity are.
     #[arg(long, default_value_t = 0.0)]
     loss: f64,
+    /// PBFT only: delays aimed at choice points, `MIN,MAX` ms more for a
+    /// correct message that feeds a live choice at its receiver.
+    #[arg(long, value_parser = parse_aim)]
+    aim: Option<(u64, u64)>,
+}
+
+fn parse_aim(s: &str) -> Result<(u64, u64), String> {
+    let (lo, hi) = s
+        .split_once(',')
+        .ok_or_else(|| format!("`{s}`: expected MIN,MAX (milliseconds)"))?;
+    let num = |x: &str| x.trim().parse::<u64>().map_err(|e| format!("`{x}`: {e}"));
+    Ok((num(lo)?, num(hi)?))
+}
+
+/// A PBFT run of seed `seed` with build `$m` of the protocol (the correct
+/// one or a seeded bug) and the sweep's loss and aimed delays.
+macro_rules! pbft_run {
+    ($m:path, $seed:expr, $loss:expr, $aim:expr) => {{
+        use $m::{Input, Node, Output, Params};
+        let mut setup = rio_examples::scenarios::pbft_setup($seed);
+        setup.aim = $aim;
+        rio_examples::scenarios::pbft_with(
+            $seed,
+            $loss,
+            setup,
+            |id, n, f| Node::new(id, Params { n, f }).expect("valid parameters"),
+            Input::Request,
+            |o| match o {
+                Output::Decided { key: [view], value } => (*view, *value),
+            },
+        )
+    }};
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -50,12 +84,17 @@ enum Protocol {
     /// or crashed), slow links in a quarter of the seeds (`--loss` for
     /// lossy links: safety only).
     Pbft,
+    /// A seeded bug: PBFT with its fallback rule on `f + 1` reports.
+    PbftLaxNull,
+    /// A seeded bug: PBFT with condition A1 on `n - f - 1` reports.
+    PbftLaxA1,
 }
 
 fn main() {
     let args = Args::parse();
     let seeds = args.seeds;
     let loss = args.loss.clamp(0.0, 1.0);
+    let aim = args.aim;
     let (what, summary) = match args.protocol {
         Protocol::Paxos => (
             format!("Paxos, f + 1 ballots, n = 3 or 5, crashed nodes and leaders, loss {loss}, {seeds} seeds"),
@@ -70,8 +109,16 @@ fn main() {
             sweep(0..seeds, |seed| rio_examples::scenarios::multi_paxos(seed, 3, loss)),
         ),
         Protocol::Pbft => (
-            format!("PBFT, n = 4 or 7, up to f faulty nodes (equivocating, splitting, two-faced, random, replaying, silent or crashed), slow links in a quarter, loss {loss}, {seeds} seeds"),
-            sweep(0..seeds, |seed| rio_examples::scenarios::pbft(seed, loss)),
+            format!("PBFT, n = 4 or 7, up to f faulty nodes (equivocating, splitting, two-faced, random, replaying, silent or crashed), slow links in a quarter, loss {loss}, aimed delays {aim:?}, {seeds} seeds"),
+            sweep(0..seeds, |seed| pbft_run!(rio_examples::generated::pbft::pbft, seed, loss, aim)),
+        ),
+        Protocol::PbftLaxNull => (
+            format!("PBFT with the fallback on f + 1 reports (a seeded bug), loss {loss}, aimed delays {aim:?}, {seeds} seeds"),
+            sweep(0..seeds, |seed| pbft_run!(rio_examples::generated::pbft::lax_null::pbft, seed, loss, aim)),
+        ),
+        Protocol::PbftLaxA1 => (
+            format!("PBFT with A1 on n - f - 1 reports (a seeded bug), loss {loss}, aimed delays {aim:?}, {seeds} seeds"),
+            sweep(0..seeds, |seed| pbft_run!(rio_examples::generated::pbft::lax_a1::pbft, seed, loss, aim)),
         ),
         Protocol::Acs => (
             format!("ACS, n = 6, f = 1, one node equivocating, splitting, random, replaying, silent or crashed, {seeds} seeds"),

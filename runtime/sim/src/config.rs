@@ -93,6 +93,8 @@ pub struct Config {
     pub trace: bool,
     /// Replay this trace instead of simulating a network ([`Config::replay`]).
     pub script: Option<Vec<rio_runtime::trace::TraceEvent>>,
+    /// Delays aimed at choice points ([`Config::aim`]).
+    pub aim: Option<Latency>,
 }
 
 impl Config {
@@ -111,6 +113,7 @@ impl Config {
             max_steps: 1_000_000,
             trace: true,
             script: None,
+            aim: None,
         }
     }
     /// Uses `RIO_SEED` from the environment instead of `seed`, if set (how
@@ -136,6 +139,22 @@ impl Config {
                 max: max.max(min),
             },
         );
+        self
+    }
+    /// Delays aimed at choice points: a message between correct nodes
+    /// whose delivery feeds a live choice point of its receiver (a
+    /// `select`, `collect`, `quorum(?, ..)`, `gather`, `cert` or `coin`
+    /// that has not fired yet: `!Node::commutes_here`, asked of the
+    /// receiver when the message is sent) takes `min..=max` ms more. A
+    /// Byzantine node's messages are not delayed, so they win the races
+    /// that decide choices; messages that feed no choice keep their
+    /// latency. Off by default (and then no random number is drawn, so
+    /// runs without it are unchanged).
+    pub fn aim(mut self, min: u64, max: u64) -> Self {
+        self.aim = Some(Latency {
+            min,
+            max: max.max(min),
+        });
         self
     }
     pub fn loss(mut self, p: f64) -> Self {

@@ -475,8 +475,31 @@ where
         } else {
             1
         };
+        // Delays aimed at choice points: a correct node's message that
+        // feeds a live choice point of its correct receiver is held back,
+        // so Byzantine messages decide the race ([`Config::aim`]).
+        let aimed = match self.cfg.aim {
+            Some(aim)
+                if !forged
+                    && self
+                        .byzantine
+                        .get(from.index())
+                        .is_some_and(Option::is_none)
+                    && self.byzantine.get(to.index()).is_some_and(Option::is_none)
+                    && self
+                        .nodes
+                        .get(to.index())
+                        .is_some_and(|node| !node.commutes_here(&msg)) =>
+            {
+                Some(aim)
+            }
+            _ => None,
+        };
         for _ in 0..copies {
-            let d = self.net.gen_range(lat.min..=lat.max);
+            let mut d = self.net.gen_range(lat.min..=lat.max);
+            if let Some(aim) = aimed {
+                d = d.saturating_add(self.net.gen_range(aim.min..=aim.max));
+            }
             let sent_at = self.now;
             self.schedule(
                 self.now + d,
