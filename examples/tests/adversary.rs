@@ -319,3 +319,19 @@ fn delays_aimed_at_choice_points() {
         "aimed delays expose the echo threshold one too small more often: {strong:?}"
     );
 }
+
+/// `TwoFacedFrom(k)` puts the split where the test says: a Byzantine
+/// Bracha sender split at `n` lies to no one (every correct node delivers
+/// the sender's input, every run), split at 1 lies to every correct node
+/// (they all deliver the same other value: agreement holds, validity
+/// against the input fails in every run), split at 2 splits them.
+#[test]
+fn a_two_faced_split_goes_where_it_is_put() {
+    let none = rate!(correct, NodeId(0), Byzantine::TwoFacedFrom(4), true);
+    let all = rate!(correct, NodeId(0), Byzantine::TwoFacedFrom(1), true);
+    let some = rate!(correct, NodeId(0), Byzantine::TwoFacedFrom(2), false);
+    eprintln!("split at 4: {none:?}; at 1: {all:?}; at 2: {some:?}");
+    assert_eq!(none, (0, SEEDS), "an honest sender in effect");
+    assert_eq!(all, (SEEDS, SEEDS), "every correct node gets the lie");
+    assert_eq!(some.0, 0, "agreement holds under any split");
+}

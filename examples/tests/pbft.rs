@@ -139,3 +139,75 @@ fn a_rule_that_trusts_claims_is_caught_by_a_two_faced_replica() {
     assert!(broken > 0, "the false claims were never caught");
     assert_eq!(correct, 0);
 }
+
+/// A two-faced view-0 primary at n = 4 whose split puts replicas 1 and 2
+/// on its honest side and replica 3 on the other (`TwoFacedFrom(3)`).
+fn split_primary(aim: Option<(u64, u64)>, slow: bool) -> rio_examples::scenarios::PbftSetup {
+    rio_examples::scenarios::PbftSetup {
+        n: 4,
+        f: 1,
+        faults: vec![(
+            rio_runtime::NodeId(0),
+            rio_sim::Fault::Byzantine(rio_sim::Byzantine::TwoFacedFrom(3)),
+        )],
+        slow,
+        aim,
+    }
+}
+
+/// Runs `seeds` seeds of `setup` on a build of the protocol; returns how
+/// many broke agreement.
+macro_rules! broken_by {
+    ($m:path, $seeds:expr, $setup:expr) => {{
+        use $m as g;
+        (0..$seeds)
+            .filter(|&seed| {
+                let report = rio_examples::scenarios::pbft_with(
+                    seed,
+                    0.0,
+                    $setup,
+                    |id, n, f| g::Node::new(id, g::Params { n, f }).expect("valid parameters"),
+                    g::Input::Request,
+                    |o| match o {
+                        g::Output::Decided { key: [view], value } => (*view, *value),
+                    },
+                );
+                matches!(&report.violation, Some(v) if v.property == "agreement")
+            })
+            .count()
+    }};
+}
+
+/// A measurement, not a check (`cargo test -p rio-examples --test pbft --
+/// --ignored split_primary --nocapture`): the two weakened decision rules
+/// that no random strategy catches (the fallback on `f + 1` reports, A1 on
+/// `n - f - 1`) against a view-0 primary split where a decided-then-
+/// overridden value needs it, with and without slow links and aimed
+/// delays, 300 seeds each. docs/simulator.md reports the counts.
+#[test]
+#[ignore]
+fn weakened_rules_against_a_split_primary() {
+    for (aim, slow) in [
+        (None, false),
+        (None, true),
+        (Some((30, 200)), false),
+        (Some((30, 200)), true),
+    ] {
+        let a1 = broken_by!(
+            rio_examples::generated::pbft::lax_a1::pbft,
+            300,
+            split_primary(aim, slow)
+        );
+        let null = broken_by!(
+            rio_examples::generated::pbft::lax_null::pbft,
+            300,
+            split_primary(aim, slow)
+        );
+        let ok = broken_by!(
+            rio_examples::generated::pbft::pbft,
+            300,
+            split_primary(aim, slow)
+        );
+        eprintln!("aimed delays {aim:?}, slow links {slow}: A1 on n - f - 1 {a1}, fallback on f + 1 {null}, correct {ok}");
+    }
+}

@@ -41,6 +41,12 @@ pub enum Byzantine {
     /// the alternative it proposed there. The adversary that gets a forged
     /// value through a reliable broadcast or a quorum.
     TwoFaced,
+    /// [`Byzantine::TwoFaced`] with the groups chosen: nodes below this id
+    /// get the honest message, the others its fixed alternative
+    /// (`TwoFaced` splits at `n / 2`). A lie that must reach exactly `k`
+    /// correct nodes (a value prepared at two correct replicas of four
+    /// while the third saw another) needs the split where it puts them.
+    TwoFacedFrom(u32),
     /// Behaves honestly and also sends a random well-typed message to a
     /// random node every `every` ms.
     Random { every: u64 },

@@ -581,6 +581,12 @@ where
                         let differs = alt != msg;
                         self.transmit(from, to, alt, differs);
                     }
+                    Some(Byzantine::TwoFacedFrom(at)) if k >= at as usize => {
+                        let twin = Twin::new(self.cfg.seed ^ (0x7157 + u64::from(from.0)));
+                        let alt = msg.forge_twin(&twin, &mut self.adversary);
+                        let differs = alt != msg;
+                        self.transmit(from, to, alt, differs);
+                    }
                     _ => self.transmit(from, to, msg.clone(), false),
                 }
             }
