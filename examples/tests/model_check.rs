@@ -344,22 +344,25 @@ mod paxos {
     }
 
     /// Single-decree Paxos with two ballots and leader change
-    /// (`spec/examples/paxos.rio`): three acceptors with inputs 10, 11, 12
-    /// (with `RIO_PAXOS_CRASHES=1`, one of which may crash at any point);
-    /// ballot 1's start (a `delay`) is a choice, so it can overtake ballot 0
-    /// anywhere. Every interleaving decides one value.
+    /// (`spec/examples/paxos.rio`): three acceptors with inputs 10, 11, 12,
+    /// one of which may crash at any point; ballot 1's start (a `delay`) is
+    /// a choice, so it can overtake ballot 0 anywhere. Every interleaving
+    /// decides one value. Depth-first on every core: 1,461,436 states,
+    /// 40 s in a debug build on 2 cores, 5.6 s in release
+    /// (`RIO_PAXOS_CRASHES=0` for the model without the crash, 57,644).
     #[test]
     fn two_ballot_paxos_verifies_with_a_crash() {
         use rio_examples::generated::paxos::ballots::paxos as two;
         let p = two::Params { n: 3, f: 1 };
-        // With one crash: 1,922,480 states, 310 s in a debug build
-        // (`RIO_PAXOS_CRASHES=1`); `cargo test` runs without.
         let crashes = std::env::var("RIO_PAXOS_CRASHES")
             .ok()
             .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
+            .unwrap_or(1);
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
         let mut m = Model::new(3, move |id| two::Node::new(id, p.clone()).expect("params"))
             .crashes(crashes)
+            .search(Search::Dfs)
+            .threads(threads)
             .safety("one value", one_value);
         for i in 0..3u32 {
             m = m.input(NodeId(i), two::Input::Value(10 + u64::from(i)));
