@@ -484,66 +484,105 @@ pub mod generated {
             r.1.iter().take(cap)
         }
 
-        /// PBFT's condition A1 for the claim `(w, x)`: `n - f` reports that
-        /// do not contradict it (prepared nothing, prepared in a lower view,
-        /// or prepared `x` in `w`).
-        pub(super) fn uncontradicted(
-            reports: &Votes<Report>,
-            w: u64,
-            x: u64,
-            n: u64,
-            f: u64,
-        ) -> bool {
-            let ok = reports.count(|r| match r.0 {
-                None => true,
-                Some((view, value)) => view < w || (view == w && value == x),
-            });
-            ok as u64 >= n.saturating_sub(f)
+        /// PBFT's decision rule with its thresholds as parameters: the
+        /// correct rule ([`Rule::pbft`]) and the seeded bugs below share it.
+        #[derive(Clone, Copy)]
+        pub(super) struct Rule {
+            /// Condition A1: reports that must not contradict a claim
+            /// (`n - f`).
+            pub(super) a1: u64,
+            /// Condition A2: whether a claim needs `f + 1` reports that
+            /// accepted its pre-prepare.
+            pub(super) a2: bool,
+            /// The fallback: reports that prepared nothing, after which any
+            /// value may be proposed (`n - f`).
+            pub(super) null: u64,
         }
 
-        /// PBFT's condition A2 for the claim `(w, x)`: `f + 1` reports,
-        /// one of them from a correct replica, accepted a pre-prepare for
-        /// `x` in `w` or later.
-        pub(super) fn vouched(reports: &Votes<Report>, w: u64, x: u64, f: u64) -> bool {
-            let ok = reports.count(|r| backed(r, f).any(|&(value, view)| value == x && view >= w));
-            ok as u64 > f
-        }
+        impl Rule {
+            /// PBFT's own thresholds.
+            pub(super) fn pbft(n: u64, f: u64) -> Rule {
+                Rule {
+                    a1: n.saturating_sub(f),
+                    a2: true,
+                    null: n.saturating_sub(f),
+                }
+            }
 
-        /// The prepared claims that the reports make safe to propose,
-        /// highest view first.
-        pub(super) fn safe_claims(reports: &Votes<Report>, n: u64, f: u64) -> Vec<(u64, u64)> {
-            let mut claims: Vec<(u64, u64)> = reports.values().filter_map(|r| r.0).collect();
-            claims.sort_unstable_by(|a, b| b.cmp(a));
-            claims.dedup();
-            claims
-                .retain(|&(w, x)| uncontradicted(reports, w, x, n, f) && vouched(reports, w, x, f));
-            claims
-        }
+            /// Condition A1 for the claim `(w, x)`: reports that do not
+            /// contradict it (prepared nothing, prepared in a lower view,
+            /// or prepared `x` in `w`).
+            fn uncontradicted(&self, reports: &Votes<Report>, w: u64, x: u64) -> bool {
+                let ok = reports.count(|r| match r.0 {
+                    None => true,
+                    Some((view, value)) => view < w || (view == w && value == x),
+                });
+                ok as u64 >= self.a1
+            }
 
-        /// Whether `n - f` reports prepared nothing: then no value can have
-        /// been decided before, and any value may be proposed.
-        pub(super) fn nothing_prepared(reports: &Votes<Report>, n: u64, f: u64) -> bool {
-            reports.count(|r| r.0.is_none()) as u64 >= n.saturating_sub(f)
-        }
+            /// Condition A2 for the claim `(w, x)`: `f + 1` reports, one of
+            /// them from a correct replica, accepted a pre-prepare for `x`
+            /// in `w` or later.
+            fn vouched(&self, reports: &Votes<Report>, w: u64, x: u64, f: u64) -> bool {
+                let ok =
+                    reports.count(|r| backed(r, f).any(|&(value, view)| value == x && view >= w));
+                !self.a2 || ok as u64 > f
+            }
 
-        /// The new primary's proposal from these reports: the value of the
-        /// highest safe claim, else its own request if `n - f` reports
-        /// prepared nothing, else `None` (wait for more reports).
-        pub fn choose(reports: Votes<Report>, own: u64, n: u64, f: u64) -> Option<u64> {
-            match safe_claims(&reports, n, f).first() {
-                Some(&(_, x)) => Some(x),
-                None => nothing_prepared(&reports, n, f).then_some(own),
+            /// The prepared claims that the reports make safe to propose,
+            /// highest view first.
+            fn safe_claims(&self, reports: &Votes<Report>, f: u64) -> Vec<(u64, u64)> {
+                let mut claims: Vec<(u64, u64)> = reports.values().filter_map(|r| r.0).collect();
+                claims.sort_unstable_by(|a, b| b.cmp(a));
+                claims.dedup();
+                claims.retain(|&(w, x)| {
+                    self.uncontradicted(reports, w, x) && self.vouched(reports, w, x, f)
+                });
+                claims
+            }
+
+            /// Whether enough reports prepared nothing: then no value can
+            /// have been decided before, and any value may be proposed.
+            fn nothing_prepared(&self, reports: &Votes<Report>) -> bool {
+                reports.count(|r| r.0.is_none()) as u64 >= self.null
+            }
+
+            /// The new primary's proposal: the value of the highest safe
+            /// claim, else its own request if nothing was prepared, else
+            /// `None` (wait for more reports).
+            pub(super) fn choose(&self, reports: &Votes<Report>, own: u64, f: u64) -> Option<u64> {
+                match self.safe_claims(reports, f).first() {
+                    Some(&(_, x)) => Some(x),
+                    None => self.nothing_prepared(reports).then_some(own),
+                }
+            }
+
+            /// `Some(proposal)` if the reports make it safe to accept: a
+            /// safe claim for it, or nothing prepared.
+            pub(super) fn admits(
+                &self,
+                reports: &Votes<Report>,
+                proposal: u64,
+                f: u64,
+            ) -> Option<u64> {
+                let ok = self.nothing_prepared(reports)
+                    || self
+                        .safe_claims(reports, f)
+                        .iter()
+                        .any(|&(_, x)| x == proposal);
+                ok.then_some(proposal)
             }
         }
 
-        /// `Some(proposal)` if these reports make it safe to accept: a safe
-        /// claim for it, or `n - f` reports that prepared nothing.
+        /// The new primary's proposal from these reports (PBFT's rule).
+        pub fn choose(reports: Votes<Report>, own: u64, n: u64, f: u64) -> Option<u64> {
+            Rule::pbft(n, f).choose(&reports, own, f)
+        }
+
+        /// `Some(proposal)` if these reports make it safe to accept (PBFT's
+        /// rule).
         pub fn admits(reports: Votes<Report>, proposal: u64, n: u64, f: u64) -> Option<u64> {
-            let ok = nothing_prepared(&reports, n, f)
-                || safe_claims(&reports, n, f)
-                    .iter()
-                    .any(|&(_, x)| x == proposal);
-            ok.then_some(proposal)
+            Rule::pbft(n, f).admits(&reports, proposal, f)
         }
 
         /// The report after view `view`: what was prepared in it, and the
@@ -603,29 +642,23 @@ pub mod generated {
         /// prepared claim needs no `f + 1` replicas that accepted its
         /// pre-prepare), so a false claim in a high view wins.
         pub mod unvouched {
+            use super::Rule;
             pub use super::{no_view_change, opening, record, skip, take, Report};
             use rio_runtime::Votes;
 
-            /// The claims that pass condition A1 alone, highest first.
-            fn claims(reports: &Votes<Report>, n: u64, f: u64) -> Vec<(u64, u64)> {
-                let mut claims: Vec<(u64, u64)> = reports.values().filter_map(|r| r.0).collect();
-                claims.sort_unstable_by(|a, b| b.cmp(a));
-                claims.dedup();
-                claims.retain(|&(w, x)| super::uncontradicted(reports, w, x, n, f));
-                claims
+            fn rule(n: u64, f: u64) -> Rule {
+                Rule {
+                    a2: false,
+                    ..Rule::pbft(n, f)
+                }
             }
             /// [`super::choose`] without condition A2.
             pub fn choose(reports: Votes<Report>, own: u64, n: u64, f: u64) -> Option<u64> {
-                match claims(&reports, n, f).first() {
-                    Some(&(_, x)) => Some(x),
-                    None => super::nothing_prepared(&reports, n, f).then_some(own),
-                }
+                rule(n, f).choose(&reports, own, f)
             }
             /// [`super::admits`] without condition A2.
             pub fn admits(reports: Votes<Report>, proposal: u64, n: u64, f: u64) -> Option<u64> {
-                let ok = super::nothing_prepared(&reports, n, f)
-                    || claims(&reports, n, f).iter().any(|&(_, x)| x == proposal);
-                ok.then_some(proposal)
+                rule(n, f).admits(&reports, proposal, f)
             }
             rio_runtime::include_protocol!("pbft");
         }
@@ -633,26 +666,23 @@ pub mod generated {
         /// A seeded bug: the fallback ("any value, once `n - f` reports
         /// prepared nothing") on `f + 1` reports.
         pub mod lax_null {
+            use super::Rule;
             pub use super::{no_view_change, opening, record, skip, take, Report};
             use rio_runtime::Votes;
 
-            fn lax(reports: &Votes<Report>, f: u64) -> bool {
-                reports.count(|r| r.0.is_none()) as u64 > f
+            fn rule(n: u64, f: u64) -> Rule {
+                Rule {
+                    null: f.saturating_add(1),
+                    ..Rule::pbft(n, f)
+                }
             }
             /// [`super::choose`] with the fallback on `f + 1` reports.
             pub fn choose(reports: Votes<Report>, own: u64, n: u64, f: u64) -> Option<u64> {
-                match super::safe_claims(&reports, n, f).first() {
-                    Some(&(_, x)) => Some(x),
-                    None => lax(&reports, f).then_some(own),
-                }
+                rule(n, f).choose(&reports, own, f)
             }
             /// [`super::admits`] with the fallback on `f + 1` reports.
             pub fn admits(reports: Votes<Report>, proposal: u64, n: u64, f: u64) -> Option<u64> {
-                let ok = lax(&reports, f)
-                    || super::safe_claims(&reports, n, f)
-                        .iter()
-                        .any(|&(_, x)| x == proposal);
-                ok.then_some(proposal)
+                rule(n, f).admits(&reports, proposal, f)
             }
             rio_runtime::include_protocol!("pbft");
         }
@@ -660,32 +690,23 @@ pub mod generated {
         /// A seeded bug: condition A1 on `n - f - 1` reports instead of
         /// `n - f`.
         pub mod lax_a1 {
+            use super::Rule;
             pub use super::{no_view_change, opening, record, skip, take, Report};
             use rio_runtime::Votes;
 
-            /// The claims that pass A1 on `n - f - 1` reports and A2.
-            fn claims(reports: &Votes<Report>, n: u64, f: u64) -> Vec<(u64, u64)> {
-                let mut claims: Vec<(u64, u64)> = reports.values().filter_map(|r| r.0).collect();
-                claims.sort_unstable_by(|a, b| b.cmp(a));
-                claims.dedup();
-                claims.retain(|&(w, x)| {
-                    super::uncontradicted(reports, w, x, n, f.saturating_add(1))
-                        && super::vouched(reports, w, x, f)
-                });
-                claims
+            fn rule(n: u64, f: u64) -> Rule {
+                Rule {
+                    a1: n.saturating_sub(f).saturating_sub(1),
+                    ..Rule::pbft(n, f)
+                }
             }
             /// [`super::choose`] with the weaker A1.
             pub fn choose(reports: Votes<Report>, own: u64, n: u64, f: u64) -> Option<u64> {
-                match claims(&reports, n, f).first() {
-                    Some(&(_, x)) => Some(x),
-                    None => super::nothing_prepared(&reports, n, f).then_some(own),
-                }
+                rule(n, f).choose(&reports, own, f)
             }
             /// [`super::admits`] with the weaker A1.
             pub fn admits(reports: Votes<Report>, proposal: u64, n: u64, f: u64) -> Option<u64> {
-                let ok = super::nothing_prepared(&reports, n, f)
-                    || claims(&reports, n, f).iter().any(|&(_, x)| x == proposal);
-                ok.then_some(proposal)
+                rule(n, f).admits(&reports, proposal, f)
             }
             rio_runtime::include_protocol!("pbft");
         }

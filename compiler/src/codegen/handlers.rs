@@ -99,12 +99,7 @@ impl Gen<'_> {
         for (a, fam) in self.plan.families.iter().enumerate().skip(1) {
             for t in 0..fam.tasks.len() {
                 // A rule that waits on its own timer reads what starts it.
-                let timed = self.task_rule(a, t).is_some_and(|r| {
-                    let mut found = false;
-                    crate::ir::walk(&r.value, &mut |e| found |= matches!(e, Ex::Timer { .. }));
-                    found
-                });
-                if fam.reads.contains(&t) || timed {
+                if !self.plan.is_constant(self.p, a, t) {
                     continue;
                 }
                 if let Some(stmt) = self.opened_by_bounds(a, t, &[]) {

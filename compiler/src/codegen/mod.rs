@@ -152,7 +152,7 @@ pub fn generate(p: &Protocol, rt: &syn::Path) -> Result<TokenStream, Vec<Diagnos
 }
 
 /// Whether `l` mentions only `nodes`/`faults` parameters.
-fn params_only(p: &Protocol, l: &Lin) -> bool {
+pub(super) fn params_only(p: &Protocol, l: &Lin) -> bool {
     l.free_vars().iter().all(|v| {
         p.params.iter().any(|(k, n)| {
             n == v

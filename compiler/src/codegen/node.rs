@@ -432,19 +432,16 @@ impl Gen<'_> {
                     }
                 }
             };
-            for (p, s) in o.key.iter().enumerate().rev() {
-                if let KeySrc::Range(bound) = s {
-                    let v = format_ident!("o{}", p);
-                    let hi = self.num(bound, &cx);
-                    body = quote! {
-                        if let Some(hi) = #rt::family::index(#hi) {
-                            for #v in 0..hi {
-                                #body
-                            }
-                        }
-                    };
-                }
-            }
+            let ranges: Vec<(usize, Lin)> = o
+                .key
+                .iter()
+                .enumerate()
+                .filter_map(|(p, s)| match s {
+                    KeySrc::Range(bound) => Some((p, bound.clone())),
+                    _ => None,
+                })
+                .collect();
+            body = self.below_bounds(body, &ranges, &cx);
             let conds: Vec<TokenStream> = o
                 .conds
                 .iter()
@@ -635,7 +632,6 @@ impl Gen<'_> {
         task: usize,
         fixed: &[(usize, usize, i64)],
     ) -> Option<TokenStream> {
-        let rt = self.rt;
         let r = self.task_rule(b, task)?;
         if !matches!(
             self.plan.families.get(b).and_then(|f| f.tasks.get(task)),
@@ -650,16 +646,11 @@ impl Gen<'_> {
         if free.is_empty() || fixed.iter().any(|(_, _, c)| *c != 0) {
             return None;
         }
-        let params_only = |l: &Lin| {
-            l.free_vars()
-                .iter()
-                .all(|v| self.p.params.iter().any(|(_, n)| n == v))
-        };
         let mut bounds = Vec::new();
         for p in &free {
             let var = keys.get(*p)?;
             let (_, bound) = r.bounds.iter().find(|(v, _)| v == var)?;
-            if !params_only(bound) {
+            if !super::params_only(self.p, bound) {
                 return None;
             }
             bounds.push((*p, bound.clone()));
@@ -683,15 +674,23 @@ impl Gen<'_> {
                 }
             })
             .collect();
-        let mut body = quote! {
+        let body = quote! {
             let k = [#(#parts),*];
             if self.#open(k).is_some() {
                 self.#wake.push(k, #set);
             }
         };
+        Some(self.below_bounds(body, &bounds, &cx))
+    }
+
+    /// `body` inside one loop per `(position, bound)`, outermost first:
+    /// `o<position>` runs over `0..bound` (none if the bound is negative).
+    fn below_bounds(&self, body: TokenStream, bounds: &[(usize, Lin)], cx: &Cx<'_>) -> TokenStream {
+        let rt = self.rt;
+        let mut body = body;
         for (p, bound) in bounds.iter().rev() {
             let v = format_ident!("o{}", p);
-            let hi = self.num(bound, &cx);
+            let hi = self.num(bound, cx);
             body = quote! {
                 if let Some(hi) = #rt::family::index(#hi) {
                     for #v in 0..hi {
@@ -700,7 +699,7 @@ impl Gen<'_> {
                 }
             };
         }
-        Some(body)
+        body
     }
 
     /// `write_<line>` for one-value lines; `vote_<line>` for bundles of

@@ -4,6 +4,7 @@
 //! and how a written key maps to the reader's key, and what the back end
 //! cannot handle (diagnostics with the statement's span). Pure data.
 
+use super::params_only;
 use crate::ir::{Cross, Ex, Protocol, Rule};
 use rio_lang::arith::Lin;
 use rio_lang::ast::Span;
@@ -306,28 +307,35 @@ impl Plan {
         }
     }
 
-    /// Rules that read no line and run on no timer, in a family with an
-    /// unbounded loop (`for c in 0..`): their instances are not opened on
-    /// start.
-    fn unbounded_constants(&self, p: &Protocol) -> Vec<usize> {
-        let params_only = |l: &Lin| {
-            l.free_vars()
-                .iter()
-                .all(|v| p.params.iter().any(|(_, n)| n == v))
+    /// Whether task `t` of family `a` is a constant: a rule that reads no
+    /// line and runs on no timer (it runs when its instance starts).
+    pub fn is_constant(&self, p: &Protocol, a: usize, t: usize) -> bool {
+        let Some(fam) = self.families.get(a) else {
+            return false;
         };
+        match fam.tasks.get(t) {
+            Some(Task::Rule(k)) if !fam.reads.contains(&t) => p.rules.get(*k).is_some_and(|r| {
+                let mut timed = false;
+                crate::ir::walk(&r.value, &mut |e| timed |= matches!(e, Ex::Timer { .. }));
+                !timed
+            }),
+            _ => false,
+        }
+    }
+
+    /// The constants in a family with an unbounded loop (`for c in 0..`):
+    /// their instances are not opened on start.
+    fn unbounded_constants(&self, p: &Protocol) -> Vec<usize> {
         let mut out = Vec::new();
         for (k, r) in p.rules.iter().enumerate() {
             let Some((a, t)) = self.rule_task.get(k).copied() else {
                 continue;
             };
-            let reads = self.families.get(a).is_some_and(|f| f.reads.contains(&t));
-            let mut timed = false;
-            crate::ir::walk(&r.value, &mut |e| timed |= matches!(e, Ex::Timer { .. }));
             let bounded = r
                 .key_vars()
                 .iter()
-                .all(|v| r.bounds.iter().any(|(w, b)| w == v && params_only(b)));
-            if a > 0 && !reads && !timed && !bounded {
+                .all(|v| r.bounds.iter().any(|(w, b)| w == v && params_only(p, b)));
+            if a > 0 && !bounded && self.is_constant(p, a, t) {
                 out.push(k);
             }
         }
@@ -344,11 +352,6 @@ impl Plan {
         if constants.is_empty() {
             return out;
         }
-        let params_only = |l: &Lin| {
-            l.free_vars()
-                .iter()
-                .all(|v| p.params.iter().any(|(_, n)| n == v))
-        };
         for (k, r) in p.rules.iter().enumerate() {
             let Some((b, _)) = self.rule_task.get(k).copied() else {
                 continue;
@@ -403,7 +406,7 @@ impl Plan {
                                 let var = lin.coeffs.keys().next().map(String::as_str);
                                 match var.and_then(|v| rkeys.iter().position(|x| *x == v)) {
                                     Some(pos) if plain => Some(KeySrc::Reader(pos)),
-                                    _ if params_only(lin) => Some(KeySrc::Value(lin.clone())),
+                                    _ if params_only(p, lin) => Some(KeySrc::Value(lin.clone())),
                                     _ => {
                                         bad = Some("at an index shifted from the reader's own");
                                         break;
@@ -442,7 +445,7 @@ impl Plan {
                                 let src = match src {
                                     Some(s) => s,
                                     None => match c.bounds.iter().find(|(w, _)| w == v) {
-                                        Some((_, bound)) if params_only(bound) => {
+                                        Some((_, bound)) if params_only(p, bound) => {
                                             KeySrc::Range(bound.clone())
                                         }
                                         _ => {

@@ -280,14 +280,7 @@ where
             if stack.len() >= SHARE_ABOVE && shared.hungry.load(Ordering::Relaxed) > 0 {
                 shared.share(&mut stack);
             }
-            let violation = self.check_safety(&s).or_else(|| {
-                if s.is_final() {
-                    self.check_termination(&s)
-                } else {
-                    None
-                }
-            });
-            if let Some((property, detail)) = violation {
+            if let Some((property, detail)) = self.violation(&s) {
                 shared.halt(Stop::Violation {
                     property,
                     detail,

@@ -1237,6 +1237,18 @@ where
             .find_map(|(name, p)| p(&view).err().map(|d| (name.clone(), d)))
     }
 
+    /// A safety property `s` violates, or a termination property if `s`
+    /// is final.
+    fn violation(&self, s: &State<N>) -> Option<(String, String)> {
+        self.check_safety(s).or_else(|| {
+            if s.is_final() {
+                self.check_termination(s)
+            } else {
+                None
+            }
+        })
+    }
+
     fn check_termination(&self, s: &State<N>) -> Option<(String, String)> {
         let faulty = self.faulty(s);
         let view = View {
@@ -1367,13 +1379,7 @@ where
     /// batches: it does not change during this one) are dropped here, on
     /// the worker.
     fn expand(&self, s: &State<N>, seen: &HashSet<u64, FpHash>) -> Expanded<N> {
-        let violation = self.check_safety(s).or_else(|| {
-            if s.is_final() {
-                self.check_termination(s)
-            } else {
-                None
-            }
-        });
+        let violation = self.violation(s);
         let mut stuck = None;
         let successors = if violation.is_some() {
             Vec::new()
